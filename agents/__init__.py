@@ -1,0 +1,67 @@
+"""RIG agents: everything that turns an observation into a `Decision`.
+
+`make_agent(spec, env)` builds an agent from its name on the command line:
+
+| spec        | agent                                                              |
+|-------------|--------------------------------------------------------------------|
+| random      | uniform random actions                                             |
+| human       | a person at the keyboard of the pygame viewer                      |
+| expert      | the world's scripted expert (Crafter: a planner over privileged state) |
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .base import Agent, Decision
+
+__all__ = ["Agent", "Decision", "make_agent", "agent_names", "UnknownAgentError"]
+
+# World-specific experts, by world family (the part of the id before "-v").
+_EXPERTS = {
+    "rig/Crafter": "rig.agents.crafter_expert:CrafterExpert",
+    "rig/CrafterNoReward": "rig.agents.crafter_expert:CrafterExpert",
+}
+
+AGENTS = {
+    "random": "uniform random actions",
+    "human": "you, at the keyboard of the viewer window",
+    "expert": "the world's scripted expert, which plans on privileged state and explains itself",
+}
+
+
+class UnknownAgentError(ValueError):
+    """An agent spec that names no agent, or an agent the chosen world does not have."""
+
+
+def agent_names() -> list[str]:
+    return list(AGENTS)
+
+
+def _load(path: str):
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def make_agent(spec: str, env, seed: int | None = None, viewer=None) -> Agent:
+    """Build the agent named by `spec` for the world `env`.
+
+    `viewer` is the live window; only the human agent needs it (it reads the keyboard there).
+    """
+    name = spec.split(":", 1)[0]
+    world_id = env.spec.id if env.spec is not None else ""
+    if name == "random":
+        from .random_agent import RandomAgent
+
+        return RandomAgent(env, seed=seed)
+    if name == "human":
+        from .human import HumanAgent
+
+        return HumanAgent(env, viewer=viewer)
+    if name == "expert":
+        family = world_id.split("-v")[0]
+        if family not in _EXPERTS:
+            raise UnknownAgentError(f"world {world_id!r} has no expert; experts exist for: "
+                                    f"{', '.join(sorted(_EXPERTS))}")
+        return _load(_EXPERTS[family])(env, seed=seed)
+    raise UnknownAgentError(f"unknown agent {spec!r}; valid agents: {', '.join(agent_names())}")

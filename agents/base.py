@@ -1,0 +1,44 @@
+"""The agent contract: `reset()`, then `act(obs, info) -> Decision` once per step.
+
+Role in the data flow: a world hands an `Observation` (`{"image", "text"}`) and its `info` to
+an agent; the agent returns a `Decision`, whose `action` goes back to the world and whose text
+(reasoning, action text, later the imagined frame and a review) goes to viewers and stores.
+
+`info` is the world's privileged state. Experts read it (that is what makes them experts);
+learned policies must not, and take it only to keep one signature for every agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Decision:
+    """What an agent decided at one step, with everything it has to say about it."""
+
+    action: Any                                   # the world's action (an int id for Crafter)
+    action_text: str                              # its canonical text form in the world's language
+    reasoning: str = ""                           # why, in plain words (empty if the agent has none)
+    imagined_frame: np.ndarray | None = None      # expected next frame, uint8 (H, W, 3), if imagined
+    imagined_tokens: np.ndarray | None = None     # the image-token ids it was decoded from, if any
+    review: str | None = None                     # the agent's review of its imagined outcome, if any
+    extras: dict[str, Any] = field(default_factory=dict)  # agent-specific diagnostics (counts, timings)
+
+
+class Agent:
+    """Base class for agents. Subclasses implement `act`; `reset` clears per-episode state."""
+
+    name: str = "agent"
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start a new episode. `seed` makes a stochastic agent reproducible."""
+
+    def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release windows, browsers, or devices the agent holds."""

@@ -1,0 +1,1 @@
+"""rig.eval: everything that measures: playing episodes, scores, reports and benchmarks."""

@@ -1,0 +1,1 @@
+"""rig.imagination: filled in by later milestones (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""rig.train: filled in by later milestones (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""rig.trajectories: filled in by later milestones (see docs/architecture.md)."""

@@ -1,0 +1,54 @@
+"""RIG worlds: Gymnasium environments registered under the `rig/` namespace.
+
+Importing this package registers every world id; `make(world_id)` builds one with a clear error
+for unknown ids. Heavy simulators are imported only when their world is made.
+
+| id                      | world                                            |
+|-------------------------|--------------------------------------------------|
+| rig/Crafter-v0          | Crafter, reward = +1 per new achievement, +-0.1 health |
+| rig/CrafterNoReward-v0  | the same world with zero reward (for unsupervised agents) |
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+from .base import (ActionLanguage, ActionParseError, DiscreteActions, World, branch,
+                   observation_space)
+
+__all__ = ["ActionLanguage", "ActionParseError", "DiscreteActions", "World", "branch",
+           "observation_space", "make", "world_ids", "UnknownWorldError", "WORLDS"]
+
+# id -> (entry point, default kwargs, one-line description)
+WORLDS: dict[str, tuple[str, dict, str]] = {
+    "rig/Crafter-v0": ("rig.worlds.crafter:CrafterWorld", {},
+                       "Crafter: 2-D Minecraft-like survival with 22 achievements"),
+    "rig/CrafterNoReward-v0": ("rig.worlds.crafter:CrafterWorld", {"reward": False},
+                               "Crafter with zero reward"),
+}
+
+
+class UnknownWorldError(ValueError):
+    """A world id that is not registered."""
+
+
+def _register() -> None:
+    for world_id, (entry_point, kwargs, _) in WORLDS.items():
+        if world_id not in gym.registry:
+            gym.register(id=world_id, entry_point=entry_point, kwargs=dict(kwargs),
+                         disable_env_checker=True, order_enforce=True)
+
+
+def world_ids() -> list[str]:
+    return sorted(WORLDS)
+
+
+def make(world_id: str, **kwargs) -> gym.Env:
+    """Build a registered world; unknown ids raise an error that lists the valid ones."""
+    if world_id not in WORLDS:
+        raise UnknownWorldError(
+            f"unknown world {world_id!r}; valid worlds: {', '.join(world_ids())}")
+    return gym.make(world_id, **kwargs)
+
+
+_register()

@@ -1,0 +1,142 @@
+"""Crafter (Hafner, 2021) as a RIG world: the embedded default, a 2-D Minecraft-like benchmark.
+
+Wraps `crafter.Env` (old-gym style: 4-tuple step, no seeding API) in a Gymnasium env:
+- `reset(seed=s)` always builds the same world for the same `s`; `reset()` with no seed moves
+  on to the next world of the current seed sequence.
+- the observation is `{"image": (64, 64, 3) uint8, "text": vitals and inventory in words}`;
+- `info` carries the privileged state that experts and metrics need: inventory, achievement
+  counts, the semantic map (ids in `SEMANTIC_NAMES`), player position and facing, sleeping,
+  daylight, and the achievements unlocked by this very step.
+- `render()` draws a larger frame for people without touching the world's random state (Crafter
+  draws night-time noise from the world's RNG; rendering extra frames would otherwise change the
+  future of the world).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import crafter
+import gymnasium as gym
+import numpy as np
+from crafter import constants
+
+from .base import DiscreteActions, World, observation_space
+
+ACTION_NAMES: tuple[str, ...] = tuple(constants.actions)
+ACHIEVEMENTS: tuple[str, ...] = tuple(constants.achievements)
+ITEMS: tuple[str, ...] = tuple(constants.items)
+VITALS = ("health", "food", "drink", "energy")
+
+# Ids of the semantic map in info["semantic"]: materials first (0 = outside the world), then
+# the object classes in the order crafter.Env registers them.
+SEMANTIC_NAMES: tuple[str, ...] = (
+    ("none",) + tuple(constants.materials)
+    + ("player", "cow", "zombie", "skeleton", "arrow", "plant"))
+SEMANTIC_IDS = {name: i for i, name in enumerate(SEMANTIC_NAMES)}
+
+TASK_TEXT = "Survive and unlock as many achievements as you can."
+
+
+def _inventory_text(inventory: dict[str, int], sleeping: bool) -> str:
+    vitals = ", ".join(f"{name} {inventory[name]}/9" for name in VITALS)
+    items = [f"{name.replace('_', ' ')} {count}" for name, count in inventory.items()
+             if name not in VITALS and count > 0]
+    text = f"{TASK_TEXT}\nVitals: {vitals}.\nInventory: {', '.join(items) if items else 'empty'}."
+    if sleeping:
+        text += "\nYou are asleep."
+    return text
+
+
+class CrafterWorld(World):
+    """Crafter behind the RIG world interface (see the module docstring)."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+    _shared_on_branch = ("_textures",)
+
+    def __init__(self, size: int = 64, length: int | None = 10000, reward: bool = True,
+                 area: int = 64, view: int = 9, render_mode: str | None = None,
+                 render_size: int = 384):
+        if size < 9 or size > 1024:
+            raise ValueError(f"size must be between 9 and 1024 pixels, got {size}")
+        if length is not None and length < 1:
+            raise ValueError(f"length must be a positive number of steps or None, got {length}")
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        self.size, self.length, self.reward_enabled = size, length, reward
+        self.render_mode, self.render_size = render_mode, render_size
+        self._env = crafter.Env(area=(area, area), view=(view, view), size=(size, size),
+                                reward=reward, length=length, seed=0)
+        self._textures = self._env._textures  # immutable and large: shared by branches
+        self.action_language = DiscreteActions(ACTION_NAMES)
+        self.action_space = gym.spaces.Discrete(len(ACTION_NAMES))
+        self.observation_space = observation_space((size, size, 3))
+        self._seeded = False
+        self._last_info: dict[str, Any] | None = None
+
+    # -- Gymnasium API ----------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self._env._seed, self._env._episode = int(seed), 0
+        elif not self._seeded:
+            # Unseeded first reset: draw the seed sequence from Gymnasium's np_random.
+            self._env._seed, self._env._episode = int(self.np_random.integers(2**31 - 1)), 0
+        self._seeded = True
+        image = self._env.reset()
+        info = self._info(unlocked=[])
+        self._last_info = info
+        return self._observation(image), info
+
+    def step(self, action):
+        if self._last_info is None:
+            raise RuntimeError("call reset() before step()")
+        action = int(action)
+        if not 0 <= action < len(ACTION_NAMES):
+            raise ValueError(f"action {action} is outside 0..{len(ACTION_NAMES) - 1}")
+        before = self._last_info["achievements"]
+        image, reward, done, raw = self._env.step(action)
+        unlocked = [name for name, count in raw["achievements"].items()
+                    if count > 0 and before[name] == 0]
+        info = self._info(unlocked=unlocked, raw=raw)
+        self._last_info = info
+        dead = self._env._player.health <= 0
+        terminated = bool(dead)
+        truncated = bool(done and not dead)
+        return self._observation(image), float(reward), terminated, truncated, info
+
+    def render(self):
+        if self.render_mode is None:
+            return None
+        # Crafter's night noise draws from the world's RNG: keep it untouched by extra frames.
+        rng = self._env._world.random
+        state = rng.get_state()
+        try:
+            frame = self._env.render(size=(self.render_size, self.render_size))
+        finally:
+            rng.set_state(state)
+        return frame
+
+    def task_text(self) -> str:
+        return TASK_TEXT
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _observation(self, image: np.ndarray) -> dict[str, Any]:
+        player = self._env._player
+        return {"image": image, "text": _inventory_text(player.inventory, player.sleeping)}
+
+    def _info(self, unlocked: list[str], raw: dict | None = None) -> dict[str, Any]:
+        player, world = self._env._player, self._env._world
+        return {
+            "inventory": dict(player.inventory),
+            "achievements": dict(player.achievements),
+            "achievements_unlocked": unlocked,
+            "semantic": raw["semantic"] if raw else self._env._sem_view(),
+            "player_pos": np.array(player.pos),
+            "facing": np.array(player.facing),
+            "sleeping": bool(player.sleeping),
+            "daylight": float(world.daylight),
+            "step": int(self._env._step),
+            "discount": float(player.health > 0),
+        }
+
