@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import importlib
 
+from rig.config import ConfigError
+
 from .base import Agent, Decision
 
 __all__ = ["Agent", "Decision", "make_agent", "agent_names", "UnknownAgentError"]
@@ -30,7 +32,7 @@ AGENTS = {
 }
 
 
-class UnknownAgentError(ValueError):
+class UnknownAgentError(ConfigError):
     """An agent spec that names no agent, or an agent the chosen world does not have."""
 
 

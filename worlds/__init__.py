@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import gymnasium as gym
 
+from rig.config import ConfigError
+
 from .base import (ActionLanguage, ActionParseError, DiscreteActions, World, branch,
                    observation_space)
 
@@ -28,7 +30,7 @@ WORLDS: dict[str, tuple[str, dict, str]] = {
 }
 
 
-class UnknownWorldError(ValueError):
+class UnknownWorldError(ConfigError):
     """A world id that is not registered."""
 
 

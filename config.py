@@ -1,0 +1,87 @@
+"""Dataclass configs for every `rig` command, and their translation to and from argparse.
+
+A config is a plain dataclass: one field per option, declared with `option(default, help)`;
+`validate()` raises `ConfigError` with a message that says what to do. The CLI turns each field
+into `--field-name` (help text and default shown in `--help`); code builds configs directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from typing import Any
+
+
+class RigError(Exception):
+    """An error the user can fix (bad file, bad checkpoint...): the CLI prints it, exit code 1."""
+
+    exit_code = 1
+
+
+class ConfigError(RigError, ValueError):
+    """An invalid option value (unknown name, bad number): the CLI prints it, exit code 2."""
+
+    exit_code = 2
+
+
+def option(default: Any = dataclasses.MISSING, help: str = "", *, choices=None,
+           positional: bool = False, factory=None) -> Any:
+    """A config field with its help text (shown by `--help`)."""
+    meta = {"help": help, "choices": choices, "positional": positional}
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _base_type(annotation: Any) -> tuple[type, bool, bool]:
+    """(element type, optional?, list?) of a field annotation such as `int | None`."""
+    origin = typing.get_origin(annotation)
+    optional = False
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        annotation = args[0]
+        origin = typing.get_origin(annotation)
+    if origin is list:
+        return typing.get_args(annotation)[0], optional, True
+    return annotation, optional, False
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, config_cls: type) -> None:
+    hints = typing.get_type_hints(config_cls)
+    for f in dataclasses.fields(config_cls):
+        kind, optional, is_list = _base_type(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else (
+            f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        help_text = f.metadata.get("help", "")
+        if f.metadata.get("positional"):
+            parser.add_argument(f.name, type=kind, nargs="+" if is_list else None,
+                                help=help_text)
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
+                                help=f"{help_text} (default: {default})")
+            continue
+        shown = "none" if default is None else default
+        parser.add_argument(flag, dest=f.name, type=kind, default=default,
+                            nargs="+" if is_list else None, choices=f.metadata.get("choices"),
+                            metavar=f.name.upper() if not f.metadata.get("choices") else None,
+                            help=f"{help_text} (default: {shown})")
+
+
+def config_from_args(config_cls: type, args: argparse.Namespace):
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls)}
+    config = config_cls(**values)
+    validate = getattr(config, "validate", None)
+    if validate is not None:
+        validate()
+    return config
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise `ConfigError(message)` unless `condition` holds."""
+    if not condition:
+        raise ConfigError(message)
