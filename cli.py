@@ -55,33 +55,48 @@ def _load(path: str):
     return getattr(importlib.import_module(module), attr)
 
 
-def _add_commands(subparsers, tree: dict, prefix: str) -> None:
+def _selected_path(argv: list[str]) -> list[str]:
+    """The command words at the start of argv (`["data", "info"]`), read before parsing."""
+    path, node = [], COMMANDS
+    for word in argv:
+        if not isinstance(node, dict) or word not in node:
+            break
+        path.append(word)
+        node = node[word]
+    return path
+
+
+def _add_commands(subparsers, tree: dict, prefix: str, selected: list[str]) -> None:
     for name, node in tree.items():
+        chosen = bool(selected) and selected[0] == name
         if isinstance(node, dict):
             group = subparsers.add_parser(name, help=f"{name} commands: "
                                           + ", ".join(node), prog=f"{prefix} {name}")
             inner = group.add_subparsers(title="commands", metavar="COMMAND", required=True)
-            _add_commands(inner, node, f"{prefix} {name}")
+            _add_commands(inner, node, f"{prefix} {name}", selected[1:] if chosen else [])
             continue
         parser = subparsers.add_parser(
             name, help=node.help, description=node.description or node.help,
             prog=f"{prefix} {name}", formatter_class=argparse.RawDescriptionHelpFormatter)
-        add_config_arguments(parser, _load(node.config))
-        parser.set_defaults(_command=node, _parser=parser)
+        if chosen:
+            # Only the command being run imports its config module: `rig --help` stays fast.
+            add_config_arguments(parser, _load(node.config))
+            parser.set_defaults(_command=node, _parser=parser)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rig", description="RIG: an agent that reasons, acts and imagines. "
         "Run `rig COMMAND --help` for a command's options.")
     parser.add_argument("--version", action="version", version=f"rig {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    _add_commands(subparsers, COMMANDS, "rig")
+    _add_commands(subparsers, COMMANDS, "rig", _selected_path(argv or []))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     command: Command | None = getattr(args, "_command", None)
     if command is None:

@@ -1,0 +1,126 @@
+"""`rig play`: watch an agent play, in a window or headless, and keep what happened.
+
+Role in the data flow: builds a world and an agent by name, runs episodes through
+`rollout.run_episode`, and sends every step to the viewer (window, video, screenshot) and, when
+asked, to a trajectory store. Ends with the run's summary table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.config import ConfigError, option, require
+
+VIDEO_SUFFIXES = (".mp4", ".gif")
+
+
+@dataclass
+class PlayConfig:
+    world: str = option("rig/Crafter-v0", "world id (`rig worlds` lists them)")
+    agent: str = option("expert", "agent: random | human | expert")
+    episodes: int = option(1, "number of episodes to play")
+    seed: int = option(0, "seed of the first episode; episode i uses seed + i")
+    max_steps: int | None = option(None, "stop an episode after this many steps "
+                                   "(none: the world's own limit, 10000 for Crafter)")
+    render: str = option("window", "window: a live pygame window (falls back to none without "
+                         "a display); none: headless", choices=["window", "none"])
+    fps: float = option(15.0, "frames per second in the window (0: as fast as possible)")
+    video: str | None = option(None, "write the viewer to this .mp4 or .gif")
+    video_fps: float = option(10.0, "frames per second of the video")
+    screenshot: str | None = option(None, "save the viewer's last frame to this .png")
+
+    def validate(self) -> None:
+        require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
+        require(self.max_steps is None or self.max_steps >= 1,
+                f"--max-steps must be at least 1, got {self.max_steps}")
+        require(self.seed >= 0, f"--seed must be >= 0, got {self.seed}")
+        require(self.fps >= 0, f"--fps must be >= 0, got {self.fps}")
+        require(self.video_fps > 0, f"--video-fps must be > 0, got {self.video_fps}")
+        if self.video is not None:
+            require(Path(self.video).suffix.lower() in VIDEO_SUFFIXES,
+                    f"--video must end in .mp4 or .gif, got {self.video!r}")
+            _require_parent(self.video, "--video")
+        if self.screenshot is not None:
+            require(Path(self.screenshot).suffix.lower() == ".png",
+                    f"--screenshot must end in .png, got {self.screenshot!r}")
+            _require_parent(self.screenshot, "--screenshot")
+
+
+def _require_parent(path: str, flag: str) -> None:
+    parent = Path(path).expanduser().resolve().parent
+    require(parent.is_dir(), f"{flag}: folder {parent} does not exist")
+
+
+def _video_writer(path: str, fps: float):
+    import imageio.v2 as imageio
+
+    if path.lower().endswith(".gif"):
+        return imageio.get_writer(path, mode="I", duration=1000.0 / fps, loop=0)
+    return imageio.get_writer(path, fps=fps, codec="libx264", quality=7, macro_block_size=8)
+
+
+def play(config: PlayConfig) -> int:
+    from rich.console import Console
+
+    import rig.worlds
+    from rig.agents import make_agent
+
+    from .report import print_summary, summarize
+    from .rollout import run_episode
+    from .viewer import Viewer, display_available
+
+    console = Console(stderr=False)
+    window = config.render == "window"
+    if window and not display_available():
+        console.print("[yellow]note:[/yellow] no display found, playing headless "
+                      "(use --video or --screenshot to see the episode)")
+        window = False
+    if config.agent.split(":")[0] == "human" and not window:
+        raise ConfigError("the human agent needs a window and no display is available")
+    env = rig.worlds.make(config.world, render_mode="rgb_array")
+    drawing = window or config.video is not None or config.screenshot is not None
+    viewer = Viewer(window, title=f"RIG - {config.world}", fps=config.fps) if drawing else None
+    agent = make_agent(config.agent, env, seed=config.seed, viewer=viewer)
+    writer = _video_writer(config.video, config.video_fps) if config.video else None
+    results = []
+    try:
+        for episode in range(config.episodes):
+            seed = config.seed + episode
+
+            def on_step(step, obs, decision, reward, terminated, truncated, info, so_far,
+                        episode=episode):
+                if viewer is None:
+                    return
+                viewer.draw(env.render(), decision, step=step,
+                            episode_return=so_far.episode_return,
+                            achievements=so_far.achievements, world=config.world,
+                            agent=config.agent, episode=episode)
+                viewer.show()
+                if writer is not None:
+                    writer.append_data(viewer.canvas())
+
+            result = run_episode(env, agent, seed, agent_spec=config.agent,
+                                 max_steps=config.max_steps, on_step=on_step,
+                                 should_stop=(lambda: viewer.closed) if viewer else None)
+            results.append(result)
+            console.print(f"episode {episode} (seed {seed}): return {result.episode_return:.1f}, "
+                          f"length {result.length}, {len(set(result.achievements))} "
+                          f"achievements, ended by {result.end}")
+            if viewer is not None and viewer.closed:
+                break
+    except KeyboardInterrupt:
+        console.print("[yellow]stopped[/yellow]; summary of the finished episodes:")
+    finally:
+        if viewer is not None and config.screenshot:
+            viewer.screenshot(config.screenshot)
+            console.print(f"screenshot: {config.screenshot}")
+        if writer is not None:
+            writer.close()
+            console.print(f"video: {config.video}")
+        if viewer is not None:
+            viewer.close()
+        agent.close()
+        env.close()
+    print_summary(summarize(results), console)
+    return 0

@@ -1,0 +1,151 @@
+"""The live viewer of `rig play`: the real frame, the imagined next frame, and what the agent said.
+
+Role in the data flow: `rig play` hands the viewer each step's frame, `Decision` and running
+totals; the viewer draws them with pygame into one canvas. The canvas is shown in a window, or
+drawn off-screen (SDL's dummy driver) when there is no display, so that screenshots and videos
+look exactly like the window. The human agent reads its keys from this window.
+
+Layout: [ real frame | imagined next frame ] on top, a text panel below (step, action, return,
+achievements, then the reasoning, wrapped).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+
+import numpy as np
+
+FRAME_PX = 384          # each frame is scaled (nearest) to this many pixels a side
+PANEL_H = 230           # height of the text panel below the frames
+PAD = 8
+BACKGROUND = (24, 26, 30)
+TEXT = (230, 230, 230)
+DIM = (140, 146, 156)
+ACCENT = (120, 200, 255)
+
+
+def display_available() -> bool:
+    """Whether a real window can be opened (X11 or Wayland on Linux; always elsewhere)."""
+    if os.environ.get("SDL_VIDEODRIVER") in ("dummy", "offscreen"):
+        return False
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+class Viewer:
+    """Draws play steps; `window=False` renders off-screen only (for videos and screenshots)."""
+
+    def __init__(self, window: bool, title: str = "RIG", fps: float = 0.0):
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        if not window:
+            os.environ["SDL_VIDEODRIVER"] = "dummy"
+        import pygame
+
+        self.pygame = pygame
+        pygame.display.init()
+        pygame.font.init()
+        self.window = window
+        self.fps = fps
+        self.size = (800, 672)  # multiples of 16, so MP4 encoders take frames unscaled
+        if window:
+            self.screen = pygame.display.set_mode(self.size)
+            pygame.display.set_caption(title)
+        else:
+            self.screen = pygame.Surface(self.size)
+        self.font = pygame.font.Font(None, 22)
+        self.small = pygame.font.Font(None, 19)
+        self.clock = pygame.time.Clock()
+        self.closed = False
+
+    # -- drawing ----------------------------------------------------------------------------
+    def draw(self, frame: np.ndarray, decision=None, *, step: int = 0, episode_return: float = 0.0,
+             achievements: list[str] | tuple = (), world: str = "", agent: str = "",
+             episode: int = 0, status: str = "") -> None:
+        pg = self.pygame
+        self.screen.fill(BACKGROUND)
+        top = PAD + 20
+        self._label("real frame", (PAD, PAD))
+        self._blit_frame(frame, (PAD, top))
+        left2 = 2 * PAD + FRAME_PX
+        imagined = getattr(decision, "imagined_frame", None) if decision is not None else None
+        if imagined is not None:
+            self._label("imagined next frame", (left2, PAD))
+            self._blit_frame(imagined, (left2, top))
+        else:
+            self._label("imagined next frame", (left2, PAD))
+            pg.draw.rect(self.screen, (40, 43, 50), (left2, top, FRAME_PX, FRAME_PX))
+            note = self.small.render("this agent does not imagine", True, DIM)
+            self.screen.blit(note, note.get_rect(center=(left2 + FRAME_PX // 2,
+                                                         top + FRAME_PX // 2)))
+        y = top + FRAME_PX + PAD
+        header = f"{world}   agent: {agent}   episode {episode}   step {step}   " \
+                 f"return {episode_return:.1f}"
+        self._text(header, (PAD, y), ACCENT)
+        y += 22
+        action = decision.action_text if decision is not None else "-"
+        self._text(f"action: {action}" + (f"   [{status}]" if status else ""), (PAD, y))
+        y += 22
+        unlocked = ", ".join(a.replace("_", " ") for a in achievements) or "none yet"
+        for line in textwrap.wrap(f"achievements ({len(achievements)}): {unlocked}", 110)[:2]:
+            self._text(line, (PAD, y), DIM, self.small)
+            y += 18
+        y += 4
+        reasoning = decision.reasoning if decision is not None and decision.reasoning else ""
+        review = getattr(decision, "review", None) if decision is not None else None
+        lines = textwrap.wrap(f"reasoning: {reasoning or '(none)'}", 95)
+        if review:
+            lines += textwrap.wrap(f"review: {review}", 95)
+        for line in lines[:6]:
+            self._text(line, (PAD, y))
+            y += 21
+
+    def _label(self, text: str, pos) -> None:
+        self.screen.blit(self.small.render(text, True, DIM), pos)
+
+    def _text(self, text: str, pos, color=TEXT, font=None) -> None:
+        self.screen.blit((font or self.font).render(text, True, color), pos)
+
+    def _blit_frame(self, frame: np.ndarray, pos) -> None:
+        pg = self.pygame
+        frame = np.ascontiguousarray(frame[..., :3], dtype=np.uint8)
+        surface = pg.surfarray.make_surface(frame.transpose(1, 0, 2))
+        if surface.get_size() != (FRAME_PX, FRAME_PX):
+            surface = pg.transform.scale(surface, (FRAME_PX, FRAME_PX))
+        self.screen.blit(surface, pos)
+
+    # -- output -----------------------------------------------------------------------------
+    def show(self) -> None:
+        """Put the canvas on screen (window mode), pace to `fps`, and handle window events."""
+        if not self.window:
+            return
+        self.pygame.display.flip()
+        self.poll()
+        if self.fps > 0:
+            self.clock.tick(self.fps)
+
+    def poll(self) -> list:
+        """Handle pending window events; returns the key-down events (for the human agent)."""
+        if not self.window:
+            return []
+        keys = []
+        for event in self.pygame.event.get():
+            if event.type == self.pygame.QUIT:
+                self.closed = True
+            elif event.type == self.pygame.KEYDOWN:
+                if event.key == self.pygame.K_ESCAPE:
+                    self.closed = True
+                keys.append(event)
+        return keys
+
+    def canvas(self) -> np.ndarray:
+        """The current canvas as an (H, W, 3) uint8 array (what a video frame records)."""
+        return self.pygame.surfarray.array3d(self.screen).transpose(1, 0, 2).copy()
+
+    def screenshot(self, path: str) -> None:
+        self.pygame.image.save(self.screen, path)
+
+    def close(self) -> None:
+        self.pygame.display.quit()
