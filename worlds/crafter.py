@@ -38,6 +38,21 @@ SEMANTIC_IDS = {name: i for i, name in enumerate(SEMANTIC_NAMES)}
 TASK_TEXT = "Survive and unlock as many achievements as you can."
 
 
+class _DeterministicCrafter(crafter.Env):
+    """crafter.Env with a reproducible choice of which creature despawns.
+
+    crafter keeps each chunk's objects in a set, whose iteration order follows memory
+    addresses; the despawn draw indexes into that order, so two runs of one seed diverge after a
+    few dozen steps. Ordering the chunk's objects by their slot in the world makes a seed
+    reproducible without changing the game's rules or odds.
+    """
+
+    def _balance_object(self, chunk, objs, *args):
+        slots = self._world._obj_map
+        return super()._balance_object(
+            chunk, sorted(objs, key=lambda obj: slots[tuple(obj.pos)]), *args)
+
+
 def _inventory_text(inventory: dict[str, int], sleeping: bool) -> str:
     vitals = ", ".join(f"{name} {inventory[name]}/9" for name in VITALS)
     items = [f"{name.replace('_', ' ')} {count}" for name, count in inventory.items()
@@ -65,7 +80,7 @@ class CrafterWorld(World):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         self.size, self.length, self.reward_enabled = size, length, reward
         self.render_mode, self.render_size = render_mode, render_size
-        self._env = crafter.Env(area=(area, area), view=(view, view), size=(size, size),
+        self._env = _DeterministicCrafter(area=(area, area), view=(view, view), size=(size, size),
                                 reward=reward, length=length, seed=0)
         self._textures = self._env._textures  # immutable and large: shared by branches
         self.action_language = DiscreteActions(ACTION_NAMES)
@@ -128,8 +143,9 @@ class CrafterWorld(World):
     def _info(self, unlocked: list[str], raw: dict | None = None) -> dict[str, Any]:
         player, world = self._env._player, self._env._world
         return {
-            "inventory": dict(player.inventory),
-            "achievements": dict(player.achievements),
+            # crafter's own info already holds fresh copies: reuse them rather than copy again
+            "inventory": raw["inventory"] if raw else dict(player.inventory),
+            "achievements": raw["achievements"] if raw else dict(player.achievements),
             "achievements_unlocked": unlocked,
             "semantic": raw["semantic"] if raw else self._env._sem_view(),
             "player_pos": np.array(player.pos),

@@ -1,0 +1,110 @@
+"""`rig eval`: score an agent over many seeds, one episode per seed, in worker processes.
+
+Role in the data flow: the measuring counterpart of `rig play`. Each worker builds its own world
+and agent once, then plays the seeds it is handed; the parent gathers `EpisodeResult`s, shows a
+progress bar, prints the summary (per-achievement rates, Crafter score with a bootstrap
+interval) and can write it as JSON. Results depend only on the seeds, never on the worker count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.config import option, require
+
+
+@dataclass
+class EvalConfig:
+    world: str = option("rig/Crafter-v0", "world id (`rig worlds` lists them)")
+    agent: str = option("expert", "agent: random | expert")
+    episodes: int = option(10, "number of episodes, one per seed, from --seed upward")
+    seed: int = option(1000, "first seed (keep evaluation seeds apart from tuning seeds)")
+    seeds: list[int] | None = option(None, "explicit seeds (overrides --episodes and --seed)")
+    max_steps: int | None = option(None, "horizon per episode (none: the world's own limit)")
+    workers: int = option(0, "worker processes (0: one per CPU core)")
+    json: str | None = option(None, "also write the summary to this JSON file")
+
+    def validate(self) -> None:
+        require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
+        require(self.seed >= 0, f"--seed must be >= 0, got {self.seed}")
+        require(self.seeds is None or all(s >= 0 for s in self.seeds), "--seeds must be >= 0")
+        require(self.max_steps is None or self.max_steps >= 1,
+                f"--max-steps must be at least 1, got {self.max_steps}")
+        require(self.workers >= 0, f"--workers must be >= 0, got {self.workers}")
+        require(self.agent.split(":")[0] != "human", "rig eval runs headless: use `rig play "
+                "--agent human` to play yourself")
+        if self.json:
+            parent = Path(self.json).expanduser().resolve().parent
+            require(parent.is_dir(), f"--json: folder {parent} does not exist")
+
+    def seed_list(self) -> list[int]:
+        return list(self.seeds) if self.seeds else list(range(self.seed, self.seed + self.episodes))
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(world: str, agent: str) -> None:
+    # Env workers share the cores: one thread each, or torch/BLAS threads fight over them.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import rig.worlds
+    from rig.agents import make_agent
+
+    env = rig.worlds.make(world)
+    _WORKER.update(env=env, agent=make_agent(agent, env), spec=agent)
+
+
+def _play_seed(seed: int, max_steps: int | None):
+    from .rollout import run_episode
+
+    return run_episode(_WORKER["env"], _WORKER["agent"], seed, agent_spec=_WORKER["spec"],
+                       max_steps=max_steps)
+
+
+def evaluate(config: EvalConfig) -> int:
+    import concurrent.futures as futures
+    import multiprocessing
+
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    import rig.worlds
+    from rig.agents import make_agent
+
+    from .report import print_summary, summarize
+
+    # Fail fast, in this process, on unknown worlds or agents.
+    probe = rig.worlds.make(config.world)
+    make_agent(config.agent, probe).close()
+    probe.close()
+    seeds = config.seed_list()
+    workers = min(config.workers or os.cpu_count() or 1, len(seeds))
+    console = Console()
+    console.print(f"evaluating {config.agent} on {config.world}: {len(seeds)} episodes "
+                  f"(seeds {seeds[0]}..{seeds[-1]}), {workers} worker(s)")
+    results = {}
+    columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TimeRemainingColumn())
+    context = multiprocessing.get_context("spawn")
+    with Progress(*columns, console=console) as progress, futures.ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init_worker,
+            initargs=(config.world, config.agent)) as pool:
+        task = progress.add_task("eval", total=len(seeds), status="")
+        pending = {pool.submit(_play_seed, seed, config.max_steps): seed for seed in seeds}
+        for done in futures.as_completed(pending):
+            result = done.result()
+            results[pending[done]] = result
+            progress.update(task, advance=1, status=f"last: seed {result.seed}, "
+                            f"{len(set(result.achievements))} achievements, {result.length} steps")
+    ordered = [results[s] for s in seeds]
+    summary = summarize(ordered)
+    summary["max_steps"] = config.max_steps
+    print_summary(summary, console)
+    if config.json:
+        Path(config.json).write_text(json.dumps(summary, indent=2))
+        console.print(f"summary written to {config.json}")
+    return 0

@@ -1,0 +1,26 @@
+import math
+
+import pytest
+
+from rig.eval.scores import crafter_score, success_rates
+
+
+def test_crafter_score_matches_the_paper_formula():
+    assert crafter_score([100.0] * 22) == pytest.approx(100.0)
+    assert crafter_score([0.0] * 22) == pytest.approx(0.0)
+    rates = [100.0] * 11 + [0.0] * 11
+    assert crafter_score(rates) == pytest.approx(math.sqrt(101.0) - 1.0)
+    # The geometric mean sits far below the arithmetic mean of 50%.
+    assert crafter_score(rates) < 10.0
+
+
+def test_success_rates_count_episodes_not_unlocks():
+    rates = success_rates([["a", "a", "b"], ["a"], []], ["a", "b", "c"])
+    assert rates == pytest.approx({"a": 200 / 3, "b": 100 / 3, "c": 0.0})
+
+
+def test_bad_rates_are_refused():
+    with pytest.raises(ValueError):
+        crafter_score([101.0])
+    with pytest.raises(ValueError):
+        crafter_score([])

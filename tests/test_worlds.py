@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import rig.worlds
+from rig.worlds import ActionParseError, UnknownWorldError, branch
+
+
+@pytest.mark.parametrize("world_id", rig.worlds.world_ids())
+def test_every_world_passes_gymnasium_check_env(world_id):
+    env = rig.worlds.make(world_id)
+    check_env(env.unwrapped, skip_render_check=False)
+    obs, info = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+
+
+def test_crafter_observation_and_info():
+    env = rig.worlds.make("rig/Crafter-v0")
+    obs, info = env.reset(seed=3)
+    assert obs["image"].shape == (64, 64, 3) and obs["image"].dtype == np.uint8
+    assert "health 9/9" in obs["text"] and "Survive" in obs["text"]
+    for key in ("inventory", "achievements", "semantic", "player_pos", "facing", "sleeping"):
+        assert key in info
+    assert info["semantic"].shape == (64, 64)
+    player = rig.worlds.crafter.SEMANTIC_IDS["player"]
+    assert info["semantic"][tuple(info["player_pos"])] == player
+
+
+def _rollout(env, seed, actions):
+    obs, _ = env.reset(seed=seed)
+    frames = [obs["image"]]
+    for a in actions:
+        obs, *_ = env.step(a)
+        frames.append(obs["image"])
+    return np.stack(frames)
+
+
+def test_same_seed_same_world_and_frames_different_seed_differs():
+    actions = np.random.default_rng(0).integers(0, 17, 60)
+    a = _rollout(rig.worlds.make("rig/Crafter-v0"), 11, actions)
+    b = _rollout(rig.worlds.make("rig/Crafter-v0"), 11, actions)
+    c = _rollout(rig.worlds.make("rig/Crafter-v0"), 12, actions)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_unseeded_reset_moves_on_to_new_worlds():
+    env = rig.worlds.make("rig/Crafter-v0")
+    first, _ = env.reset(seed=5)
+    second, _ = env.reset()
+    again, _ = env.reset(seed=5)
+    assert np.array_equal(first["image"], again["image"])
+    assert not np.array_equal(first["image"], second["image"])
+
+
+def test_branch_steps_forward_while_original_stays_exactly_as_it_was():
+    rng = np.random.default_rng(1)
+    prefix, branch_actions, suffix = (rng.integers(0, 17, n) for n in (400, 80, 80))
+    env = rig.worlds.make("rig/Crafter-v0")
+    _rollout(env, 7, prefix)   # 400 steps in: past dusk, so night noise draws the world RNG
+    copy = branch(env)
+    branch_frames = [copy.step(a)[0]["image"] for a in branch_actions]
+    original_frames = [env.step(a)[0]["image"] for a in suffix]
+    # The original continues exactly as an untouched world would.
+    reference = _rollout(rig.worlds.make("rig/Crafter-v0"), 7, np.concatenate([prefix, suffix]))
+    assert np.array_equal(np.stack(original_frames), reference[-len(suffix):])
+    # The branch continues exactly as the same world would under the branch's actions.
+    reference = _rollout(rig.worlds.make("rig/Crafter-v0"), 7,
+                         np.concatenate([prefix, branch_actions]))
+    assert np.array_equal(np.stack(branch_frames), reference[-len(branch_actions):])
+    assert not np.array_equal(np.stack(branch_frames), np.stack(original_frames))
+
+
+def test_render_for_people_does_not_change_the_world():
+    actions = np.random.default_rng(2).integers(0, 17, 450)
+    plain = _rollout(rig.worlds.make("rig/Crafter-v0"), 3, actions)
+    env = rig.worlds.make("rig/Crafter-v0", render_mode="rgb_array", render_size=128)
+    obs, _ = env.reset(seed=3)
+    frames = [obs["image"]]
+    for a in actions:
+        assert env.render().shape == (128, 128, 3)
+        frames.append(env.step(a)[0]["image"])
+    assert np.array_equal(plain, np.stack(frames))
+
+
+def test_action_language_round_trip_and_errors():
+    language = rig.worlds.make("rig/Crafter-v0").unwrapped.action_language
+    for i, name in enumerate(language.vocabulary()):
+        assert language.parse(language.format(i)) == i
+    assert language.parse("  Move_Left ") == 1
+    assert language.parse("do()") == 5
+    for bad in ("", "fly", "move left", "do(1)", "import os", "click(3, 4)"):
+        with pytest.raises(ActionParseError, match="legal actions"):
+            language.parse(bad)
+    with pytest.raises(ActionParseError):
+        language.format(17)
+
+
+def test_unknown_world_lists_the_valid_ones():
+    with pytest.raises(UnknownWorldError, match="rig/Crafter-v0"):
+        rig.worlds.make("rig/Minecraft-v9")
+
+
+def test_bad_actions_and_order_are_refused():
+    env = rig.worlds.make("rig/Crafter-v0")
+    with pytest.raises(Exception):
+        env.step(0)  # before reset
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="outside"):
+        env.step(99)
