@@ -1,0 +1,144 @@
+"""Smoke tests that drive the real `rig` command with tiny budgets."""
+
+import json
+
+import numpy as np
+import pytest
+
+from rig.cli import COMMANDS
+
+
+def _leaves(tree, prefix=()):
+    for name, node in tree.items():
+        if isinstance(node, dict):
+            yield from _leaves(node, prefix + (name,))
+        else:
+            yield prefix + (name,)
+
+
+def test_top_level_help_lists_every_command(rig_cli):
+    out = rig_cli("--help")
+    assert out.returncode == 0
+    for name in COMMANDS:
+        assert name in out.stdout
+
+
+@pytest.mark.parametrize("path", list(_leaves(COMMANDS)), ids=" ".join)
+def test_every_subcommand_help_shows_defaults(rig_cli, path):
+    import dataclasses
+
+    from rig.cli import _load
+
+    out = rig_cli(*path, "--help")
+    assert out.returncode == 0, out.stderr
+    node = COMMANDS
+    for word in path:
+        node = node[word]
+    fields = dataclasses.fields(_load(node.config))
+    options = [f for f in fields if not f.metadata.get("positional")]
+    for f in options:
+        assert "--" + f.name.replace("_", "-") in out.stdout
+    help_text = " ".join(out.stdout.split())
+    assert help_text.count("(default:") == len(options)
+
+
+def test_play_headless_with_video_and_screenshot(rig_cli, tmp_path):
+    video, shot = tmp_path / "run.gif", tmp_path / "last.png"
+    out = rig_cli("play", "--agent", "random", "--episodes", "2", "--max-steps", "12",
+                  "--video", str(video), "--screenshot", str(shot), "--seed", "4")
+    assert out.returncode == 0, out.stderr
+    assert "no display found, playing headless" in out.stdout
+    assert "Crafter score" in out.stdout and "seed 5" in out.stdout
+    import imageio.v3 as iio
+
+    frames = iio.imread(video, index=None)
+    assert frames.shape[0] == 24 and frames.shape[-1] in (3, 4)
+    picture = iio.imread(shot)
+    assert picture.shape[:2] == (672, 800)
+    assert picture[..., :3].std() > 10  # something was drawn
+
+
+def test_play_writes_mp4(rig_cli, tmp_path):
+    video = tmp_path / "run.mp4"
+    out = rig_cli("play", "--agent", "random", "--max-steps", "8", "--render", "none",
+                  "--video", str(video))
+    assert out.returncode == 0, out.stderr
+    import imageio.v3 as iio
+
+    assert iio.imread(video, index=None).shape[0] == 8
+
+
+@pytest.mark.parametrize("args, message", [
+    (("play", "--episodes", "-1"), "--episodes must be at least 1"),
+    (("play", "--max-steps", "0"), "--max-steps must be at least 1"),
+    (("play", "--video", "out.avi"), "must end in .mp4 or .gif"),
+    (("play", "--screenshot", "/no/such/folder/x.png"), "does not exist"),
+    (("eval", "--episodes", "0"), "--episodes must be at least 1"),
+    (("play", "--world", "rig/Nope-v0", "--render", "none"), "rig/Crafter-v0"),
+    (("play", "--agent", "wizard", "--render", "none", "--max-steps", "1"),
+     "valid agents: random, human, expert"),
+    (("eval", "--agent", "human"), "rig play --agent human"),
+])
+def test_bad_input_is_a_clear_error_with_exit_code_2(rig_cli, args, message):
+    out = rig_cli(*args)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_human_agent_without_display_says_so(rig_cli):
+    out = rig_cli("play", "--agent", "human", "--max-steps", "1")
+    assert out.returncode == 2 and "needs a window" in out.stderr
+
+
+def test_eval_random_in_workers_writes_json(rig_cli, tmp_path):
+    report = tmp_path / "eval.json"
+    out = rig_cli("eval", "--agent", "random", "--seeds", "3", "4", "5", "--max-steps", "30",
+                  "--workers", "2", "--json", str(report))
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(report.read_text())
+    assert summary["seeds"] == [3, 4, 5] and summary["episodes"] == 3
+    assert all(e["length"] <= 30 for e in summary["episodes_detail"])
+    assert 0.0 <= summary["crafter_score"] <= 100.0
+
+
+def test_eval_results_do_not_depend_on_worker_count(rig_cli, tmp_path):
+    runs = []
+    for workers in ("1", "2"):
+        path = tmp_path / f"w{workers}.json"
+        out = rig_cli("eval", "--agent", "random", "--seeds", "8", "9", "--max-steps", "60",
+                      "--workers", workers, "--json", str(path))
+        assert out.returncode == 0, out.stderr
+        runs.append([(e["episode_return"], e["length"], e["achievements"])
+                     for e in json.loads(path.read_text())["episodes_detail"]])
+    assert runs[0] == runs[1]
+
+
+def test_bench_worlds_prints_overhead(rig_cli):
+    out = rig_cli("bench", "worlds", "--steps", "50", "--rounds", "1")
+    assert out.returncode == 0, out.stderr
+    assert "overhead" in out.stdout and "steps/s" in out.stdout
+
+
+def test_worlds_lists_ids_and_agents(rig_cli):
+    out = rig_cli("worlds")
+    assert "rig/Crafter-v0" in out.stdout and "expert" in out.stdout
+
+
+def test_viewer_draws_the_imagined_frame_beside_the_real_one():
+    from rig.agents import Decision
+    from rig.eval.viewer import FRAME_PX, PAD, Viewer
+
+    viewer = Viewer(window=False)
+    real = np.zeros((64, 64, 3), np.uint8)
+    imagined = np.full((64, 64, 3), (200, 30, 90), np.uint8)
+    decision = Decision(action=5, action_text="do", reasoning="A tree is in front of me.",
+                        imagined_frame=imagined)
+    viewer.draw(real, decision, step=3)
+    canvas = viewer.canvas()
+    centre_y = PAD + 20 + FRAME_PX // 2
+    assert tuple(canvas[centre_y, 2 * PAD + FRAME_PX + FRAME_PX // 2]) == (200, 30, 90)
+    assert tuple(canvas[centre_y, PAD + FRAME_PX // 2]) == (0, 0, 0)
+    viewer.draw(real, Decision(action=0, action_text="noop"), step=4)
+    assert tuple(viewer.canvas()[centre_y, 2 * PAD + FRAME_PX + FRAME_PX // 2]) != (200, 30, 90)
+    viewer.close()
