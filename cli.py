@@ -42,10 +42,49 @@ COMMANDS: dict = {
     "worlds": Command(
         "rig.eval.listing:ListConfig", "rig.eval.listing:list_worlds",
         "list the registered worlds and agents"),
+    "train": {
+        "ppo": Command(
+            "rig.train.ppo:PPOConfig", "rig.train.ppo:train_ppo",
+            "train the stable-baselines3 PPO baseline on a world's pixels (resumable)",
+            "Trains SB3's CnnPolicy PPO on the frame alone and saves OUT/model.zip. Running the "
+            "same command again resumes from the newest checkpoint in OUT/checkpoints. Play the "
+            "result with `rig play --agent ppo:OUT/model.zip`."),
+    },
+    "data": {
+        "info": Command(
+            "rig.trajectories.data_cli:DataInfoConfig", "rig.trajectories.data_cli:data_info",
+            "summarize a trajectory store: episodes, steps, worlds, agents, returns, disk size",
+            "Prints episodes, steps, worlds and agents, returns and lengths, the success rate, "
+            "the Crafter score where achievements are recorded, and disk bytes per frame."),
+        "check": Command(
+            "rig.trajectories.data_cli:DataCheckConfig", "rig.trajectories.data_cli:data_check",
+            "validate a whole trajectory store; exit code 1 when anything is wrong",
+            "Checks format and version, array lengths and shapes, chunk files, monotone episode "
+            "ends, that every chunk and text decodes, and per-episode metadata against the "
+            "steps. Names every problem found; exit code 1 when there is any."),
+        "show": Command(
+            "rig.trajectories.data_cli:DataShowConfig", "rig.trajectories.data_cli:data_show",
+            "print one episode step by step: action, reward, reasoning"),
+        "export": Command(
+            "rig.trajectories.data_cli:DataExportConfig", "rig.trajectories.data_cli:data_export",
+            "write an episode as a captioned MP4/GIF or a PNG contact sheet",
+            "Writes one episode: .mp4 or .gif draws each frame beside its step, action, reward "
+            "and reasoning; .png tiles evenly spaced frames on one contact sheet."),
+        "merge": Command(
+            "rig.trajectories.data_cli:DataMergeConfig", "rig.trajectories.data_cli:data_merge",
+            "concatenate trajectory stores of the same format into a new store"),
+    },
     "bench": {
         "worlds": Command(
             "rig.eval.bench_worlds:BenchWorldsConfig", "rig.eval.bench_worlds:bench_worlds",
             "steps per second through rig.worlds against the raw simulator, same process"),
+        "store": Command(
+            "rig.eval.bench_store:BenchStoreConfig", "rig.eval.bench_store:bench_store",
+            "trajectory store speed and size on real Crafter frames, against numpy arrays",
+            "Collects real Crafter episodes with the random agent, then times appending them, "
+            "random K-step windows through the training Dataset, and a sequential scan, each "
+            "beside the same operation on in-memory numpy arrays, and prints bytes on disk per "
+            "frame. Figures, not a pass/fail test (noisy on shared machines)."),
     },
 }
 

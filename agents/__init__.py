@@ -7,6 +7,7 @@
 | random      | uniform random actions                                             |
 | human       | a person at the keyboard of the pygame viewer                      |
 | expert      | the world's scripted expert (Crafter: a planner over privileged state) |
+| ppo:PATH    | a stable-baselines3 PPO model trained by `rig train ppo`           |
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ AGENTS = {
     "random": "uniform random actions",
     "human": "you, at the keyboard of the viewer window",
     "expert": "the world's scripted expert, which plans on privileged state and explains itself",
+    "ppo:PATH": "a stable-baselines3 PPO model saved by `rig train ppo` (PATH/model.zip)",
 }
 
 
@@ -66,4 +68,11 @@ def make_agent(spec: str, env, seed: int | None = None, viewer=None) -> Agent:
             raise UnknownAgentError(f"world {world_id!r} has no expert; experts exist for: "
                                     f"{', '.join(sorted(_EXPERTS))}")
         return _load(_EXPERTS[family])(env, seed=seed)
+    if name == "ppo":
+        path = spec.partition(":")[2]
+        if not path:
+            raise UnknownAgentError("the ppo agent needs a model path: --agent ppo:PATH/model.zip")
+        from .ppo_agent import PPOAgent
+
+        return PPOAgent(env, path, seed=seed)
     raise UnknownAgentError(f"unknown agent {spec!r}; valid agents: {', '.join(agent_names())}")
