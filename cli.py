@@ -39,6 +39,12 @@ COMMANDS: dict = {
         "score an agent over many seeds in parallel worker processes (no window)",
         "Runs one episode per seed in worker processes and prints the score table: per-episode "
         "return and length, per-achievement success rates, and the Crafter score."),
+    "collect": Command(
+        "rig.trajectories.collect:CollectConfig", "rig.trajectories.collect:collect",
+        "play an agent in worker processes and append its episodes to a trajectory store",
+        "Collects one episode per seed into a zarr trajectory store (created if missing). "
+        "Resumable: seeds the store already holds for this world and agent are skipped, so "
+        "running the same command again finishes a killed run and never overwrites."),
     "worlds": Command(
         "rig.eval.listing:ListConfig", "rig.eval.listing:list_worlds",
         "list the registered worlds and agents"),
@@ -75,7 +81,13 @@ COMMANDS: dict = {
             "concatenate trajectory stores of the same format into a new store"),
     },
     "bench": {
-        "worlds": Command(
+        "collect": Command(
+        "rig.trajectories.collect:CollectConfig", "rig.trajectories.collect:collect",
+        "play an agent in worker processes and append its episodes to a trajectory store",
+        "Collects one episode per seed into a zarr trajectory store (created if missing). "
+        "Resumable: seeds the store already holds for this world and agent are skipped, so "
+        "running the same command again finishes a killed run and never overwrites."),
+    "worlds": Command(
             "rig.eval.bench_worlds:BenchWorldsConfig", "rig.eval.bench_worlds:bench_worlds",
             "steps per second through rig.worlds against the raw simulator, same process"),
         "store": Command(

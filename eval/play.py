@@ -29,6 +29,8 @@ class PlayConfig:
     video: str | None = option(None, "write the viewer to this .mp4 or .gif")
     video_fps: float = option(10.0, "frames per second of the video")
     screenshot: str | None = option(None, "save the viewer's last frame to this .png")
+    record: str | None = option(None, "append the played episodes (reasoning, actions, frames) "
+                                "to this trajectory store (created if missing)")
 
     def validate(self) -> None:
         require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
@@ -45,6 +47,8 @@ class PlayConfig:
             require(Path(self.screenshot).suffix.lower() == ".png",
                     f"--screenshot must end in .png, got {self.screenshot!r}")
             _require_parent(self.screenshot, "--screenshot")
+        if self.record is not None:
+            _require_parent(self.record, "--record")
 
 
 def _require_parent(path: str, flag: str) -> None:
@@ -83,13 +87,26 @@ def play(config: PlayConfig) -> int:
     viewer = Viewer(window, title=f"RIG - {config.world}", fps=config.fps) if drawing else None
     agent = make_agent(config.agent, env, seed=config.seed, viewer=viewer)
     writer = _video_writer(config.video, config.video_fps) if config.video else None
+    store = None
+    if config.record:
+        from rig.trajectories.store import TrajectoryStore
+
+        store = TrajectoryStore.open(config.record, mode="a")
     results = []
     try:
         for episode in range(config.episodes):
             seed = config.seed + episode
+            builder = None
+            if store is not None:
+                from rig.trajectories.episode import EpisodeBuilder
+
+                builder = EpisodeBuilder(world_id=config.world, seed=seed, agent=config.agent,
+                                         task_text=env.unwrapped.task_text())
 
             def on_step(step, obs, decision, reward, terminated, truncated, info, so_far,
-                        episode=episode):
+                        episode=episode, builder=builder):
+                if builder is not None:
+                    builder.add_step(obs, decision, reward, terminated, truncated, info)
                 if viewer is None:
                     return
                 viewer.draw(env.render(), decision, step=step,
@@ -104,6 +121,9 @@ def play(config: PlayConfig) -> int:
                                  max_steps=config.max_steps, on_step=on_step,
                                  should_stop=(lambda: viewer.closed) if viewer else None)
             results.append(result)
+            if store is not None and len(builder):
+                index = store.append_episode(builder)
+                console.print(f"recorded as episode {index} of {config.record}")
             console.print(f"episode {episode} (seed {seed}): return {result.episode_return:.1f}, "
                           f"length {result.length}, {len(set(result.achievements))} "
                           f"achievements, ended by {result.end}")
@@ -120,6 +140,8 @@ def play(config: PlayConfig) -> int:
             console.print(f"video: {config.video}")
         if viewer is not None:
             viewer.close()
+        if store is not None:
+            store.close()
         agent.close()
         env.close()
     print_summary(summarize(results), console)

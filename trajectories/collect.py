@@ -1,0 +1,137 @@
+"""`rig collect`: play an agent in worker processes and append its episodes to a trajectory store.
+
+Role in the data flow: the bridge from agents to training data. Each worker process builds its
+own world and agent once, plays the seeds it is handed and sends back whole built episodes; the
+parent is the store's only writer, so episodes land whole and in seed order of completion.
+Resumable: seeds that the store already holds for the same world and agent are skipped, so a
+killed run is finished by running the same command again, and nothing is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.config import option, require
+
+
+@dataclass
+class CollectConfig:
+    out: str = option("data/crafter-expert.zarr", "trajectory store to create or append to")
+    world: str = option("rig/Crafter-v0", "world id (`rig worlds` lists them)")
+    agent: str = option("expert", "agent: random | expert | ppo:PATH")
+    episodes: int = option(10, "episodes to collect, one per seed from --seed upward")
+    seed: int = option(0, "first seed (seeds already in the store for this world and agent "
+                       "are skipped)")
+    max_steps: int | None = option(None, "horizon per episode (none: the world's own limit)")
+    workers: int = option(0, "worker processes (0: one per CPU core)")
+
+    def validate(self) -> None:
+        require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
+        require(self.seed >= 0, f"--seed must be >= 0, got {self.seed}")
+        require(self.max_steps is None or self.max_steps >= 1,
+                f"--max-steps must be at least 1, got {self.max_steps}")
+        require(self.workers >= 0, f"--workers must be >= 0, got {self.workers}")
+        require(self.agent.split(":")[0] != "human", "a person plays through `rig play --agent "
+                "human --record STORE`, not through workers")
+        parent = Path(self.out).expanduser().resolve().parent
+        require(parent.is_dir(), f"--out: folder {parent} does not exist")
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(world: str, agent: str) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(1)  # workers share the cores: one thread each
+    except ImportError:
+        pass
+    import rig.worlds
+    from rig.agents import make_agent
+
+    env = rig.worlds.make(world)
+    _WORKER.update(env=env, agent=make_agent(agent, env), spec=agent, world=world)
+
+
+def record_episode(env, agent, seed: int, agent_spec: str, max_steps: int | None):
+    """Play one episode and return (built episode dict, EpisodeResult)."""
+    from rig.eval.rollout import run_episode
+
+    from .episode import EpisodeBuilder
+
+    world_id = env.spec.id if env.spec is not None else ""
+    builder = EpisodeBuilder(world_id=world_id, seed=seed, agent=agent_spec,
+                             task_text=env.unwrapped.task_text())
+
+    def on_step(step, obs, decision, reward, terminated, truncated, info, so_far):
+        builder.add_step(obs, decision, reward, terminated, truncated, info)
+
+    result = run_episode(env, agent, seed, agent_spec=agent_spec, max_steps=max_steps,
+                         on_step=on_step)
+    return builder.build(), result
+
+
+def _collect_seed(seed: int, max_steps: int | None):
+    return record_episode(_WORKER["env"], _WORKER["agent"], seed, _WORKER["spec"], max_steps)
+
+
+def existing_seeds(store, world: str, agent: str) -> set[int]:
+    if store.num_episodes == 0:
+        return set()
+    worlds, agents, seeds = (store.read_meta(k) for k in ("world_id", "agent", "seed"))
+    return {int(s) for w, a, s in zip(worlds, agents, seeds) if str(w) == world and str(a) == agent}
+
+
+def collect(config: CollectConfig) -> int:
+    import concurrent.futures as futures
+    import multiprocessing
+    import time
+
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    import rig.worlds
+    from rig.agents import make_agent
+
+    from .store import TrajectoryStore
+
+    probe = rig.worlds.make(config.world)  # unknown worlds and agents fail here, clearly
+    make_agent(config.agent, probe).close()
+    probe.close()
+    console = Console()
+    with TrajectoryStore.open(config.out, mode="a") as store:
+        done = existing_seeds(store, config.world, config.agent)
+        wanted = range(config.seed, config.seed + config.episodes)
+        seeds = [s for s in wanted if s not in done]
+        if len(seeds) < len(wanted):
+            console.print(f"{len(wanted) - len(seeds)} of these seeds are already in "
+                          f"{config.out}: skipping them")
+        if not seeds:
+            console.print("nothing to collect")
+            return 0
+        workers = min(config.workers or os.cpu_count() or 1, len(seeds))
+        console.print(f"collecting {len(seeds)} episodes of {config.agent} on {config.world} "
+                      f"into {config.out} with {workers} worker(s)")
+        columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[steps]} steps, {task.fields[rate]} steps/s"),
+                   TimeElapsedColumn(), TimeRemainingColumn())
+        start, steps = time.perf_counter(), 0
+        context = multiprocessing.get_context("spawn")
+        with Progress(*columns, console=console) as progress, futures.ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_init_worker,
+                initargs=(config.world, config.agent)) as pool:
+            task = progress.add_task("collect", total=len(seeds), steps=0, rate=0)
+            pending = [pool.submit(_collect_seed, s, config.max_steps) for s in seeds]
+            for future in futures.as_completed(pending):
+                episode, result = future.result()
+                store.append_episode(episode)
+                steps += result.length
+                rate = steps / max(time.perf_counter() - start, 1e-9)
+                progress.update(task, advance=1, steps=steps, rate=f"{rate:.0f}")
+        console.print(f"{config.out}: now {store.num_episodes} episodes, {store.num_steps} steps")
+    return 0
