@@ -112,7 +112,8 @@ def play(config: PlayConfig) -> int:
                 viewer.draw(env.render(), decision, step=step,
                             episode_return=so_far.episode_return,
                             achievements=so_far.achievements, world=config.world,
-                            agent=config.agent, episode=episode)
+                            agent=config.agent, episode=episode,
+                            observation_text=obs.get("text", ""))
                 viewer.show()
                 if writer is not None:
                     writer.append_data(viewer.canvas())

@@ -63,7 +63,7 @@ class Viewer:
     # -- drawing ----------------------------------------------------------------------------
     def draw(self, frame: np.ndarray, decision=None, *, step: int = 0, episode_return: float = 0.0,
              achievements: list[str] | tuple = (), world: str = "", agent: str = "",
-             episode: int = 0, status: str = "") -> None:
+             episode: int = 0, status: str = "", observation_text: str = "") -> None:
         pg = self.pygame
         self.screen.fill(BACKGROUND)
         top = PAD + 20
@@ -101,6 +101,14 @@ class Viewer:
         for line in lines[:6]:
             self._text(line, (PAD, y))
             y += 21
+        if observation_text:
+            y += 6
+            self._text("the agent reads:", (PAD, y), DIM, self.small)
+            y += 18
+            for line in observation_text.splitlines()[:5]:
+                for wrapped in textwrap.wrap(line, 110)[:2]:
+                    self._text(wrapped, (PAD, y), DIM, self.small)
+                    y += 17
 
     def _label(self, text: str, pos) -> None:
         self.screen.blit(self.small.render(text, True, DIM), pos)
