@@ -1,0 +1,98 @@
+"""The policy's vocabulary and token stream: layout, round trips, segments, ablation switches."""
+
+import numpy as np
+import pytest
+
+from rig.config import RigError
+from rig.train.sequence import (ACTION, IMAGINATION, OBSERVATION, REASONING, SequenceBuilder,
+                                SequenceConfig, pad_batch)
+from rig.train.vocab import RigVocabulary
+from rig.worlds.crafter import ACTION_NAMES
+
+TASK = "Survive and unlock as many achievements as you can."
+TEXTS = ["I need wood for a table; a tree is 3 steps left, so I walk left.",
+         f"{TASK}\nVitals: health 9/9, food 9/9.\nInventory: wood 2."] * 50
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return RigVocabulary.train(TEXTS, ACTION_NAMES, codebook_size=16, text_vocab_size=300)
+
+
+def test_layout_is_contiguous_and_round_trips(vocab, tmp_path):
+    assert vocab.actions.start == vocab.structure.stop
+    assert vocab.images.start == vocab.actions.stop and len(vocab.images) == 16
+    assert vocab.text.start == vocab.images.stop and len(vocab.text) > 50
+    assert vocab.action_name(vocab.action_id("place_table")) == "place_table"
+    assert vocab.image_codes(vocab.image_ids([0, 7, 15])) == [0, 7, 15]
+    with pytest.raises(ValueError):
+        vocab.image_ids([16])
+    vocab.save(tmp_path)
+    again = RigVocabulary.load(tmp_path)
+    assert again.encode_text(TEXTS[0]) == vocab.encode_text(TEXTS[0])
+    assert again.decode_text(again.encode_text(TEXTS[0])) == TEXTS[0]
+    with pytest.raises(RigError, match="not a RIG vocabulary"):
+        RigVocabulary.load(tmp_path / "nowhere")
+
+
+def test_text_that_looks_like_structure_stays_text(vocab):
+    ids = vocab.encode_text("then <act> do </think>")
+    assert all(i in vocab.text for i in ids)
+    assert vocab.decode_text(ids) == "then <act> do </think>"
+
+
+def _sample(steps=3, grid=4, first_real=0):
+    rng = np.random.default_rng(0)
+    pad = np.arange(steps) < first_real
+    return {
+        "image_tokens": rng.integers(0, 16, (steps + 1, grid, grid)),
+        "image_tokens_is_pad": np.append(pad, False),
+        "text": [f"{TASK}\nVitals: health 9/9." for _ in range(steps)], "text_is_pad": pad,
+        "reasoning": [f"reason {j}" for j in range(steps)], "reasoning_is_pad": pad,
+        "action_text": ["noop"] * 4 + ["move_left", "do", "place_table"][:steps],
+        "action_text_is_pad": np.append(np.ones(4, bool), pad),
+    }
+
+
+def test_sequence_layout_and_segments(vocab):
+    builder = SequenceBuilder(vocab, SequenceConfig(context_steps=3, history_actions=4))
+    ids, segments = builder.sample(_sample(), TASK)
+    assert len(ids) == len(segments)
+    assert (segments == IMAGINATION).sum() == 3 * 16      # one imagined 4x4 frame per step
+    assert (segments == OBSERVATION).sum() > 3 * 16
+    actions = ids[segments == ACTION]
+    assert [vocab.action_name(a) for a in actions] == ["move_left", "do", "place_table"]
+    assert all(i in vocab.images for i in ids[segments == IMAGINATION])
+    assert ids[0] == vocab.id("<bos>") and list(ids).count(vocab.id("<step>")) == 3
+    reasoning = ids[segments == REASONING]
+    assert vocab.id("</think>") in reasoning  # the model must learn to close its reasoning
+    # The task is stated once, not in every step's text.
+    assert vocab.decode_text(ids).count("Survive") == 1
+
+
+def test_padded_steps_are_skipped_and_history_uses_real_actions(vocab):
+    builder = SequenceBuilder(vocab, SequenceConfig(context_steps=3, history_actions=4))
+    ids, segments = builder.sample(_sample(first_real=2), TASK)
+    assert list(ids).count(vocab.id("<step>")) == 1
+    assert [vocab.action_name(a) for a in ids[segments == ACTION]] == ["place_table"]
+
+
+@pytest.mark.parametrize("reasoning, imagination", [(False, False), (True, False), (False, True)])
+def test_ablation_switches_drop_segments(vocab, reasoning, imagination):
+    config = SequenceConfig(context_steps=3, reasoning=reasoning, imagination=imagination)
+    assert ("reasoning" in config.offsets()) == reasoning
+    assert (1 in config.offsets()["image_tokens"]) == imagination
+    ids, segments = SequenceBuilder(vocab, config).sample(_sample(), TASK)
+    assert ((segments == REASONING).any()) == reasoning
+    assert ((segments == IMAGINATION).any()) == imagination
+    assert (segments == ACTION).sum() == 3
+
+
+def test_pad_batch_keeps_the_current_step_when_cutting(vocab):
+    builder = SequenceBuilder(vocab, SequenceConfig(context_steps=3))
+    long = builder.sample(_sample(), TASK)
+    short = builder.sample(_sample(first_real=2), TASK)
+    ids, mask, segments = pad_batch([long, short], pad_id=0, max_length=60)
+    assert ids.shape == (2, 60) and mask[0].all()
+    assert ids[0, -1].item() == long[0][-1]
+    assert mask[1].sum().item() == min(60, len(short[0]))

@@ -1,0 +1,154 @@
+"""The RIG token stream: how a window of steps becomes one training sequence, and back.
+
+Role in the data flow: `TrajectoryDataset` serves windows of store rows (image tokens, text,
+reasoning, actions) with `*_is_pad` masks; this module lays them out as token ids with a segment
+label per token, which sets the loss weights. The acting policy writes the same layout while
+it plays, so training and acting agree by construction. One step, mirroring RIG:
+
+    <step> <obs> img*N <text> vitals... </text> <hist> a a a <think> reasoning </think>
+           <act> <a:NAME> <imagine> img*N
+
+A sequence is `<bos> <task> task text </task>` and then the last `context_steps` steps of the
+episode (fewer at its start). The loss falls on reasoning (with `</think>`), the action and the
+imagined frame of every step; observations, history and structure are inputs only. Switches
+drop the reasoning and/or the imagination segments, giving the RIG paper's ablations from one
+store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from .vocab import RigVocabulary
+
+# Segment labels, one per token.
+STRUCTURE, TASK, OBSERVATION, HISTORY, REASONING, ACTION, IMAGINATION, REVIEW = range(8)
+SEGMENT_NAMES = ("structure", "task", "observation", "history", "reasoning", "action",
+                 "imagination", "review")
+LOSS_SEGMENTS = (REASONING, ACTION, IMAGINATION, REVIEW)
+IMAGE_KEY = "image_tokens"   # the store key `rig data tokenize` writes
+
+
+@dataclass
+class SequenceConfig:
+    context_steps: int = 2          # steps of the episode one sequence holds (the last is current)
+    history_actions: int = 4        # past actions listed in each step's <hist>
+    max_text_tokens: int = 40       # cap on the observation text of a step
+    max_reasoning_tokens: int = 48  # cap on a step's reasoning (the expert writes <= ~40 words)
+    reasoning: bool = True          # include <think> segments (False: the "no reasoning" ablation)
+    imagination: bool = True        # include <imagine> segments (False: "no imagination" ablation)
+
+    def offsets(self) -> dict[str, list[int]]:
+        """Which rows around step t a sample needs, per store key (the dataset derives windows)."""
+        past = list(range(-(self.context_steps - 1), 1))
+        offsets = {IMAGE_KEY: past + ([1] if self.imagination else []), "text": past,
+                   "action_text": list(range(past[0] - self.history_actions, 1))}
+        if self.reasoning:
+            offsets["reasoning"] = past
+        return offsets
+
+
+def strip_task(text: str, task_text: str) -> str:
+    """Observation text without the task line, which the sequence states once at its start."""
+    return text[len(task_text):].lstrip("\n ") if task_text and text.startswith(task_text) else text
+
+
+class SequenceBuilder:
+    """Lays out steps as ids and segment labels (see the module docstring)."""
+
+    def __init__(self, vocab: RigVocabulary, config: SequenceConfig):
+        self.vocab, self.config = vocab, config
+        self.t = {name: vocab.id(name) for name in (
+            "<bos>", "<task>", "</task>", "<step>", "<obs>", "<text>", "</text>", "<hist>",
+            "<think>", "</think>", "<act>", "</act>", "<imagine>")}
+
+    def prefix(self, task_text: str) -> tuple[list[int], list[int]]:
+        task = self.vocab.encode_text(task_text)[:64]
+        ids = [self.t["<bos>"], self.t["<task>"], *task, self.t["</task>"]]
+        return ids, [STRUCTURE, STRUCTURE] + [TASK] * len(task) + [STRUCTURE]
+
+    def observation(self, image_codes, text: str, history: Sequence[str]) -> tuple[list, list]:
+        """The input part of a step: everything up to and including `<think>` or `<act>`."""
+        v, t, cfg = self.vocab, self.t, self.config
+        image = v.image_ids(np.asarray(image_codes).reshape(-1))
+        words = v.encode_text(text)[:cfg.max_text_tokens]
+        past = [v.action_id(a) for a in history[-cfg.history_actions:]] \
+            if cfg.history_actions else []
+        ids = [t["<step>"], t["<obs>"], *image, t["<text>"], *words, t["</text>"], t["<hist>"],
+               *past]
+        segments = ([STRUCTURE] * 2 + [OBSERVATION] * len(image) + [STRUCTURE]
+                    + [OBSERVATION] * len(words) + [STRUCTURE] * 2 + [HISTORY] * len(past))
+        return ids, segments
+
+    def decision(self, reasoning: str | None, action_text: str,
+                 next_image_codes=None) -> tuple[list, list]:
+        """The output part of a step: reasoning, action, imagined next frame."""
+        v, t, cfg = self.vocab, self.t, self.config
+        ids, segments = [], []
+        if cfg.reasoning:
+            words = v.encode_text(reasoning or "")[:cfg.max_reasoning_tokens]
+            ids += [t["<think>"], *words, t["</think>"]]
+            segments += [STRUCTURE] + [REASONING] * (len(words) + 1)
+        ids += [t["<act>"]]
+        segments += [STRUCTURE]
+        if action_text in v.action_names:
+            ids.append(v.action_id(action_text))
+            segments.append(ACTION)
+        else:  # an open action language: the action is text, closed by </act>
+            words = v.encode_text(action_text)
+            ids += [*words, t["</act>"]]
+            segments += [ACTION] * (len(words) + 1)
+        if cfg.imagination and next_image_codes is not None:
+            image = v.image_ids(np.asarray(next_image_codes).reshape(-1))
+            ids += [t["<imagine>"], *image]
+            segments += [STRUCTURE] + [IMAGINATION] * len(image)
+        return ids, segments
+
+    def sample(self, sample: dict[str, Any], task_text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and segment labels of one `TrajectoryDataset` sample (a window ending at t)."""
+        cfg = self.config
+        ids, segments = self.prefix(task_text)
+        images = np.asarray(sample[IMAGE_KEY])
+        image_pad = np.asarray(sample[f"{IMAGE_KEY}_is_pad"])
+        actions = list(sample["action_text"])
+        action_pad = np.asarray(sample["action_text_is_pad"])
+        text_pad = np.asarray(sample["text_is_pad"])
+        h = cfg.history_actions
+        for j in range(cfg.context_steps):
+            if text_pad[j]:
+                continue  # before the episode's first step
+            history = [a for a, pad in zip(actions[j:j + h], action_pad[j:j + h]) if not pad]
+            step_ids, step_segments = self.observation(
+                images[j], strip_task(sample["text"][j], task_text), history)
+            has_next = cfg.imagination and not image_pad[j + 1]
+            reasoning = sample["reasoning"][j] if cfg.reasoning else None
+            out_ids, out_segments = self.decision(reasoning, actions[j + h],
+                                                  images[j + 1] if has_next else None)
+            ids += step_ids + out_ids
+            segments += step_segments + out_segments
+        return np.asarray(ids, np.int64), np.asarray(segments, np.int8)
+
+
+def pad_batch(sequences: list[tuple[np.ndarray, np.ndarray]], pad_id: int,
+              max_length: int | None = None):
+    """Right-pad (ids, segments) pairs into tensors: input_ids, attention_mask, segments.
+
+    Sequences longer than `max_length` keep their end (the current step), cut at the left.
+    """
+    import torch
+
+    if max_length is not None:
+        sequences = [(i[-max_length:], s[-max_length:]) for i, s in sequences]
+    length = max(len(ids) for ids, _ in sequences)
+    input_ids = torch.full((len(sequences), length), pad_id, dtype=torch.long)
+    segments = torch.full((len(sequences), length), STRUCTURE, dtype=torch.long)
+    mask = torch.zeros((len(sequences), length), dtype=torch.long)
+    for row, (ids, segs) in enumerate(sequences):
+        input_ids[row, :len(ids)] = torch.from_numpy(ids)
+        segments[row, :len(ids)] = torch.from_numpy(segs.astype(np.int64))
+        mask[row, :len(ids)] = 1
+    return input_ids, mask, segments
+
