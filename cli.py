@@ -39,6 +39,13 @@ COMMANDS: dict = {
         "score an agent over many seeds in parallel worker processes (no window)",
         "Runs one episode per seed in worker processes and prints the score table: per-episode "
         "return and length, per-achievement success rates, and the Crafter score."),
+    "eval-tokenizer": Command(
+        "rig.imagination.eval_tokenizer:EvalTokenizerConfig",
+        "rig.imagination.eval_tokenizer:eval_tokenizer",
+        "image tokenizer quality on held-out episodes: PSNR, SSIM, codebook use, PNG grid",
+        "Reconstructs every frame of the held-out episodes (seed >= --holdout-seed) and prints "
+        "PSNR, SSIM, codebook perplexity and dead codes beside the copy-current-frame baseline; "
+        "writes a PNG of originals beside reconstructions."),
     "collect": Command(
         "rig.trajectories.collect:CollectConfig", "rig.trajectories.collect:collect",
         "play an agent in worker processes and append its episodes to a trajectory store",
@@ -49,14 +56,35 @@ COMMANDS: dict = {
         "rig.eval.listing:ListConfig", "rig.eval.listing:list_worlds",
         "list the registered worlds and agents"),
     "train": {
+        "tokenizer": Command(
+            "rig.imagination.train_tokenizer:TrainTokenizerConfig",
+            "rig.imagination.train_tokenizer:train_tokenizer",
+            "train the VQ image tokenizer (diffusers VQModel) on a store's frames (resumable)",
+            "Trains frames -> image tokens -> frames on the episodes of --data whose seed is below "
+            "--holdout-seed, validating on the others, and saves a checkpoint folder (safetensors "
+            "weights + config) in --out. Running the same command again resumes from it."),
         "ppo": Command(
             "rig.train.ppo:PPOConfig", "rig.train.ppo:train_ppo",
             "train the stable-baselines3 PPO baseline on a world's pixels (resumable)",
             "Trains SB3's CnnPolicy PPO on the frame alone and saves OUT/model.zip. Running the "
             "same command again resumes from the newest checkpoint in OUT/checkpoints. Play the "
             "result with `rig play --agent ppo:OUT/model.zip`."),
+        "policy": Command(
+            "rig.train.train_policy:PolicyTrainConfig", "rig.train.train_policy:train_policy",
+            "train the RIG transformer (reason, act, imagine) on tokenized trajectory stores",
+            "Next-token training over the mixed stream of text, action and image tokens, with a "
+            "loss weight per segment. --no-reasoning / --no-imagination give the RIG ablations. "
+            "Checkpoints go to OUT/checkpoints; running the same command again resumes exactly. "
+            "CPU runs in fp32, GPUs in bf16; `accelerate launch -m rig train policy ...` runs "
+            "it on several processes."),
     },
     "data": {
+        "tokenize": Command(
+            "rig.trajectories.tokenize:DataTokenizeConfig", "rig.trajectories.tokenize:data_tokenize",
+            "write the image-token ids of every frame into a store (data/image_tokens)",
+            "Runs the tokenizer's encoder once over the store's frames and stores the ids, so "
+            "policy training never runs the image encoder. Run again after appending episodes: "
+            "only new steps are encoded."),
         "info": Command(
             "rig.trajectories.data_cli:DataInfoConfig", "rig.trajectories.data_cli:data_info",
             "summarize a trajectory store: episodes, steps, worlds, agents, returns, disk size",
@@ -81,6 +109,9 @@ COMMANDS: dict = {
             "concatenate trajectory stores of the same format into a new store"),
     },
     "bench": {
+        "tokenizer": Command(
+            "rig.eval.bench_tokenizer:BenchTokenizerConfig", "rig.eval.bench_tokenizer:bench_tokenizer",
+            "image tokenizer encode/decode frames per second at batch 64, CPU and GPU"),
         "collect": Command(
         "rig.trajectories.collect:CollectConfig", "rig.trajectories.collect:collect",
         "play an agent in worker processes and append its episodes to a trajectory store",

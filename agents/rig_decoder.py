@@ -1,0 +1,181 @@
+"""Incremental, batched, grammar-constrained decoding of RIG steps with one reused KV cache.
+
+Role in the data flow: the RIG policy hands this decoder the observation tokens of K parallel
+worlds; it writes each world's step in the layout of `train/sequence.py`:
+
+    [observation ids] <think> reasoning </think> <act> <a:NAME> <imagine> img*N
+
+and returns the reasoning, the action and the imagined codes. Why our own loop rather than
+`generate()`: the KV cache lives across the steps of an episode (the context is never
+re-encoded until it must slide), forced structure tokens are fed together with the token before
+them, and the K worlds decode in lockstep with ragged lengths (a world that is ahead feeds
+masked padding), so one forward call serves every world.
+
+The grammar is enforced on the logits: in <think> only text tokens or </think>; at <act> only
+action tokens; in <imagine> exactly N image tokens. The output can therefore always be parsed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+THINK, ACT, IMAGINE, DONE = range(4)
+
+
+@dataclass
+class StepOutput:
+    reasoning_ids: list[int] = field(default_factory=list)  # text ids between <think> and </think>
+    action_id: int | None = None                            # the action token's id
+    image_ids: list[int] = field(default_factory=list)      # imagined image token ids
+    generated: int = 0                                       # tokens the model chose (not forced)
+
+
+class IncrementalDecoder:
+    """KV-cached lockstep decoding for K worlds (see the module docstring)."""
+
+    def __init__(self, model, vocab, image_tokens: int, *, reasoning: bool = True,
+                 imagination: bool = True, max_reasoning_tokens: int = 48,
+                 max_context_tokens: int = 2048, keep_steps: int = 2, temperature: float = 1.0,
+                 seed: int = 0):
+        import torch
+
+        self.torch, self.model, self.vocab = torch, model, vocab
+        self.device = next(model.parameters()).device
+        self.image_tokens, self.reasoning, self.imagination = image_tokens, reasoning, imagination
+        self.max_reasoning = max_reasoning_tokens
+        self.max_context, self.keep_steps = max_context_tokens, keep_steps
+        self.temperature = temperature
+        self.generator = torch.Generator(device="cpu").manual_seed(seed)
+        ids = vocab.id
+        self.pad, self.end_think, self.act = ids("<pad>"), ids("</think>"), ids("<act>")
+        self.imagine = ids("<imagine>")
+        v = len(vocab)
+        self.allowed = {}
+        for phase, rng in ((ACT, vocab.actions), (IMAGINE, vocab.images)):
+            mask = torch.full((v,), float("-inf"))
+            mask[rng.start:rng.stop] = 0.0
+            self.allowed[phase] = mask.to(self.device)
+        think = torch.full((v,), float("-inf"))
+        think[vocab.text.start:vocab.text.stop] = 0.0
+        think[self.end_think] = 0.0
+        self.allowed[THINK] = think.to(self.device)
+
+    # -- context management -------------------------------------------------------------------
+    def reset(self, prefixes: list[list[int]]) -> None:
+        """Start K episodes; `prefixes` are the `<bos> <task> ... </task>` ids of each world."""
+        self.k = len(prefixes)
+        self.prefixes = [list(p) for p in prefixes]
+        self.steps: list[list[list[int]]] = [[] for _ in prefixes]  # per world, per step ids
+        self.pending: list[list[int]] = [[] for _ in prefixes]     # chosen, not yet fed
+        self.cache, self.mask = None, None
+        self.positions = [0] * self.k
+        self._feed([list(p) for p in prefixes])
+
+    def _feed(self, tokens: list[list[int]]):
+        """Feed each world its tokens (ragged: shorter rows are padded and masked out); return
+        each world's logits after its last real token (None for worlds that fed nothing)."""
+        torch = self.torch
+        width = max(len(t) for t in tokens)
+        if width == 0:
+            return [None] * self.k
+        ids = torch.full((self.k, width), self.pad, dtype=torch.long)
+        new_mask = torch.zeros((self.k, width), dtype=torch.long)
+        positions = torch.zeros((self.k, width), dtype=torch.long)
+        for w, row in enumerate(tokens):
+            n = len(row)
+            if n:
+                ids[w, :n] = torch.tensor(row)
+                new_mask[w, :n] = 1
+                positions[w, :n] = torch.arange(self.positions[w], self.positions[w] + n)
+                positions[w, n:] = self.positions[w] + n - 1
+            else:
+                positions[w, :] = max(self.positions[w] - 1, 0)
+            self.positions[w] += n
+        mask = new_mask if self.mask is None else torch.cat([self.mask, new_mask], dim=1)
+        with torch.no_grad():
+            out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                             position_ids=positions.to(self.device),
+                             past_key_values=self.cache, use_cache=True)
+        self.cache, self.mask = out.past_key_values, mask
+        last = [len(t) - 1 for t in tokens]
+        return [out.logits[w, i].float() if i >= 0 else None for w, i in enumerate(last)]
+
+    def _slide_if_needed(self, incoming: int) -> None:
+        """Re-encode prefix + the last `keep_steps - 1` steps when the cache would overflow."""
+        if self.mask is None or self.mask.shape[1] + incoming + self._step_budget() \
+                <= self.max_context:
+            return
+        keep = max(self.keep_steps - 1, 0)
+        rows = []
+        for w in range(self.k):
+            self.steps[w] = self.steps[w][-keep:] if keep else []
+            rows.append(self.prefixes[w] + [t for s in self.steps[w] for t in s])
+        self.cache, self.mask, self.positions = None, None, [0] * self.k
+        self._feed(rows)
+
+    def _step_budget(self) -> int:
+        return self.max_reasoning + 4 + (self.image_tokens + 1 if self.imagination else 0)
+
+    # -- one environment step -----------------------------------------------------------------
+    def _choose(self, logits, phase: int, greedy: bool) -> int:
+        scores = logits + self.allowed[phase]
+        if greedy or self.temperature <= 0:
+            return int(scores.argmax())
+        probs = self.torch.softmax(scores / self.temperature, dim=-1).cpu()
+        return int(self.torch.multinomial(probs, 1, generator=self.generator))
+
+    def step(self, observations: list[list[int]]) -> list[StepOutput]:
+        """Decode one step for every world from its observation ids (which end before <think>)."""
+        opener = [self.vocab.id("<think>")] if self.reasoning else [self.act]
+        feeds = [self.pending[w] + list(observations[w]) + opener for w in range(self.k)]
+        self._slide_if_needed(max(len(f) for f in feeds))
+        for w in range(self.k):
+            self.steps[w].append(list(observations[w]) + opener)
+            if self.pending[w] and len(self.steps[w]) > 1:
+                self.steps[w][-2].extend(self.pending[w])
+            self.pending[w] = []
+        logits = self._feed(feeds)
+        outputs = [StepOutput() for _ in range(self.k)]
+        phases = [THINK if self.reasoning else ACT] * self.k
+        while any(p != DONE for p in phases):
+            feeds = [[] for _ in range(self.k)]
+            for w in range(self.k):
+                phase, out = phases[w], outputs[w]
+                if phase == DONE:
+                    continue
+                if phase == THINK and len(out.reasoning_ids) >= self.max_reasoning:
+                    token = self.end_think  # cap reached: close the reasoning ourselves
+                else:
+                    token = self._choose(logits[w], phase, greedy=phase != ACT)
+                    out.generated += 1
+                if phase == THINK:
+                    if token == self.end_think:
+                        feeds[w], phases[w] = [token, self.act], ACT
+                    else:
+                        out.reasoning_ids.append(token)
+                        feeds[w] = [token]
+                elif phase == ACT:
+                    out.action_id = token
+                    if self.imagination:
+                        feeds[w], phases[w] = [token, self.imagine], IMAGINE
+                    else:
+                        self.pending[w], phases[w] = [token], DONE
+                else:
+                    out.image_ids.append(token)
+                    if len(out.image_ids) == self.image_tokens:
+                        self.pending[w], phases[w] = [token], DONE  # fed with the next step
+                    else:
+                        feeds[w] = [token]
+                self.steps[w][-1].extend(feeds[w])
+            if any(feeds):
+                logits = self._feed(feeds)
+        return outputs
+
+    def context_length(self) -> int:
+        return 0 if self.mask is None else int(self.mask.shape[1])
+
+
+def to_codes(vocab, image_ids: list[int], grid: int) -> np.ndarray:
+    return np.asarray(vocab.image_codes(image_ids), dtype=np.int64).reshape(grid, grid)

@@ -1,0 +1,275 @@
+"""One run of `rig train policy`: data, model, optimizer, the loop, checkpoints and resume.
+
+Role in the data flow: see `train_policy.py` (the config and the loss). This file owns state:
+what a checkpoint folder holds and how a killed run picks up from it.
+
+    OUT/checkpoints/step-000200/   model (save_pretrained, safetensors) + vocab + rig_policy.json
+                                   + trainer_state.pt (optimizer, step; loaded weights-only)
+    OUT/final/                     the same without trainer state: what `--agent rig:` loads
+    OUT/tensorboard/               scalars: loss per segment, action accuracy, validation
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from rig.config import RigError
+
+from .sequence import IMAGE_KEY, SequenceBuilder, SequenceConfig, strip_task
+from .train_policy import PolicyTrainConfig, learning_rate, weighted_loss
+
+POLICY_FILE, STATE_FILE, DONE_FILE = "rig_policy.json", "trainer_state.pt", "complete"
+
+
+def latest_checkpoint(out: Path) -> Path | None:
+    done = sorted(p.parent for p in (out / "checkpoints").glob(f"step-*/{DONE_FILE}"))
+    return done[-1] if done else None
+
+
+class PolicyRun:
+    def __init__(self, config: PolicyTrainConfig):
+        import torch
+        from accelerate import Accelerator
+
+        self.config, self.torch = config, torch
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        cuda = config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
+        if config.device == "cuda" and not torch.cuda.is_available():
+            raise RigError("--device cuda asked for, but torch sees no CUDA device")
+        # bf16 on GPUs; fp32 on CPUs, where bf16 is ~30x slower on AVX2 machines.
+        self.accelerator = Accelerator(cpu=not cuda, mixed_precision="bf16" if cuda else "no")
+        self.out = Path(config.out)
+        self.sequence = SequenceConfig(
+            context_steps=config.context_steps, history_actions=config.history_actions,
+            reasoning=config.reasoning, imagination=config.imagination)
+
+    # -- data ---------------------------------------------------------------------------------
+    def open_data(self):
+        from rig.trajectories.dataset import TrajectoryDataset, split_by_seed
+        from rig.trajectories.store import TrajectoryStore
+
+        self.stores, train, val = [], [], []
+        for path in self.config.data:
+            store = TrajectoryStore.open(path, "r")
+            if IMAGE_KEY not in store.data:
+                raise RigError(f"{path} has no {IMAGE_KEY}: run `rig data tokenize --data {path} "
+                               "--tokenizer TOKENIZER_DIR` first")
+            train_eps, val_eps = split_by_seed(store, self.config.val_fraction)
+            offsets = self.sequence.offsets()
+            for episodes, bucket in ((train_eps, train), (val_eps, val)):
+                if episodes:
+                    dataset = TrajectoryDataset(store, offsets, episodes)
+                    dataset.cache[IMAGE_KEY] = store.read(IMAGE_KEY)  # small ints: keep in RAM
+                    bucket.append((dataset, store))
+            self.stores.append(store)
+        if not train:
+            raise RigError("no training episodes in the given stores")
+        self.train_sets, self.val_sets = train, val
+        self.train_sizes = np.cumsum([len(d) for d, _ in train])
+
+    def texts(self):
+        """Text the BPE is trained on: training episodes' reasoning, observations, tasks."""
+        for dataset, store in self.train_sets:
+            tasks = store.read_meta("task_text")
+            episodes = sorted(set(int(e) for e in dataset.episode_of))
+            for e in episodes:
+                task = str(tasks[e])
+                yield task
+                start, stop = store.episode_bounds(e)
+                for key in ("reasoning", "text"):
+                    if key in store.data:
+                        for value in store.read(key, start, stop):
+                            yield strip_task(str(value), task)
+
+    def action_names(self) -> list[str]:
+        import rig.worlds
+
+        names: list[str] = []
+        for store in self.stores:
+            for world_id in store.attrs.get("worlds") or []:
+                try:
+                    vocabulary = rig.worlds.make(world_id).unwrapped.action_language.vocabulary()
+                except Exception:
+                    vocabulary = None
+                names += [n for n in vocabulary or [] if n not in names]
+        return names
+
+    def codebook_size(self) -> int:
+        sizes = {int(s.attrs.get("image_tokenizer", {}).get("codebook_size", 0))
+                 for s in self.stores}
+        if len(sizes) != 1 or 0 in sizes:
+            top = max(int(s.read(IMAGE_KEY).max()) for s in self.stores) + 1
+            return max(sizes | {top})
+        return sizes.pop()
+
+    def sample(self, index: int, val: bool = False):
+        sets = self.val_sets if val else self.train_sets
+        sizes = self.val_sizes if val else self.train_sizes
+        which = int(np.searchsorted(sizes, index, side="right"))
+        offset = index - (sizes[which - 1] if which else 0)
+        dataset, store = sets[which]
+        item = dataset[int(offset)]
+        task = str(store.read_meta("task_text")[item["episode"]])
+        return self.builder.sample(item, task)
+
+    # -- model and state ------------------------------------------------------------------------
+    def setup(self):
+        from rig.agents.rig_model import ModelConfig, build_model, load_causal_lm
+
+        from .vocab import RigVocabulary
+
+        self.open_data()
+        self.val_sizes = np.cumsum([len(d) for d, _ in self.val_sets]) if self.val_sets else []
+        resume = latest_checkpoint(self.out)
+        if resume is not None:
+            self.vocab = RigVocabulary.load(resume)
+        else:
+            self.vocab = RigVocabulary.train(self.texts(), self.action_names(),
+                                             self.codebook_size(), self.config.text_vocab)
+        self.builder = SequenceBuilder(self.vocab, self.sequence)
+        self.model_config = ModelConfig(preset=self.config.preset, vocab_size=len(self.vocab))
+        self.torch.manual_seed(self.config.seed)
+        if self.config.init_from:
+            model = load_causal_lm(self.config.init_from, vocab_size=len(self.vocab))
+        else:
+            model = build_model(self.model_config, pad_id=self.vocab.id("<pad>"),
+                                bos_id=self.vocab.id("<bos>"), eos_id=self.vocab.id("<eos>"))
+        decay = [p for p in model.parameters() if p.ndim >= 2]
+        rest = [p for p in model.parameters() if p.ndim < 2]
+        optimizer = self.torch.optim.AdamW(
+            [{"params": decay, "weight_decay": self.config.weight_decay},
+             {"params": rest, "weight_decay": 0.0}], lr=self.config.lr, betas=(0.9, 0.95))
+        self.step = 0
+        if resume is not None:
+            from safetensors.torch import load_file
+
+            weights = load_file(str(resume / "model.safetensors"))
+            model.load_state_dict(weights, strict=False)
+            model.tie_weights()
+            state = self.torch.load(resume / STATE_FILE, weights_only=True)
+            optimizer.load_state_dict(state["optimizer"])
+            self.step = int(state["step"])
+            self.log(f"resuming from {resume} at step {self.step}")
+        self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+
+    def log(self, message: str) -> None:
+        if self.accelerator.is_main_process:
+            print(message, flush=True)
+
+    def save(self, folder: Path, with_state: bool) -> None:
+        """Write a checkpoint folder atomically: a reader never sees a half-written one."""
+        if not self.accelerator.is_main_process:
+            return
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        model = self.accelerator.unwrap_model(self.model)
+        model.save_pretrained(tmp, safe_serialization=True)
+        self.vocab.save(tmp)
+        (tmp / POLICY_FILE).write_text(json.dumps({
+            "format": 1, "sequence": asdict(self.sequence), "model": self.model_config.to_dict(),
+            "train": asdict(self.config), "step": self.step,
+            "image_tokenizer": [dict(s.attrs.get("image_tokenizer") or {}) for s in self.stores][0],
+            "worlds": sorted({w for s in self.stores for w in s.attrs.get("worlds") or []}),
+        }, indent=2, default=str))
+        if with_state:
+            self.torch.save({"optimizer": self.optimizer.state_dict(), "step": self.step},
+                            tmp / STATE_FILE)
+        (tmp / DONE_FILE).write_text("ok\n")
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+
+    def prune(self) -> None:
+        done = sorted((self.out / "checkpoints").glob("step-*"))
+        for old in done[:-self.config.keep_checkpoints]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    # -- the loop -------------------------------------------------------------------------------
+    def batch(self, step: int, val: bool = False):
+        from .sequence import pad_batch
+
+        size = int((self.val_sizes if val else self.train_sizes)[-1])
+        rng = np.random.default_rng([self.config.seed, step, int(val)])
+        indices = rng.integers(size, size=self.config.batch_size)
+        mine = indices[self.accelerator.process_index::self.accelerator.num_processes]
+        sequences = [self.sample(int(i), val) for i in mine]
+        ids, mask, segments = pad_batch(sequences, self.vocab.id("<pad>"),
+                                        self.model_config.max_positions)
+        device = self.accelerator.device
+        return ids.to(device), mask.to(device), segments.to(device)
+
+    def forward(self, ids, mask, segments):
+        with self.accelerator.autocast():
+            logits = self.model(input_ids=ids, attention_mask=mask).logits
+        return weighted_loss(logits, ids, segments, mask, self.config.segment_weights())
+
+    def validate(self) -> dict[str, float]:
+        if not self.val_sets:
+            return {}
+        self.model.eval()
+        totals: dict[str, list[float]] = {}
+        with self.torch.no_grad():
+            for k in range(4):  # a fixed set of validation batches
+                loss, metrics = self.forward(*self.batch(k, val=True))
+                for name, value in {"loss": loss.item(), **metrics}.items():
+                    totals.setdefault(name, []).append(value)
+        self.model.train()
+        return {name: float(np.mean(v)) for name, v in totals.items()}
+
+    def train(self) -> int:
+        from torch.utils.tensorboard import SummaryWriter
+        from tqdm import tqdm
+
+        self.setup()
+        config = self.config
+        main = self.accelerator.is_main_process
+        writer = SummaryWriter(str(self.out / "tensorboard")) if main else None
+        from rig.agents.rig_model import count_parameters
+
+        self.log(f"model: {config.preset}, {count_parameters(self.model) / 1e6:.1f}M parameters, "
+                 f"vocabulary {len(self.vocab)}; {int(self.train_sizes[-1])} training samples")
+        bar = tqdm(total=config.steps, initial=self.step, disable=not main, unit="step")
+        tokens, start = 0, time.perf_counter()
+        self.model.train()
+        while self.step < config.steps:
+            for group in self.optimizer.param_groups:
+                group["lr"] = learning_rate(self.step, config)
+            ids, mask, segments = self.batch(self.step)
+            loss, metrics = self.forward(ids, mask, segments)
+            self.optimizer.zero_grad(set_to_none=True)
+            self.accelerator.backward(loss)
+            self.accelerator.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.optimizer.step()
+            self.step += 1
+            tokens += int(mask.sum()) * self.accelerator.num_processes
+            rate = tokens / (time.perf_counter() - start)
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}",
+                            act=f"{metrics.get('action_accuracy', float('nan')):.2f}")
+            if writer is not None:
+                writer.add_scalar("train/loss", loss.item(), self.step)
+                writer.add_scalar("train/tokens_per_second", rate, self.step)
+                for name, value in metrics.items():
+                    writer.add_scalar(f"train/{name}", value, self.step)
+            if self.step % config.eval_every == 0 or self.step == config.steps:
+                for name, value in self.validate().items():
+                    if writer is not None:
+                        writer.add_scalar(f"val/{name}", value, self.step)
+            if self.step % config.checkpoint_every == 0 or self.step == config.steps:
+                self.save(self.out / "checkpoints" / f"step-{self.step:07d}", with_state=True)
+                self.prune()
+        bar.close()
+        self.save(self.out / "final", with_state=False)
+        self.accelerator.wait_for_everyone()
+        final = self.validate()
+        if writer is not None:
+            writer.close()
+        self.log(f"saved {self.out / 'final'}; validation: " + ", ".join(
+            f"{k} {v:.3f}" for k, v in final.items()))
+        return 0

@@ -1,0 +1,112 @@
+"""`rig train policy`: next-token training of the RIG transformer on trajectory stores.
+
+Role in the data flow: stores (with `image_tokens` from `rig data tokenize`) -> windows
+(`TrajectoryDataset`) -> token streams (`SequenceBuilder`) -> weighted next-token loss -> a
+checkpoint folder that `--agent rig:DIR` plays. The loss has a weight per segment (reasoning,
+action, imagined frame); `--no-reasoning` / `--no-imagination` give the RIG ablations.
+
+Runs on CPU (fp32) or GPU (bf16 autocast), one process or many through `accelerate launch`.
+Exact resume: the batch of step s is drawn from a generator seeded by (seed, s), so after a kill
+the run continues from its newest checkpoint with the same batches and the same loss curve.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.config import option, require
+
+SEGMENT_WEIGHT_NAMES = ("reasoning", "action", "imagination", "review")
+
+
+@dataclass
+class PolicyTrainConfig:
+    data: list[str] = option(None, "trajectory stores to train on (tokenized with `rig data "
+                             "tokenize`)", positional=True)
+    out: str = option("runs/policy", "output folder: checkpoints/, final/, tensorboard/")
+    preset: str = option("tiny", "model size: tiny | small | base | large")
+    init_from: str | None = option(None, "start from a local Hugging Face causal-LM folder "
+                                   "(its vocabulary is extended with action and image tokens)")
+    steps: int = option(2000, "optimizer steps")
+    batch_size: int = option(8, "sequences per step (across all processes)")
+    lr: float = option(1e-3, "peak learning rate (AdamW, warmup then cosine decay)")
+    warmup: int = option(100, "warmup steps")
+    weight_decay: float = option(0.05, "AdamW weight decay")
+    context_steps: int = option(2, "episode steps per sequence (the last one is current)")
+    history_actions: int = option(4, "past actions listed in each step")
+    reasoning: bool = option(True, "train on reasoning (--no-reasoning: ablation)")
+    imagination: bool = option(True, "train on the imagined next frame (--no-imagination)")
+    weight_reasoning: float = option(1.0, "loss weight of reasoning tokens")
+    weight_action: float = option(4.0, "loss weight of action tokens")
+    weight_imagination: float = option(0.5, "loss weight of imagined image tokens")
+    text_vocab: int = option(2000, "BPE text tokens to train (new runs only)")
+    val_fraction: float = option(0.1, "share of seeds held out for validation")
+    eval_every: int = option(200, "validate every this many steps")
+    checkpoint_every: int = option(200, "save a resumable checkpoint every this many steps")
+    keep_checkpoints: int = option(2, "newest checkpoints to keep")
+    seed: int = option(0, "seed of initialisation and batch order")
+    device: str = option("auto", "auto | cpu | cuda")
+    threads: int = option(0, "CPU threads for torch (0: torch's default)")
+
+    def validate(self) -> None:
+        require(bool(self.data), "name at least one trajectory store")
+        for name in ("steps", "batch_size", "context_steps", "eval_every", "checkpoint_every",
+                     "keep_checkpoints"):
+            require(getattr(self, name) >= 1, f"--{name.replace('_', '-')} must be at least 1")
+        require(self.history_actions >= 0 and self.warmup >= 0, "counts must be >= 0")
+        require(self.lr > 0, "--lr must be > 0")
+        require(0.0 <= self.val_fraction < 1.0, "--val-fraction must be in [0, 1)")
+        require(self.device in ("auto", "cpu", "cuda"), "--device must be auto, cpu or cuda")
+        for store in self.data:
+            require(Path(store).exists(), f"no trajectory store at {store!r}")
+
+    def segment_weights(self) -> dict[str, float]:
+        return {"reasoning": self.weight_reasoning, "action": self.weight_action,
+                "imagination": self.weight_imagination, "review": self.weight_reasoning}
+
+
+def learning_rate(step: int, config: PolicyTrainConfig) -> float:
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def weighted_loss(logits, input_ids, segments, attention_mask, weights_by_segment):
+    """Next-token cross-entropy weighted per target segment; also per-segment means and the
+    action accuracy (argmax at action targets)."""
+    import torch
+    import torch.nn.functional as F
+
+    from .sequence import ACTION, SEGMENT_NAMES
+
+    logits, targets = logits[:, :-1].float(), input_ids[:, 1:]
+    target_segments = segments[:, 1:]
+    valid = attention_mask[:, 1:].bool()
+    table = torch.zeros(len(SEGMENT_NAMES), device=logits.device)
+    for name, weight in weights_by_segment.items():
+        table[SEGMENT_NAMES.index(name)] = weight
+    weights = table[target_segments] * valid
+    token_loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                 reduction="none").view_as(targets)
+    loss = (token_loss * weights).sum() / weights.sum().clamp_min(1e-8)
+    metrics = {}
+    with torch.no_grad():
+        for index, name in enumerate(SEGMENT_NAMES):
+            mask = (target_segments == index) & valid
+            if mask.any() and weights_by_segment.get(name, 0) > 0:
+                metrics[f"loss/{name}"] = token_loss[mask].mean().item()
+        action = (target_segments == ACTION) & valid
+        if action.any():
+            hits = (logits.argmax(-1) == targets)[action].float()
+            metrics["action_accuracy"] = hits.mean().item()
+    return loss, metrics
+
+
+def train_policy(config: PolicyTrainConfig) -> int:
+    from .policy_run import PolicyRun
+
+    return PolicyRun(config).train()
+
