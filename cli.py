@@ -25,7 +25,8 @@ class Command:
     description: str = ""  # the paragraph at the top of the command's own --help
 
 
-# The command tree: a dict is a group (`rig data ...`), a Command is a leaf.
+# The command tree: a dict is a group (`rig data ...`), a Command is a leaf. A group's ""
+# entry, if any, runs when no sub-command is named (`rig eval --agent expert`).
 COMMANDS: dict = {
     "play": Command(
         "rig.eval.play:PlayConfig", "rig.eval.play:play",
@@ -34,18 +35,23 @@ COMMANDS: dict = {
         "action, and a slot for the imagined next frame. Ends with a summary (returns, "
         "per-achievement success rates, Crafter score). With no options it runs the best agent "
         "available on the default world."),
-    "eval": Command(
-        "rig.eval.evaluate:EvalConfig", "rig.eval.evaluate:evaluate",
-        "score an agent over many seeds in parallel worker processes (no window)",
-        "Runs one episode per seed in worker processes and prints the score table: per-episode "
-        "return and length, per-achievement success rates, and the Crafter score."),
-    "eval-tokenizer": Command(
-        "rig.imagination.eval_tokenizer:EvalTokenizerConfig",
-        "rig.imagination.eval_tokenizer:eval_tokenizer",
-        "image tokenizer quality on held-out episodes: PSNR, SSIM, codebook use, PNG grid",
-        "Reconstructs every frame of the held-out episodes (seed >= --holdout-seed) and prints "
-        "PSNR, SSIM, codebook perplexity and dead codes beside the copy-current-frame baseline; "
-        "writes a PNG of originals beside reconstructions."),
+    "eval": {
+        # `rig eval --agent ...` scores an agent; `rig eval tokenizer ...` and friends measure
+        # other things. The "" entry is what the group runs when no sub-command is named.
+        "": Command(
+            "rig.eval.evaluate:EvalConfig", "rig.eval.evaluate:evaluate",
+            "score an agent over many seeds in parallel worker processes (no window)",
+            "Runs one episode per seed in worker processes and prints the score table: "
+            "per-episode return and length, per-achievement success rates, and the Crafter "
+            "score. Sub-commands: `rig eval tokenizer --help`."),
+        "tokenizer": Command(
+            "rig.imagination.eval_tokenizer:EvalTokenizerConfig",
+            "rig.imagination.eval_tokenizer:eval_tokenizer",
+            "image tokenizer quality on held-out episodes: PSNR, SSIM, codebook use, PNG grid",
+            "Reconstructs every frame of the held-out episodes (seed >= --holdout-seed) and "
+            "prints PSNR, SSIM, codebook perplexity and dead codes beside the "
+            "copy-current-frame baseline; writes a PNG of originals beside reconstructions."),
+    },
     "collect": Command(
         "rig.trajectories.collect:CollectConfig", "rig.trajectories.collect:collect",
         "play an agent in worker processes and append its episodes to a trajectory store",
@@ -112,13 +118,7 @@ COMMANDS: dict = {
         "tokenizer": Command(
             "rig.eval.bench_tokenizer:BenchTokenizerConfig", "rig.eval.bench_tokenizer:bench_tokenizer",
             "image tokenizer encode/decode frames per second at batch 64, CPU and GPU"),
-        "collect": Command(
-        "rig.trajectories.collect:CollectConfig", "rig.trajectories.collect:collect",
-        "play an agent in worker processes and append its episodes to a trajectory store",
-        "Collects one episode per seed into a zarr trajectory store (created if missing). "
-        "Resumable: seeds the store already holds for this world and agent are skipped, so "
-        "running the same command again finishes a killed run and never overwrites."),
-    "worlds": Command(
+        "worlds": Command(
             "rig.eval.bench_worlds:BenchWorldsConfig", "rig.eval.bench_worlds:bench_worlds",
             "steps per second through rig.worlds against the raw simulator, same process"),
         "store": Command(
@@ -141,19 +141,26 @@ def _selected_path(argv: list[str]) -> list[str]:
     """The command words at the start of argv (`["data", "info"]`), read before parsing."""
     path, node = [], COMMANDS
     for word in argv:
-        if not isinstance(node, dict) or word not in node:
+        if not isinstance(node, dict) or not word or word not in node:
             break
         path.append(word)
         node = node[word]
+    if isinstance(node, dict) and "" in node and path:
+        path.append("")  # a group run as a command of its own
     return path
 
 
 def _add_commands(subparsers, tree: dict, prefix: str, selected: list[str]) -> None:
     for name, node in tree.items():
+        if name == "":
+            continue
         chosen = bool(selected) and selected[0] == name
+        if isinstance(node, dict) and "" in node and (not chosen or selected[1:] == [""]):
+            node = node[""]  # listed, or run, as the group's own command
         if isinstance(node, dict):
+            children = [n for n in node if n]
             group = subparsers.add_parser(name, help=f"{name} commands: "
-                                          + ", ".join(node), prog=f"{prefix} {name}")
+                                          + ", ".join(children), prog=f"{prefix} {name}")
             inner = group.add_subparsers(title="commands", metavar="COMMAND", required=True)
             _add_commands(inner, node, f"{prefix} {name}", selected[1:] if chosen else [])
             continue

@@ -13,7 +13,7 @@ def _leaves(tree, prefix=()):
         if isinstance(node, dict):
             yield from _leaves(node, prefix + (name,))
         else:
-            yield prefix + (name,)
+            yield prefix + ((name,) if name else ())
 
 
 def test_top_level_help_lists_every_command(rig_cli):
@@ -34,6 +34,7 @@ def test_every_subcommand_help_shows_defaults(rig_cli, path):
     node = COMMANDS
     for word in path:
         node = node[word]
+    node = node[""] if isinstance(node, dict) else node
     fields = dataclasses.fields(_load(node.config))
     options = [f for f in fields if not f.metadata.get("positional")]
     for f in options:
