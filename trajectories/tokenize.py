@@ -1,0 +1,131 @@
+"""`rig data tokenize`: write every frame's image-token ids into a trajectory store.
+
+Role in the data flow: after `rig train tokenizer`, this runs the image encoder once over the
+store's frames and adds the per-step key `image_tokens`: int16 (or int32 for codebooks over
+32,767) rows of h*w token ids, row-major over the token grid (reshape to (h, w)). Policy training
+then reads tokens and never runs the encoder; `TrajectoryDataset` keeps such 2-D keys in memory.
+
+The store's root attribute `image_tokens` records what the ids mean and how far they go:
+`{"grid": [h, w], "codebook_size": K, "tokenizer": path, "tokenizer_sha256": first 16 hex of
+the weights file, "steps": tokenized steps}`. Episodes appended later get zero rows from the
+store (it fills keys an episode lacks), so readers must trust only rows below `steps`
+(`tokenized_steps`); running the command again tokenizes just the new steps, or everything when
+the tokenizer changed. Each block of ids is written before the count that covers it (the same
+commit rule as the store's appends), so a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.config import RigError, option, require
+
+KEY = "image_tokens"
+
+
+@dataclass
+class DataTokenizeConfig:
+    data: str = option("data/crafter-expert.zarr", "trajectory store to add image tokens to")
+    tokenizer: str = option("runs/tokenizer", "tokenizer checkpoint folder (rig train tokenizer)")
+    batch_size: int = option(256, "frames encoded per batch")
+    block: int = option(4096, "frames read and written per block (ids committed per block)")
+    device: str = option("auto", "cpu, cuda, cuda:N, or auto (cuda when available)")
+
+    def validate(self) -> None:
+        require(self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}")
+        require(self.block >= 1, f"--block must be at least 1, got {self.block}")
+
+
+def weights_digest(folder) -> str:
+    from rig.imagination.tokenizer import WEIGHTS_NAME
+    digest = hashlib.sha256()
+    with open(Path(folder) / WEIGHTS_NAME, "rb") as f:
+        for part in iter(lambda: f.read(1 << 20), b""):
+            digest.update(part)
+    return digest.hexdigest()[:16]
+
+
+def tokenized_steps(store) -> int:
+    """Steps [0, n) of `store` whose `image_tokens` rows are valid (0 when it has none)."""
+    info = store.attrs.get(KEY) or {}
+    return min(int(info.get("steps", 0)), store.num_steps) if KEY in store.data else 0
+
+
+def add_step_key(store, key: str, row_shape: tuple, dtype) -> None:
+    """Create the per-step array `data/<key>` in a store open for writing, as long as the
+    committed steps (zero-filled) and chunked like the store's own keys, and list it in the
+    store's `step_keys`, so that later appends fill and extend it like any other key. Uses the
+    store's array factory; existing keys are left alone."""
+    import numpy as np
+    if store.mode == "r":
+        raise RigError(f"{store.path} is open read-only; open it with mode='a'")
+    if key in store.data:
+        return
+    rows = store.num_steps
+    array = store._new_array(store.group["data"], key, tuple(row_shape), np.dtype(dtype), rows)
+    array = array.with_config({"write_empty_chunks": True})
+    for i in range(0, rows, 65536):   # every chunk file exists before the key is listed
+        array[i:min(rows, i + 65536)] = np.zeros((min(rows, i + 65536) - i,) + tuple(row_shape),
+                                                 dtype)
+    store.data[key] = array
+    store._publish({"step_keys": sorted(store.data)})
+
+
+def write_rows(store, key: str, start: int, values) -> None:
+    """Write rows [start, start + len(values)) of `data/<key>`, growing it if the store grew."""
+    array = store.data[key]
+    stop = start + len(values)
+    if array.shape[0] < stop:
+        array.resize((stop,) + array.shape[1:])
+    array[start:stop] = values
+
+
+def data_tokenize(config: DataTokenizeConfig) -> int:
+    import numpy as np
+    from tqdm import tqdm
+
+    from rig.imagination.tokenizer import ImageTokenizer
+    from rig.imagination.train_tokenizer import pick_device
+
+    from .store import TrajectoryStore
+    tokenizer = ImageTokenizer.from_pretrained(config.tokenizer, device=pick_device(config.device))
+    cfg = tokenizer.config
+    info = {"grid": [cfg.grid, cfg.grid], "codebook_size": cfg.codebook_size,
+            "tokenizer": str(Path(config.tokenizer).resolve()),
+            "tokenizer_sha256": weights_digest(config.tokenizer)}
+    dtype = np.int16 if cfg.codebook_size <= np.iinfo(np.int16).max + 1 else np.int32
+    with TrajectoryStore.open(config.data, "a") as store:
+        if store.num_steps == 0:
+            raise RigError(f"{config.data} holds no steps: nothing to tokenize")
+        size = cfg.image_size
+        if store.image_shape != (size, size, 3):
+            raise RigError(f"{config.data} holds frames of shape {store.image_shape}; the "
+                           f"tokenizer takes ({size}, {size}, 3)")
+        old = store.attrs.get(KEY) or {}
+        same = all(old.get(k) == v for k, v in info.items() if k != "tokenizer")
+        row = (cfg.grid * cfg.grid,)
+        if KEY in store.data and (not same or store.data[KEY].shape[1:] != row
+                                  or store.data[KEY].dtype != dtype):
+            del store.data[KEY]              # a different tokenizer: start over
+            store._publish({"step_keys": sorted(store.data)})
+            del store.group["data"][KEY]
+            same = False
+        add_step_key(store, KEY, row, dtype)
+        start = tokenized_steps(store) if same else 0
+        total = store.num_steps
+        if start >= total:
+            print(f"{config.data}: all {total} steps already hold image tokens of this tokenizer")
+            return 0
+        store._publish({KEY: {**info, "steps": start}})
+        with tqdm(total=total, initial=start, desc="tokenize", unit="frame") as bar:
+            for a in range(start, total, config.block):
+                b = min(total, a + config.block)
+                ids = tokenizer.encode(store.read("image", a, b), config.batch_size)
+                write_rows(store, KEY, a, ids.reshape(len(ids), -1).astype(dtype))
+                store._publish({KEY: {**info, "steps": b}})
+                bar.update(b - a)
+    print(f"{config.data}: wrote image tokens for steps {start}..{total} ({cfg.grid}x{cfg.grid} "
+          f"ids per frame, codebook {cfg.codebook_size}) as data/{KEY}")
+    return 0
