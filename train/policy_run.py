@@ -58,9 +58,10 @@ class PolicyRun:
         self.stores, train, val = [], [], []
         for path in self.config.data:
             store = TrajectoryStore.open(path, "r")
-            if IMAGE_KEY not in store.data:
-                raise RigError(f"{path} has no {IMAGE_KEY}: run `rig data tokenize --data {path} "
-                               "--tokenizer TOKENIZER_DIR` first")
+            tokens = store.attrs.get(IMAGE_KEY) or {}
+            if IMAGE_KEY not in store.data or int(tokens.get("steps", 0)) < store.num_steps:
+                raise RigError(f"{path} has no image tokens for all its steps: run `rig data "
+                               f"tokenize --data {path} --tokenizer TOKENIZER_DIR` first")
             train_eps, val_eps = split_by_seed(store, self.config.val_fraction)
             offsets = self.sequence.offsets()
             for episodes, bucket in ((train_eps, train), (val_eps, val)):
@@ -101,13 +102,14 @@ class PolicyRun:
                 names += [n for n in vocabulary or [] if n not in names]
         return names
 
-    def codebook_size(self) -> int:
-        sizes = {int(s.attrs.get("image_tokenizer", {}).get("codebook_size", 0))
-                 for s in self.stores}
-        if len(sizes) != 1 or 0 in sizes:
-            top = max(int(s.read(IMAGE_KEY).max()) for s in self.stores) + 1
-            return max(sizes | {top})
-        return sizes.pop()
+    def image_tokenizer(self) -> dict:
+        """What the stores' image tokens mean; every store must use the same tokenizer."""
+        infos = [dict(s.attrs.get(IMAGE_KEY) or {}) for s in self.stores]
+        digests = {info.get("tokenizer_sha256") for info in infos}
+        if len(digests) != 1:
+            raise RigError("the stores were tokenized with different image tokenizers: "
+                           "re-run `rig data tokenize` on all of them with the same one")
+        return infos[0]
 
     def sample(self, index: int, val: bool = False):
         sets = self.val_sets if val else self.train_sets
@@ -132,7 +134,8 @@ class PolicyRun:
             self.vocab = RigVocabulary.load(resume)
         else:
             self.vocab = RigVocabulary.train(self.texts(), self.action_names(),
-                                             self.codebook_size(), self.config.text_vocab)
+                                             int(self.image_tokenizer()["codebook_size"]),
+                                             self.config.text_vocab)
         self.builder = SequenceBuilder(self.vocab, self.sequence)
         self.model_config = ModelConfig(preset=self.config.preset, vocab_size=len(self.vocab))
         self.torch.manual_seed(self.config.seed)
@@ -175,9 +178,12 @@ class PolicyRun:
         (tmp / POLICY_FILE).write_text(json.dumps({
             "format": 1, "sequence": asdict(self.sequence), "model": self.model_config.to_dict(),
             "train": asdict(self.config), "step": self.step,
-            "image_tokenizer": [dict(s.attrs.get("image_tokenizer") or {}) for s in self.stores][0],
+            "image_tokens": self.image_tokenizer(),
             "worlds": sorted({w for s in self.stores for w in s.attrs.get("worlds") or []}),
         }, indent=2, default=str))
+        source = Path(str(self.image_tokenizer().get("tokenizer", "")))
+        if source.is_dir() and not with_state:  # the final folder carries its image tokenizer
+            shutil.copytree(source, tmp / "image_tokenizer")
         if with_state:
             self.torch.save({"optimizer": self.optimizer.state_dict(), "step": self.step},
                             tmp / STATE_FILE)
@@ -235,6 +241,8 @@ class PolicyRun:
         self.log(f"model: {config.preset}, {count_parameters(self.model) / 1e6:.1f}M parameters, "
                  f"vocabulary {len(self.vocab)}; {int(self.train_sizes[-1])} training samples")
         bar = tqdm(total=config.steps, initial=self.step, disable=not main, unit="step")
+        # One JSON line per step: the loss curve a resumed run must reproduce.
+        log = (self.out / "metrics.jsonl").open("a") if main else None
         tokens, start = 0, time.perf_counter()
         self.model.train()
         while self.step < config.steps:
@@ -252,6 +260,9 @@ class PolicyRun:
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}",
                             act=f"{metrics.get('action_accuracy', float('nan')):.2f}")
+            if log is not None:
+                log.write(json.dumps({"step": self.step, "loss": loss.item(), **metrics}) + "\n")
+                log.flush()
             if writer is not None:
                 writer.add_scalar("train/loss", loss.item(), self.step)
                 writer.add_scalar("train/tokens_per_second", rate, self.step)
@@ -265,6 +276,8 @@ class PolicyRun:
                 self.save(self.out / "checkpoints" / f"step-{self.step:07d}", with_state=True)
                 self.prune()
         bar.close()
+        if log is not None:
+            log.close()
         self.save(self.out / "final", with_state=False)
         self.accelerator.wait_for_everyone()
         final = self.validate()

@@ -59,6 +59,10 @@ class PolicyTrainConfig:
         require(self.lr > 0, "--lr must be > 0")
         require(0.0 <= self.val_fraction < 1.0, "--val-fraction must be in [0, 1)")
         require(self.device in ("auto", "cpu", "cuda"), "--device must be auto, cpu or cuda")
+        from rig.agents.rig_model import PRESETS
+
+        require(self.preset in PRESETS or self.init_from is not None,
+                f"unknown preset {self.preset!r}; presets: {', '.join(PRESETS)}")
         for store in self.data:
             require(Path(store).exists(), f"no trajectory store at {store!r}")
 
