@@ -8,6 +8,7 @@
 | human       | a person at the keyboard of the pygame viewer                      |
 | expert      | the world's scripted expert (Crafter: a planner over privileged state) |
 | ppo:PATH    | a stable-baselines3 PPO model trained by `rig train ppo`           |
+| rig:PATH    | the RIG policy saved by `rig train policy` (PATH = its final/ folder) |
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ AGENTS = {
     "human": "you, at the keyboard of the viewer window",
     "expert": "the world's scripted expert, which plans on privileged state and explains itself",
     "ppo:PATH": "a stable-baselines3 PPO model saved by `rig train ppo` (PATH/model.zip)",
+    "rig:PATH": "the RIG policy (reason, act, imagine) saved by `rig train policy` (OUT/final)",
 }
 
 
@@ -75,4 +77,11 @@ def make_agent(spec: str, env, seed: int | None = None, viewer=None) -> Agent:
         from .ppo_agent import PPOAgent
 
         return PPOAgent(env, path, seed=seed)
+    if name == "rig":
+        path = spec.partition(":")[2]
+        if not path:
+            raise UnknownAgentError("the rig agent needs a checkpoint: --agent rig:OUT/final")
+        from .rig_policy import RigPolicy
+
+        return RigPolicy(env, path, seed=seed)
     raise UnknownAgentError(f"unknown agent {spec!r}; valid agents: {', '.join(agent_names())}")

@@ -92,3 +92,31 @@ def test_bad_input_is_clear(tokenized_store, tmp_path, capsys):
     assert rig_main(["train", "policy", str(tokenized_store), "--preset", "huge",
                      "--out", str(tmp_path / "o2"), "--steps", "1"]) == 2
     assert "unknown preset" in capsys.readouterr().err
+
+
+def test_trained_policy_plays_reasons_and_imagines(tokenized_store, tmp_path):
+    from rig.trajectories.store import TrajectoryStore
+
+    out = tmp_path / "run"
+    assert rig_main(_train_args(tokenized_store, out, 2)) == 0
+    record, shot = tmp_path / "played.zarr", tmp_path / "shot.png"
+    assert rig_main(["play", "--agent", f"rig:{out / 'final'}", "--max-steps", "4",
+                     "--render", "none", "--record", str(record), "--screenshot", str(shot)]) == 0
+    with TrajectoryStore.open(record) as store:
+        episode = store.episode(0)
+        assert len(episode["action"]) == 4
+        assert episode["imagined_frame"].shape == (4, 64, 64, 3)
+        assert episode["has_imagined_frame"].all()
+        assert episode["imagined_tokens"].shape[0] == 4
+    assert shot.stat().st_size > 0
+
+
+def test_policy_checkpoint_errors(tmp_path):
+    from rig.agents.rig_policy import load_policy_folder
+    from rig.config import RigError
+
+    with pytest.raises(RigError, match="not a RIG policy checkpoint"):
+        load_policy_folder(tmp_path)
+    (tmp_path / "rig_policy.json").write_text("{broken")
+    with pytest.raises(RigError, match="not valid JSON"):
+        load_policy_folder(tmp_path)

@@ -1,0 +1,124 @@
+"""The RIG policy as an agent: reads the frame, writes its reasoning, acts, imagines the next frame.
+
+Role in the data flow: `--agent rig:CKPT` loads a folder written by `rig train policy` (the
+transformer in safetensors, the vocabulary, `rig_policy.json`, and the image tokenizer). At each
+step the frame is encoded to image tokens, the observation is laid out as in training
+(`SequenceBuilder.observation`), and `IncrementalDecoder` writes reasoning, action and imagined
+tokens under the grammar; the imagined tokens are decoded to pixels for the viewer and stores.
+
+Model output is data: the action token is mapped to its name and parsed by the world's action
+language; anything that does not parse becomes a legal fallback action, counted, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rig.config import RigError
+
+from .base import Agent, Decision
+
+
+def load_policy_folder(path: str | Path, device: str = "cpu"):
+    """(model, vocabulary, rig_policy.json dict, image tokenizer) from a checkpoint folder."""
+    from transformers import Qwen2ForCausalLM
+
+    from rig.imagination.tokenizer import ImageTokenizer
+    from rig.train.vocab import RigVocabulary
+
+    folder = Path(path)
+    meta_path = folder / "rig_policy.json"
+    if not meta_path.is_file():
+        raise RigError(f"{path!r} is not a RIG policy checkpoint (no rig_policy.json); train one "
+                       "with `rig train policy STORE --out DIR` and use --agent rig:DIR/final")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as error:
+        raise RigError(f"{meta_path} is not valid JSON: {error}") from error
+    if meta.get("format", 0) > 1:
+        raise RigError(f"{path!r} was written by a newer rig (format {meta['format']})")
+    vocab = RigVocabulary.load(folder)
+    try:
+        model = Qwen2ForCausalLM.from_pretrained(folder, use_safetensors=True,
+                                                 local_files_only=True)
+    except Exception as error:
+        raise RigError(f"{path!r}: cannot load the transformer ({error})") from error
+    model.to(device).eval()
+    tokenizer_dir = folder / "image_tokenizer"
+    if not tokenizer_dir.is_dir():
+        tokenizer_dir = Path(str(meta.get("image_tokens", {}).get("tokenizer", "")))
+    if not tokenizer_dir.is_dir():
+        raise RigError(f"{path!r}: its image tokenizer is missing (looked in "
+                       f"{folder / 'image_tokenizer'} and {tokenizer_dir})")
+    tokenizer = ImageTokenizer.from_pretrained(tokenizer_dir, device=device)
+    return model, vocab, meta, tokenizer
+
+
+class RigPolicy(Agent):
+    name = "rig"
+
+    def __init__(self, env, path: str, seed: int | None = None, device: str = "cpu",
+                 temperature: float = 1.0):
+        from rig.train.sequence import SequenceBuilder, SequenceConfig
+
+        from .rig_decoder import IncrementalDecoder
+
+        self.model, self.vocab, self.meta, self.tokenizer = load_policy_folder(path, device)
+        self.sequence = SequenceConfig(**self.meta["sequence"])
+        self.builder = SequenceBuilder(self.vocab, self.sequence)
+        self.language = env.unwrapped.action_language
+        self.task_text = env.unwrapped.task_text()
+        legal = self.language.vocabulary() or []
+        self.fallback_text = "noop" if "noop" in legal else (legal[0] if legal else "")
+        grid = self.tokenizer.grid
+        self.decoder = IncrementalDecoder(
+            self.model, self.vocab, grid * grid, reasoning=self.sequence.reasoning,
+            imagination=self.sequence.imagination,
+            max_reasoning_tokens=self.sequence.max_reasoning_tokens,
+            max_context_tokens=self.model.config.max_position_embeddings,
+            keep_steps=self.sequence.context_steps, temperature=temperature,
+            seed=seed or 0)
+        self.reset(seed)
+
+    def reset(self, seed: int | None = None) -> None:
+        if seed is not None:
+            self.decoder.generator.manual_seed(seed)
+        self.decoder.reset([self.builder.prefix(self.task_text)[0]])
+        self.history: list[str] = []
+        self.fallbacks = 0
+        self.generated = 0
+
+    def episode_stats(self) -> dict[str, int]:
+        return {"fallbacks": self.fallbacks, "generated_tokens": self.generated}
+
+    def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
+        from rig.train.sequence import strip_task
+
+        codes = self.tokenizer.encode(np.asarray(obs["image"])[None])[0]
+        known = [a for a in self.history if a in self.vocab.action_names]
+        ids, _ = self.builder.observation(codes, strip_task(obs.get("text", ""), self.task_text),
+                                          known)
+        (out,) = self.decoder.step([ids])
+        self.generated += out.generated
+        reasoning = self.vocab.decode_text(out.reasoning_ids).strip()
+        action_text = self.vocab.action_name(out.action_id)
+        try:
+            action = self.language.parse(action_text)
+        except ValueError:  # a token this world does not speak: fall back, and count it
+            self.fallbacks += 1
+            action_text = self.fallback_text
+            action = self.language.parse(action_text)
+        self.history.append(action_text)
+        imagined_tokens = imagined_frame = None
+        if out.image_ids:
+            grid = self.tokenizer.grid
+            imagined_tokens = np.asarray(self.vocab.image_codes(out.image_ids),
+                                         np.int32).reshape(grid, grid)
+            imagined_frame = self.tokenizer.decode(imagined_tokens[None])[0]
+        return Decision(action=action, action_text=action_text, reasoning=reasoning,
+                        imagined_frame=imagined_frame, imagined_tokens=imagined_tokens,
+                        extras={"generated_tokens": out.generated, "fallbacks": self.fallbacks})
