@@ -1,0 +1,157 @@
+"""The Crafter expert: it makes progress, never walks into lava, is deterministic, and its
+reasoning is short, varied and true of the state it was given."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import rig.worlds
+from rig.agents import make_agent
+from rig.worlds.crafter import ACTION_NAMES, SEMANTIC_IDS
+
+LAVA = SEMANTIC_IDS["lava"]
+MOVES = {"move_left": (-1, 0), "move_right": (1, 0), "move_up": (0, -1), "move_down": (0, 1)}
+# The material or object that each subgoal's target must be.
+TARGET_KIND = {"collect_wood": "tree", "collect_stone": "stone", "collect_coal": "coal",
+               "collect_iron": "iron", "collect_diamond": "diamond", "drink": "water",
+               "eat_cow": "cow", "eat_plant": "plant", "defend": ("zombie", "skeleton"),
+               "hunt_zombie": "zombie", "hunt_skeleton": "skeleton",
+               "make_wood_pickaxe": "table", "make_stone_pickaxe": "table",
+               "make_iron_pickaxe": "table", "make_wood_sword": "table",
+               "make_stone_sword": "table", "make_iron_sword": "table"}
+OFFSET = re.compile(r"(\d+) tiles? (left|right|up|down)(?: and (\d+) (left|right|up|down))?")
+STEP_DIR = re.compile(r"\b(?:step|walk|head|Moving|move) (left|right|up|down)\b")
+UNIT = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
+
+
+def rollout(seed: int, steps: int):
+    """Run the expert; yield (info before the step, decision, info after)."""
+    env = rig.worlds.make("rig/Crafter-v0")
+    agent = make_agent("expert", env, seed=seed)
+    obs, info = env.reset(seed=seed)
+    for _ in range(steps):
+        decision = agent.act(obs, info)
+        obs, _, terminated, truncated, after = env.step(decision.action)
+        yield info, decision, after
+        info = after
+        if terminated or truncated:
+            break
+
+
+@pytest.fixture(scope="module")
+def episode():
+    return list(rollout(seed=2, steps=900))
+
+
+def test_collects_wood_and_places_table_early():
+    unlocked = set()
+    for _, _, after in rollout(seed=0, steps=60):
+        unlocked.update(after["achievements_unlocked"])
+    assert {"collect_wood", "place_table", "make_wood_pickaxe"} <= unlocked
+
+
+def test_climbs_the_tech_tree_and_survives_the_first_nights(episode):
+    final = episode[-1][2]
+    assert len(episode) >= 600  # two nights
+    unlocked = {name for name, count in final["achievements"].items() if count}
+    assert {"make_stone_pickaxe", "collect_drink", "eat_cow", "wake_up"} <= unlocked
+    assert len(unlocked) >= 14
+
+
+def test_reasoning_is_short_and_present(episode):
+    for _, decision, _ in episode:
+        words = decision.reasoning.split()
+        assert 3 <= len(words) <= 40, decision.reasoning
+        assert decision.extras.get("subgoal")
+        assert decision.action_text == ACTION_NAMES[decision.action]
+
+
+def test_stated_counts_match_the_inventory(episode):
+    checked = 0
+    for info, decision, _ in episode:
+        for item, count in decision.extras.get("claims", {}).items():
+            assert info["inventory"][item] == count
+            assert re.search(rf"\b{count}\b", decision.reasoning), (item, decision.reasoning)
+            checked += 1
+    assert checked > 100
+
+
+def test_targets_are_what_the_subgoal_says(episode):
+    checked = 0
+    for info, decision, _ in episode:
+        kind = TARGET_KIND.get(decision.extras["subgoal"])
+        target = decision.extras.get("target")
+        if kind is None or target is None:
+            continue
+        kinds = (kind,) if isinstance(kind, str) else kind
+        assert info["semantic"][tuple(target)] in {SEMANTIC_IDS[k] for k in kinds}
+        checked += 1
+    assert checked > 100
+
+
+def test_stated_offsets_and_step_directions_are_true(episode):
+    offsets = steps = 0
+    for info, decision, _ in episode:
+        target = decision.extras.get("target")
+        match = OFFSET.search(decision.reasoning)
+        if match and target is not None:
+            dx = dy = 0
+            for n, word in ((match[1], match[2]), (match[3], match[4])):
+                if n:
+                    ux, uy = UNIT[word]
+                    dx, dy = dx + int(n) * ux, dy + int(n) * uy
+            pos = info["player_pos"]
+            assert (dx, dy) == (target[0] - pos[0], target[1] - pos[1]), decision.reasoning
+            offsets += 1
+        said = STEP_DIR.search(decision.reasoning)
+        if said and ACTION_NAMES[decision.action] in MOVES and "face" not in decision.reasoning:
+            assert UNIT[said[1]] == MOVES[ACTION_NAMES[decision.action]], decision.reasoning
+            steps += 1
+    assert offsets > 50 and steps > 50
+
+
+def test_wording_varies_within_a_subgoal(episode):
+    by_subgoal: dict[str, set[str]] = {}
+    for _, decision, _ in episode:
+        by_subgoal.setdefault(decision.extras["subgoal"], set()).add(decision.reasoning)
+    assert len(by_subgoal.get("collect_wood", ())) >= 5
+    assert len(by_subgoal.get("collect_stone", ())) >= 3
+    assert len(by_subgoal) >= 8  # it pursues many different subgoals
+
+
+@pytest.mark.parametrize("seed", [5, 11])
+def test_never_steps_onto_lava(seed):
+    for info, decision, after in rollout(seed=seed, steps=700):
+        name = ACTION_NAMES[decision.action]
+        if name in MOVES:
+            x, y = info["player_pos"] + np.array(MOVES[name])
+            if 0 <= x < 64 and 0 <= y < 64:
+                assert info["semantic"][x, y] != LAVA
+        x, y = after["player_pos"]
+        assert after["inventory"]["health"] > 0 or info["inventory"]["health"] <= 2
+
+
+def test_refuses_to_walk_into_lava_next_to_it():
+    env = rig.worlds.make("rig/Crafter-v0")
+    agent = make_agent("expert", env, seed=0)
+    obs, info = env.reset(seed=0)
+    world = env.unwrapped._env._world
+    x, y = info["player_pos"]
+    for dx, dy in ((-1, 0), (1, 0), (0, -1)):  # lava on three sides, only down is open
+        world[(x + dx, y + dy)] = "lava"
+    obs, *_ , info = env.step(0)
+    for _ in range(30):
+        decision = agent.act(obs, info)
+        obs, _, terminated, _, info = env.step(decision.action)
+        assert not terminated
+        px, py = info["player_pos"]
+        assert world[(px, py)][0] != "lava"
+
+
+def test_same_seed_same_decisions():
+    a = [(d.action, d.reasoning) for _, d, _ in rollout(seed=7, steps=250)]
+    b = [(d.action, d.reasoning) for _, d, _ in rollout(seed=7, steps=250)]
+    assert a == b
