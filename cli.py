@@ -121,6 +121,11 @@ COMMANDS: dict = {
         "worlds": Command(
             "rig.eval.bench_worlds:BenchWorldsConfig", "rig.eval.bench_worlds:bench_worlds",
             "steps per second through rig.worlds against the raw simulator, same process"),
+        "policy": Command(
+            "rig.eval.bench_policy:BenchPolicyConfig", "rig.eval.bench_policy:bench_policy",
+            "policy decoding speed: our KV-cached batched decoder against model.generate()",
+            "Writes the same grammar-constrained steps with both on the same model in the same "
+            "process and prints tokens/s, ms per environment step and the ratios."),
         "store": Command(
             "rig.eval.bench_store:BenchStoreConfig", "rig.eval.bench_store:bench_store",
             "trajectory store speed and size on real Crafter frames, against numpy arrays",

@@ -143,3 +143,10 @@ def test_viewer_draws_the_imagined_frame_beside_the_real_one():
     viewer.draw(real, Decision(action=0, action_text="noop"), step=4)
     assert tuple(viewer.canvas()[centre_y, 2 * PAD + FRAME_PX + FRAME_PX // 2]) != (200, 30, 90)
     viewer.close()
+
+
+def test_bench_policy_prints_both_decoders(rig_cli):
+    out = rig_cli("bench", "policy", "--steps", "2", "--grid", "2", "--reasoning", "3",
+                  "--worlds", "2", "--threads", "1", "--text-vocab", "100", "--codebook", "8")
+    assert out.returncode == 0, out.stderr
+    assert "generate() (batch 1)" in out.stdout and "ours, 2 world(s)" in out.stdout
