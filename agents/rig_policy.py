@@ -25,7 +25,7 @@ from .base import Agent, Decision
 
 def load_policy_folder(path: str | Path, device: str = "cpu"):
     """(model, vocabulary, rig_policy.json dict, image tokenizer) from a checkpoint folder."""
-    from transformers import Qwen2ForCausalLM
+    from transformers import AutoModelForCausalLM
 
     from rig.imagination.tokenizer import ImageTokenizer
     from rig.train.vocab import RigVocabulary
@@ -43,8 +43,9 @@ def load_policy_folder(path: str | Path, device: str = "cpu"):
         raise RigError(f"{path!r} was written by a newer rig (format {meta['format']})")
     vocab = RigVocabulary.load(folder)
     try:
-        model = Qwen2ForCausalLM.from_pretrained(folder, use_safetensors=True,
-                                                 local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True,
+                                                     local_files_only=True,
+                                                     trust_remote_code=False)
     except Exception as error:
         raise RigError(f"{path!r}: cannot load the transformer ({error})") from error
     model.to(device).eval()

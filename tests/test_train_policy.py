@@ -120,3 +120,37 @@ def test_policy_checkpoint_errors(tmp_path):
     (tmp_path / "rig_policy.json").write_text("{broken")
     with pytest.raises(RigError, match="not valid JSON"):
         load_policy_folder(tmp_path)
+
+
+def test_two_processes_through_accelerate_launch(tokenized_store, tmp_path):
+    out = tmp_path / "ddp"
+    args = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2",
+            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+            "-m", "rig", *_train_args(tokenized_store, out, 2)[:-2]]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (out / "final" / "model.safetensors").is_file()
+    assert sorted(_losses(out)) == [1, 2]
+
+
+def test_init_from_a_local_hugging_face_model_extends_its_vocabulary(tokenized_store, tmp_path):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    base = tmp_path / "tiny-llama"
+    config = LlamaConfig(vocab_size=50, hidden_size=32, intermediate_size=64,
+                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
+                         max_position_embeddings=1024)
+    LlamaForCausalLM(config).save_pretrained(base)
+    out = tmp_path / "from-llama"
+    assert rig_main([*_train_args(tokenized_store, out, 2), "--init-from", str(base)]) == 0
+    saved = json.loads((out / "final" / "config.json").read_text())
+    vocab = json.loads((out / "final" / "vocab.json").read_text())
+    assert saved["model_type"] == "llama" and saved["hidden_size"] == 32
+    assert saved["vocab_size"] >= 200 + 32 + len(vocab["action_names"])
+    assert rig_main(["play", "--agent", f"rig:{out / 'final'}", "--max-steps", "2",
+                     "--render", "none"]) == 0
+    no_weights = tmp_path / "empty-model"
+    no_weights.mkdir()
+    (no_weights / "config.json").write_text(json.dumps(config.to_dict()))
+    assert rig_main([*_train_args(tokenized_store, tmp_path / "x", 1), "--init-from",
+                     str(no_weights)]) == 1

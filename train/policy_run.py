@@ -160,6 +160,8 @@ class PolicyRun:
             optimizer.load_state_dict(state["optimizer"])
             self.step = int(state["step"])
             self.log(f"resuming from {resume} at step {self.step}")
+        self.max_length = int(getattr(model.config, "max_position_embeddings", 0) or
+                              self.model_config.max_positions)
         self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
 
     def log(self, message: str) -> None:
@@ -172,6 +174,9 @@ class PolicyRun:
             return
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # one bar per run is enough
         model = self.accelerator.unwrap_model(self.model)
         model.save_pretrained(tmp, safe_serialization=True)
         self.vocab.save(tmp)
@@ -205,8 +210,7 @@ class PolicyRun:
         indices = rng.integers(size, size=self.config.batch_size)
         mine = indices[self.accelerator.process_index::self.accelerator.num_processes]
         sequences = [self.sample(int(i), val) for i in mine]
-        ids, mask, segments = pad_batch(sequences, self.vocab.id("<pad>"),
-                                        self.model_config.max_positions)
+        ids, mask, segments = pad_batch(sequences, self.vocab.id("<pad>"), self.max_length)
         device = self.accelerator.device
         return ids.to(device), mask.to(device), segments.to(device)
 
