@@ -126,19 +126,25 @@ class IncrementalDecoder:
         probs = self.torch.softmax(scores / self.temperature, dim=-1).cpu()
         return int(self.torch.multinomial(probs, 1, generator=self.generator))
 
-    def step(self, observations: list[list[int]]) -> list[StepOutput]:
-        """Decode one step for every world from its observation ids (which end before <think>)."""
+    def step(self, observations: list[list[int] | None]) -> list[StepOutput | None]:
+        """Decode one step for every world from its observation ids (which end before <think>).
+        A world given None (its episode is over) sits the step out and gets None back."""
         opener = [self.vocab.id("<think>")] if self.reasoning else [self.act]
-        feeds = [self.pending[w] + list(observations[w]) + opener for w in range(self.k)]
+        active = [obs is not None for obs in observations]
+        feeds = [self.pending[w] + list(observations[w]) + opener if active[w] else []
+                 for w in range(self.k)]
         self._slide_if_needed(max(len(f) for f in feeds))
         for w in range(self.k):
+            if not active[w]:
+                continue
             self.steps[w].append(list(observations[w]) + opener)
             if self.pending[w] and len(self.steps[w]) > 1:
                 self.steps[w][-2].extend(self.pending[w])
             self.pending[w] = []
         logits = self._feed(feeds)
-        outputs = [StepOutput() for _ in range(self.k)]
-        phases = [THINK if self.reasoning else ACT] * self.k
+        outputs = [StepOutput() if active[w] else None for w in range(self.k)]
+        phases = [(THINK if self.reasoning else ACT) if active[w] else DONE
+                  for w in range(self.k)]
         while any(p != DONE for p in phases):
             feeds = [[] for _ in range(self.k)]
             for w in range(self.k):

@@ -85,41 +85,62 @@ class RigPolicy(Agent):
             seed=seed or 0)
         self.reset(seed)
 
-    def reset(self, seed: int | None = None) -> None:
-        if seed is not None:
-            self.decoder.generator.manual_seed(seed)
-        self.decoder.reset([self.builder.prefix(self.task_text)[0]])
-        self.history: list[str] = []
-        self.fallbacks = 0
-        self.generated = 0
+    batched = True  # one agent serves K worlds: `reset_batch`, `act_batch`
 
-    def episode_stats(self) -> dict[str, int]:
-        return {"fallbacks": self.fallbacks, "generated_tokens": self.generated}
+    def reset(self, seed: int | None = None) -> None:
+        self.reset_batch([seed])
+
+    def reset_batch(self, seeds: list[int | None]) -> None:
+        if seeds and seeds[0] is not None:
+            self.decoder.generator.manual_seed(int(seeds[0]))
+        self.decoder.reset([self.builder.prefix(self.task_text)[0]] * len(seeds))
+        self.history: list[list[str]] = [[] for _ in seeds]
+        self.fallbacks = [0] * len(seeds)
+        self.generated = [0] * len(seeds)
+
+    def episode_stats(self, world: int = 0) -> dict[str, int]:
+        return {"fallbacks": self.fallbacks[world], "generated_tokens": self.generated[world]}
 
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
+        return self.act_batch([obs], [info])[0]
+
+    def act_batch(self, observations: list, infos: list) -> list[Decision | None]:
+        """One decision per world; worlds whose observation is None (episode over) get None."""
         from rig.train.sequence import strip_task
 
-        codes = self.tokenizer.encode(np.asarray(obs["image"])[None])[0]
-        known = [a for a in self.history if a in self.vocab.action_names]
-        ids, _ = self.builder.observation(codes, strip_task(obs.get("text", ""), self.task_text),
-                                          known)
-        (out,) = self.decoder.step([ids])
-        self.generated += out.generated
-        reasoning = self.vocab.decode_text(out.reasoning_ids).strip()
-        action_text = self.vocab.action_name(out.action_id)
-        try:
-            action = self.language.parse(action_text)
-        except ValueError:  # a token this world does not speak: fall back, and count it
-            self.fallbacks += 1
-            action_text = self.fallback_text
-            action = self.language.parse(action_text)
-        self.history.append(action_text)
-        imagined_tokens = imagined_frame = None
-        if out.image_ids:
-            grid = self.tokenizer.grid
-            imagined_tokens = np.asarray(self.vocab.image_codes(out.image_ids),
-                                         np.int32).reshape(grid, grid)
-            imagined_frame = self.tokenizer.decode(imagined_tokens[None])[0]
-        return Decision(action=action, action_text=action_text, reasoning=reasoning,
-                        imagined_frame=imagined_frame, imagined_tokens=imagined_tokens,
-                        extras={"generated_tokens": out.generated, "fallbacks": self.fallbacks})
+        active = [w for w, obs in enumerate(observations) if obs is not None]
+        frames = np.stack([np.asarray(observations[w]["image"]) for w in active])
+        codes = self.tokenizer.encode(frames)
+        inputs: list = [None] * len(observations)
+        for row, w in enumerate(active):
+            known = [a for a in self.history[w] if a in self.vocab.action_names]
+            text = strip_task(observations[w].get("text", ""), self.task_text)
+            inputs[w] = self.builder.observation(codes[row], text, known)[0]
+        outputs = self.decoder.step(inputs)
+        grid = self.tokenizer.grid
+        imagined = [w for w in active if outputs[w].image_ids]
+        frames_out = {}
+        if imagined:
+            tokens = np.stack([np.asarray(self.vocab.image_codes(outputs[w].image_ids),
+                                          np.int32).reshape(grid, grid) for w in imagined])
+            for w, tok, frame in zip(imagined, tokens, self.tokenizer.decode(tokens)):
+                frames_out[w] = (tok, frame)
+        decisions: list[Decision | None] = [None] * len(observations)
+        for w in active:
+            out = outputs[w]
+            self.generated[w] += out.generated
+            action_text = self.vocab.action_name(out.action_id)
+            try:
+                action = self.language.parse(action_text)
+            except ValueError:  # a token this world does not speak: fall back, and count it
+                self.fallbacks[w] += 1
+                action_text = self.fallback_text
+                action = self.language.parse(action_text)
+            self.history[w].append(action_text)
+            tokens, frame = frames_out.get(w, (None, None))
+            decisions[w] = Decision(
+                action=action, action_text=action_text,
+                reasoning=self.vocab.decode_text(out.reasoning_ids).strip(),
+                imagined_frame=frame, imagined_tokens=tokens,
+                extras={"generated_tokens": out.generated, "fallbacks": self.fallbacks[w]})
+        return decisions

@@ -29,6 +29,8 @@ class PlayConfig:
     video: str | None = option(None, "write the viewer to this .mp4 or .gif")
     video_fps: float = option(10.0, "frames per second of the video")
     screenshot: str | None = option(None, "save the viewer's last frame to this .png")
+    num_worlds: int = option(1, "worlds played in lockstep (a batched agent such as rig:PATH "
+                             "decodes them in one batch); the viewer shows the first")
     record: str | None = option(None, "append the played episodes (reasoning, actions, frames) "
                                 "to this trajectory store (created if missing)")
 
@@ -38,6 +40,7 @@ class PlayConfig:
                 f"--max-steps must be at least 1, got {self.max_steps}")
         require(self.seed >= 0, f"--seed must be >= 0, got {self.seed}")
         require(self.fps >= 0, f"--fps must be >= 0, got {self.fps}")
+        require(self.num_worlds >= 1, f"--num-worlds must be at least 1, got {self.num_worlds}")
         require(self.video_fps > 0, f"--video-fps must be > 0, got {self.video_fps}")
         if self.video is not None:
             require(Path(self.video).suffix.lower() in VIDEO_SUFFIXES,
@@ -56,6 +59,11 @@ def _require_parent(path: str, flag: str) -> None:
     require(parent.is_dir(), f"{flag}: folder {parent} does not exist")
 
 
+def _extras_text(extras: dict) -> str:
+    shown = {k: v for k, v in extras.items() if isinstance(v, (int, float))}
+    return "" if not shown else " (" + ", ".join(f"{k} {v}" for k, v in shown.items()) + ")"
+
+
 def _video_writer(path: str, fps: float):
     import imageio.v2 as imageio
 
@@ -71,7 +79,7 @@ def play(config: PlayConfig) -> int:
     from rig.agents import make_agent
 
     from .report import print_summary, summarize
-    from .rollout import run_episode
+    from .rollout import run_batch
     from .viewer import Viewer, display_available
 
     console = Console(stderr=False)
@@ -82,10 +90,14 @@ def play(config: PlayConfig) -> int:
         window = False
     if config.agent.split(":")[0] == "human" and not window:
         raise ConfigError("the human agent needs a window and no display is available")
-    env = rig.worlds.make(config.world, render_mode="rgb_array")
+    envs = [rig.worlds.make(config.world, render_mode="rgb_array")
+            for _ in range(min(config.num_worlds, config.episodes))]
+    env = envs[0]
     drawing = window or config.video is not None or config.screenshot is not None
     viewer = Viewer(window, title=f"RIG - {config.world}", fps=config.fps) if drawing else None
-    agent = make_agent(config.agent, env, seed=config.seed, viewer=viewer)
+    first = make_agent(config.agent, env, seed=config.seed, viewer=viewer)
+    agents = first if getattr(first, "batched", False) else [first] + [
+        make_agent(config.agent, e, seed=config.seed, viewer=viewer) for e in envs[1:]]
     writer = _video_writer(config.video, config.video_fps) if config.video else None
     store = None
     if config.record:
@@ -94,20 +106,22 @@ def play(config: PlayConfig) -> int:
         store = TrajectoryStore.open(config.record, mode="a")
     results = []
     try:
-        for episode in range(config.episodes):
-            seed = config.seed + episode
-            builder = None
+        for first_episode in range(0, config.episodes, len(envs)):
+            count = min(len(envs), config.episodes - first_episode)
+            seeds = [config.seed + first_episode + w for w in range(count)]
+            builders = []
             if store is not None:
                 from rig.trajectories.episode import EpisodeBuilder
 
-                builder = EpisodeBuilder(world_id=config.world, seed=seed, agent=config.agent,
-                                         task_text=env.unwrapped.task_text())
+                builders = [EpisodeBuilder(world_id=config.world, seed=seed, agent=config.agent,
+                                           task_text=env.unwrapped.task_text())
+                            for seed in seeds]
 
-            def on_step(step, obs, decision, reward, terminated, truncated, info, so_far,
-                        episode=episode, builder=builder):
-                if builder is not None:
-                    builder.add_step(obs, decision, reward, terminated, truncated, info)
-                if viewer is None:
+            def on_step(world, step, obs, decision, reward, terminated, truncated, info, so_far,
+                        episode=first_episode, builders=builders):
+                if builders:
+                    builders[world].add_step(obs, decision, reward, terminated, truncated, info)
+                if viewer is None or world != 0:
                     return
                 viewer.draw(env.render(), decision, step=step,
                             episode_return=so_far.episode_return,
@@ -118,16 +132,19 @@ def play(config: PlayConfig) -> int:
                 if writer is not None:
                     writer.append_data(viewer.canvas())
 
-            result = run_episode(env, agent, seed, agent_spec=config.agent,
-                                 max_steps=config.max_steps, on_step=on_step,
-                                 should_stop=(lambda: viewer.closed) if viewer else None)
-            results.append(result)
-            if store is not None and len(builder):
-                index = store.append_episode(builder)
-                console.print(f"recorded as episode {index} of {config.record}")
-            console.print(f"episode {episode} (seed {seed}): return {result.episode_return:.1f}, "
-                          f"length {result.length}, {len(set(result.achievements))} "
-                          f"achievements, ended by {result.end}")
+            batch = run_batch(envs[:count], agents if not isinstance(agents, list)
+                              else agents[:count], seeds, agent_spec=config.agent,
+                              max_steps=config.max_steps, on_step=on_step,
+                              should_stop=(lambda: viewer.closed) if viewer else None)
+            for w, result in enumerate(batch):
+                results.append(result)
+                if builders and len(builders[w]):
+                    index = store.append_episode(builders[w])
+                    console.print(f"recorded as episode {index} of {config.record}")
+                console.print(f"episode {first_episode + w} (seed {result.seed}): return "
+                              f"{result.episode_return:.1f}, length {result.length}, "
+                              f"{len(set(result.achievements))} achievements, ended by "
+                              f"{result.end}" + _extras_text(result.extras))
             if viewer is not None and viewer.closed:
                 break
     except KeyboardInterrupt:
@@ -143,7 +160,9 @@ def play(config: PlayConfig) -> int:
             viewer.close()
         if store is not None:
             store.close()
-        agent.close()
-        env.close()
+        for agent in (agents if isinstance(agents, list) else [agents]):
+            agent.close()
+        for world in envs:
+            world.close()
     print_summary(summarize(results), console)
     return 0

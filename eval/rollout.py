@@ -36,33 +36,75 @@ def run_episode(env, agent, seed: int, *, agent_spec: str = "", max_steps: int |
                 on_reset: Callable | None = None, on_step: StepCallback | None = None,
                 should_stop: Callable[[], bool] | None = None) -> EpisodeResult:
     """Play one episode from `env.reset(seed=seed)`; stop at the world's end or `max_steps`."""
-    start = time.perf_counter()
-    obs, info = env.reset(seed=seed)
-    agent.reset(seed=seed)
-    world_id = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
-    result = EpisodeResult(world=world_id, agent=agent_spec or agent.name, seed=seed,
-                           episode_return=0.0, length=0, achievements=[], end="max_steps",
-                           seconds=0.0)
-    if on_reset is not None:
+    def on_world_step(world, *args):
+        on_step(*args)
+
+    def on_world_reset(world, obs, info):
         on_reset(obs, info)
-    unlocked: list[str] = []
-    while max_steps is None or result.length < max_steps:
-        decision = agent.act(obs, info)
-        next_obs, reward, terminated, truncated, info = env.step(decision.action)
-        result.length += 1
-        result.episode_return += float(reward)
-        unlocked.extend(info.get("achievements_unlocked", ()))
-        result.achievements = unlocked
-        if on_step is not None:
-            on_step(result.length, obs, decision, reward, terminated, truncated, info, result)
-        obs = next_obs
-        if terminated or truncated:
-            result.end = "terminated" if terminated else "truncated"
-            break
+
+    return run_batch([env], agent if getattr(agent, "batched", False) else [agent], [seed],
+                     agent_spec=agent_spec, max_steps=max_steps,
+                     on_reset=on_world_reset if on_reset else None,
+                     on_step=on_world_step if on_step else None, should_stop=should_stop)[0]
+
+
+def run_batch(envs, agents, seeds: list[int], *, agent_spec: str = "",
+              max_steps: int | None = None, on_reset: Callable | None = None,
+              on_step: Callable | None = None,
+              should_stop: Callable[[], bool] | None = None) -> list[EpisodeResult]:
+    """Play one episode in each of K worlds in lockstep.
+
+    `agents` is either one batched agent (`agent.batched`: `reset_batch(seeds)`,
+    `act_batch(observations, infos)`, which gets None for worlds whose episode is over) or a
+    list of K ordinary agents. Callbacks get the world index first.
+    """
+    start = time.perf_counter()
+    batched = not isinstance(agents, list)
+    observations, infos = map(list, zip(*(env.reset(seed=s) for env, s in zip(envs, seeds))))
+    if batched:
+        agents.reset_batch(list(seeds))
+    else:
+        for agent, seed in zip(agents, seeds):
+            agent.reset(seed=seed)
+    results = []
+    for env, seed in zip(envs, seeds):
+        world_id = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+        name = agent_spec or (agents.name if batched else agents[0].name)
+        results.append(EpisodeResult(world=world_id, agent=name, seed=seed, episode_return=0.0,
+                                     length=0, achievements=[], end="max_steps", seconds=0.0))
+    if on_reset is not None:
+        for w in range(len(envs)):
+            on_reset(w, observations[w], infos[w])
+    live = [True] * len(envs)
+    while any(live):
+        shown = [obs if alive else None for obs, alive in zip(observations, live)]
+        if batched:
+            decisions = agents.act_batch(shown, infos)
+        else:
+            decisions = [agent.act(obs, info) if obs is not None else None
+                         for agent, obs, info in zip(agents, shown, infos)]
+        for w, env in enumerate(envs):
+            if not live[w]:
+                continue
+            result = results[w]
+            next_obs, reward, terminated, truncated, infos[w] = env.step(decisions[w].action)
+            result.length += 1
+            result.episode_return += float(reward)
+            result.achievements.extend(infos[w].get("achievements_unlocked", ()))
+            if on_step is not None:
+                on_step(w, result.length, observations[w], decisions[w], reward, terminated,
+                        truncated, infos[w], result)
+            observations[w] = next_obs
+            if terminated or truncated:
+                result.end, live[w] = ("terminated" if terminated else "truncated"), False
+            elif max_steps is not None and result.length >= max_steps:
+                live[w] = False
         if should_stop is not None and should_stop():
             break
-    result.seconds = time.perf_counter() - start
-    stats = getattr(agent, "episode_stats", None)
-    if callable(stats):
-        result.extras.update(stats())
-    return result
+    for w, result in enumerate(results):
+        result.seconds = time.perf_counter() - start
+        agent = agents if batched else agents[w]
+        stats = getattr(agent, "episode_stats", None)
+        if callable(stats):
+            result.extras.update(stats(w) if batched else stats())
+    return results

@@ -154,3 +154,20 @@ def test_init_from_a_local_hugging_face_model_extends_its_vocabulary(tokenized_s
     (no_weights / "config.json").write_text(json.dumps(config.to_dict()))
     assert rig_main([*_train_args(tokenized_store, tmp_path / "x", 1), "--init-from",
                      str(no_weights)]) == 1
+
+
+def test_policy_plays_several_worlds_in_one_batch(tokenized_store, tmp_path):
+    from rig.trajectories.store import TrajectoryStore
+
+    out = tmp_path / "run"
+    assert rig_main(_train_args(tokenized_store, out, 1)) == 0
+    record = tmp_path / "batch.zarr"
+    assert rig_main(["play", "--agent", f"rig:{out / 'final'}", "--episodes", "3",
+                     "--num-worlds", "2", "--max-steps", "3", "--render", "none",
+                     "--record", str(record), "--seed", "20"]) == 0
+    with TrajectoryStore.open(record) as store:
+        assert store.num_episodes == 3
+        assert sorted(int(s) for s in store.read_meta("seed")) == [20, 21, 22]
+        for i in range(3):
+            episode = store.episode(i)
+            assert len(episode["action"]) == 3 and episode["has_imagined_frame"].all()
