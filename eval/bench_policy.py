@@ -24,7 +24,7 @@ class BenchPolicyConfig:
     text_vocab: int = option(2000, "BPE text vocabulary size")
     reasoning: int = option(24, "reasoning tokens per step (the cap; a random model hits it)")
     steps: int = option(6, "environment steps timed")
-    worlds: list[int] = option(None, "parallel worlds for our decoder", factory=lambda: [1, 4])
+    worlds: list[int] = option(None, "parallel worlds for our decoder", factory=lambda: [1, 4, 8])
     device: str = option("cpu", "cpu | cuda")
     threads: int = option(0, "torch CPU threads (0: default)")
 
