@@ -88,6 +88,7 @@ def write_grid(path, originals, recons, psnr, columns: int = 4, rows: int = 4,
 
 def eval_tokenizer(config: EvalTokenizerConfig) -> int:
     import numpy as np
+    import torch
 
     from .metrics import codebook_usage, copy_baseline, frame_metrics, psnr_per_frame
     from .tokenizer import ImageTokenizer
@@ -100,11 +101,13 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
                        f"takes ({size}, {size}, 3)")
     ids = tokenizer.encode(frames, config.batch_size)
     recons = tokenizer.decode(ids, config.batch_size)
-    quality = frame_metrics(recons, frames)
-    psnr = np.concatenate([psnr_per_frame(recons[i:i + 1024], frames[i:i + 1024]).numpy()
+    dev = tokenizer.device
+    quality = frame_metrics(recons, frames, device=dev)
+    psnr = np.concatenate([psnr_per_frame(*(torch.from_numpy(a[i:i + 1024]).to(dev) for a in
+                                            (recons, frames))).cpu().numpy()
                            for i in range(0, len(frames), 1024)])
     usage = codebook_usage(ids, tokenizer.codebook_size)
-    baseline = copy_baseline(frames, ends)
+    baseline = copy_baseline(frames, ends, device=dev)
     png = Path(config.png) if config.png else Path(config.tokenizer) / "eval_grid.png"
     write_grid(png, frames, recons, psnr)
     cfg = tokenizer.config

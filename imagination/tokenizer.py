@@ -1,0 +1,257 @@
+"""The VQ image tokenizer: world frames <-> grids of discrete image tokens.
+
+Role in the data flow: `rig train tokenizer` fits an `ImageTokenizer` on a trajectory store's
+frames and saves it; `rig data tokenize` writes every frame's token ids into the store, so
+policy training never runs the image encoder; the policy imagines the next frame as token ids
+and `decode` turns them back into pixels for the viewer and the metrics (`metrics.py`).
+
+The network is diffusers' `VQModel` (encoder, 1x1 quant conv, `VectorQuantizer`, decoder); this
+file adds the frame conventions (uint8 (B, H, W, 3) in, int token ids (B, h, w) out), input
+checks with clear errors, batching, and a checkpoint folder that loads without unpickling:
+
+    DIR/tokenizer.json                         our config + format marker (`TokenizerConfig`)
+    DIR/config.json                            diffusers' VQModel config
+    DIR/diffusion_pytorch_model.safetensors    the weights
+
+Heavy imports (torch, diffusers) happen inside functions and methods, so importing this module
+for its config (the CLI does) stays fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rig.config import RigError, option, require
+
+FORMAT = "rig-image-tokenizer"
+FORMAT_VERSION = 1
+CONFIG_NAME = "tokenizer.json"
+WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
+
+
+class TokenizerError(RigError):
+    """Bad input to the tokenizer (frames, token ids) or a folder that is not a checkpoint."""
+
+
+@dataclass
+class TokenizerConfig:
+    """The tokenizer's shape. Defaults: the measured choice for Crafter (docs/imagination.md)."""
+
+    image_size: int = option(64, "frame height and width in pixels (square frames)")
+    channels: list[int] = option(None, "encoder/decoder block widths; each block after the "
+                                 "first halves the resolution: 3 blocks -> 64/4 = 16x16 tokens",
+                                 factory=lambda: [64, 128, 128])
+    layers_per_block: int = option(1, "resnet layers per encoder/decoder block")
+    latent_channels: int = option(64, "channels of the encoder output before the 1x1 quant conv")
+    codebook_size: int = option(1024, "number of codes (image-token vocabulary)")
+    code_dim: int = option(16, "dimension of a codebook vector (small dims keep codes in use)")
+    norm_groups: int = option(32, "GroupNorm groups (must divide every block width)")
+    mid_attention: bool = option(False, "self-attention in the encoder/decoder middle block")
+
+    def validate(self) -> None:
+        require(self.image_size >= 8, f"image_size must be at least 8, got {self.image_size}")
+        require(len(self.channels) >= 1, "channels needs at least one block width")
+        require(all(c > 0 and c % self.norm_groups == 0 for c in self.channels),
+                f"every block width must be a positive multiple of norm_groups="
+                f"{self.norm_groups}, got {self.channels}")
+        factor = 2 ** (len(self.channels) - 1)
+        require(self.image_size % factor == 0,
+                f"{len(self.channels)} blocks downsample by {factor}, which does not divide "
+                f"image_size {self.image_size}")
+        require(self.codebook_size >= 2, f"codebook_size must be >= 2, got {self.codebook_size}")
+        require(self.code_dim >= 1 and self.latent_channels >= 1 and self.layers_per_block >= 1,
+                "code_dim, latent_channels and layers_per_block must be positive")
+
+    @property
+    def grid(self) -> int:
+        """Tokens per side: image_size / 2**(blocks - 1)."""
+        return self.image_size // 2 ** (len(self.channels) - 1)
+
+    @property
+    def tokens_per_frame(self) -> int:
+        return self.grid * self.grid
+
+    def vq_model_kwargs(self) -> dict[str, Any]:
+        n = len(self.channels)
+        return dict(in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * n,
+                    up_block_types=("UpDecoderBlock2D",) * n,
+                    block_out_channels=tuple(self.channels), layers_per_block=self.layers_per_block,
+                    latent_channels=self.latent_channels, sample_size=self.image_size,
+                    num_vq_embeddings=self.codebook_size, vq_embed_dim=self.code_dim,
+                    norm_num_groups=self.norm_groups, mid_block_add_attention=self.mid_attention)
+
+
+def _is_tensor(x) -> bool:
+    import torch
+    return isinstance(x, torch.Tensor)
+
+
+class ImageTokenizer:
+    """Frames (B, H, W, 3) uint8 <-> token ids (B, h, w). numpy in -> numpy out (ids int32);
+    a torch tensor in -> a tensor out on the input's device (ids int64)."""
+
+    def __init__(self, config: TokenizerConfig, vq=None, device: str = "cpu"):
+        from diffusers import VQModel
+        config.validate()
+        self.config = config
+        self.vq = vq if vq is not None else VQModel(**config.vq_model_kwargs())
+        self.vq.quantize.sane_index_shape = True   # indices come back as (B, h, w)
+        self.vq.eval()
+        self.to(device)
+
+    # -- placement ---------------------------------------------------------------------------
+    def to(self, device) -> "ImageTokenizer":
+        import torch
+        self.device = torch.device(device)
+        self.vq.to(self.device)
+        return self
+
+    @property
+    def grid(self) -> int:
+        return self.config.grid
+
+    @property
+    def codebook_size(self) -> int:
+        return self.config.codebook_size
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.vq.parameters())
+
+    # -- frames <-> model tensors -------------------------------------------------------------
+    def _check_frames(self, frames) -> None:
+        size = self.config.image_size
+        shape, dtype = tuple(frames.shape), str(frames.dtype)
+        if len(shape) != 4:
+            hint = " (one frame? pass frames[None])" if len(shape) == 3 else ""
+            raise TokenizerError(f"frames must be a batch (B, {size}, {size}, 3), got shape "
+                                 f"{shape}{hint}")
+        if shape[3] != 3:
+            raise TokenizerError(f"frames must have 3 channels (RGB, channels last), got shape "
+                                 f"{shape}")
+        if shape[1:3] != (size, size):
+            raise TokenizerError(f"this tokenizer takes {size}x{size} frames, got "
+                                 f"{shape[1]}x{shape[2]} (shape {shape})")
+        if dtype not in ("uint8", "torch.uint8"):
+            raise TokenizerError(f"frames must be uint8 (0-255), got dtype {dtype}")
+
+    def frames_to_input(self, frames):
+        """uint8 (B, H, W, 3) -> float (B, 3, H, W) in [-1, 1] on the tokenizer's device."""
+        import torch
+        x = frames if _is_tensor(frames) else torch.from_numpy(frames)
+        x = x.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
+        return x / 127.5 - 1.0
+
+    @staticmethod
+    def output_to_frames(x):
+        """float (B, 3, H, W) in [-1, 1] -> uint8 (B, H, W, 3) tensor."""
+        return ((x.clamp(-1, 1) + 1) * 127.5).round().to(dtype=__import__("torch").uint8) \
+            .permute(0, 2, 3, 1).contiguous()
+
+    # -- the API -----------------------------------------------------------------------------
+    def encode(self, frames, batch_size: int = 256):
+        """Token ids (B, h, w) of uint8 frames (B, H, W, 3)."""
+        import torch
+        self._check_frames(frames)
+        out = []
+        with torch.inference_mode():
+            for i in range(0, frames.shape[0], batch_size):
+                h = self.vq.encode(self.frames_to_input(frames[i:i + batch_size])).latents
+                out.append(self.vq.quantize(h)[2][2])
+        ids = torch.cat(out) if out else torch.zeros((0, self.grid, self.grid), dtype=torch.long)
+        if _is_tensor(frames):
+            return ids.to(frames.device)
+        return ids.cpu().numpy().astype("int32")
+
+    def _check_ids(self, ids) -> None:
+        shape, dtype = tuple(ids.shape), str(ids.dtype)
+        g = self.grid
+        if len(shape) != 3 or shape[1:] != (g, g):
+            raise TokenizerError(f"token ids must be (B, {g}, {g}), got shape {shape}")
+        if not any(k in dtype for k in ("int", "uint")):
+            raise TokenizerError(f"token ids must be integers, got dtype {dtype}")
+        if shape[0] and (int(ids.min()) < 0 or int(ids.max()) >= self.codebook_size):
+            raise TokenizerError(f"token ids must lie in [0, {self.codebook_size}), got "
+                                 f"min {int(ids.min())}, max {int(ids.max())}")
+
+    def codes_to_output(self, ids):
+        """Decoder output (B, 3, H, W) in [-1, 1] for a long tensor of ids on the device."""
+        q = self.vq.quantize.get_codebook_entry(ids.reshape(-1), shape=(*ids.shape,
+                                                                        self.config.code_dim))
+        return self.vq.decode(q, force_not_quantize=True).sample
+
+    def decode(self, ids, batch_size: int = 256):
+        """uint8 frames (B, H, W, 3) of token ids (B, h, w)."""
+        import torch
+        self._check_ids(ids)
+        t = ids if _is_tensor(ids) else torch.from_numpy(ids.astype("int64"))
+        out = []
+        with torch.inference_mode():
+            for i in range(0, t.shape[0], batch_size):
+                chunk = t[i:i + batch_size].to(self.device, dtype=torch.long)
+                out.append(self.output_to_frames(self.codes_to_output(chunk)))
+        size = self.config.image_size
+        frames = torch.cat(out) if out else torch.zeros((0, size, size, 3), dtype=torch.uint8)
+        return frames.to(ids.device) if _is_tensor(ids) else frames.cpu().numpy()
+
+    def reconstruct(self, frames, batch_size: int = 256):
+        """decode(encode(frames))."""
+        return self.decode(self.encode(frames, batch_size), batch_size)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def save_pretrained(self, path, extra: dict | None = None) -> Path:
+        """Write the checkpoint folder (safetensors weights + configs); returns its path."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.vq.save_pretrained(path, safe_serialization=True)
+        info = {"format": FORMAT, "format_version": FORMAT_VERSION,
+                "config": dataclasses.asdict(self.config), **(extra or {})}
+        (path / CONFIG_NAME).write_text(json.dumps(info, indent=2) + "\n")
+        return path
+
+    @classmethod
+    def from_pretrained(cls, path, device: str = "cpu") -> "ImageTokenizer":
+        """Load a folder written by `save_pretrained` (local only; never unpickles)."""
+        import logging
+        from diffusers import VQModel
+        path = Path(path)
+        config = read_config(path)
+        if not (path / WEIGHTS_NAME).is_file() or not (path / "config.json").is_file():
+            raise TokenizerError(f"{path} lacks {WEIGHTS_NAME} or config.json: not a complete "
+                                 f"tokenizer checkpoint")
+        logging.getLogger("diffusers").setLevel(logging.ERROR)
+        try:
+            vq = VQModel.from_pretrained(path, use_safetensors=True, local_files_only=True)
+        except Exception as error:
+            raise TokenizerError(f"{path}: cannot load the VQModel weights ({error})") from None
+        return cls(config, vq=vq, device=device)
+
+
+def read_config(path) -> TokenizerConfig:
+    """The `TokenizerConfig` of a checkpoint folder; TokenizerError when it is not one."""
+    path = Path(path)
+    if not path.is_dir():
+        raise TokenizerError(f"{path} is not a directory (a tokenizer checkpoint is a folder "
+                             f"written by `rig train tokenizer`)")
+    file = path / CONFIG_NAME
+    if not file.is_file():
+        raise TokenizerError(f"{path} has no {CONFIG_NAME}: not a tokenizer checkpoint "
+                             f"(train one with `rig train tokenizer`)")
+    try:
+        info = json.loads(file.read_text())
+        assert info.get("format") == FORMAT, f"format is {info.get('format')!r}"
+    except Exception as error:
+        raise TokenizerError(f"{file} is not a RIG tokenizer config ({error})") from None
+    if not isinstance(info.get("format_version"), int) or info["format_version"] > FORMAT_VERSION:
+        raise TokenizerError(f"{file} has format version {info.get('format_version')}; this rig "
+                             f"reads up to {FORMAT_VERSION}: upgrade rig")
+    fields = {f.name for f in dataclasses.fields(TokenizerConfig)}
+    config = TokenizerConfig(**{k: v for k, v in info["config"].items() if k in fields})
+    try:
+        config.validate()
+    except RigError as error:
+        raise TokenizerError(f"{file}: invalid config ({error})") from None
+    return config

@@ -1,0 +1,45 @@
+"""The tokenizer shipped in pretrained/crafter-tokenizer still reconstructs frames it never saw.
+
+A regression guard for the checkpoint the docs report (the full held-out evaluation is
+`rig eval tokenizer`, see docs/imagination.md): frames from seeds 7000-7001, far from the
+training seeds (0-95) and the held-out ones (1000+).
+"""
+
+import pathlib
+
+import numpy as np
+import pytest
+
+import rig.worlds
+
+CHECKPOINT = pathlib.Path(__file__).resolve().parents[1] / "pretrained" / "crafter-tokenizer"
+
+
+def test_shipped_tokenizer_meets_the_quality_bar_on_unseen_frames():
+    import torch
+
+    from rig.imagination.metrics import frame_metrics
+    from rig.imagination.tokenizer import ImageTokenizer, TokenizerError
+
+    torch.set_num_threads(1)
+    tokenizer = ImageTokenizer.from_pretrained(CHECKPOINT)
+    assert (tokenizer.grid, tokenizer.codebook_size) == (16, 1024)
+    frames = []
+    for seed in (7000, 7001):
+        env = rig.worlds.make("rig/Crafter-v0")
+        obs, _ = env.reset(seed=seed)
+        rng = np.random.default_rng(seed)
+        for step in range(200):
+            obs, _, terminated, truncated, _ = env.step(int(rng.integers(17)))
+            if step % 25 == 0:
+                frames.append(obs["image"])
+            if terminated or truncated:
+                break
+    frames = np.stack(frames)
+    ids = tokenizer.encode(frames)
+    assert ids.shape == (len(frames), 16, 16) and ids.min() >= 0 and ids.max() < 1024
+    metrics = frame_metrics(tokenizer.decode(ids), frames)
+    assert metrics["psnr"] >= 30.0 and metrics["ssim"] >= 0.95, metrics
+    # and a wrong-sized frame is refused clearly
+    with pytest.raises(TokenizerError, match="64x64"):
+        tokenizer.encode(np.zeros((1, 32, 32, 3), np.uint8))

@@ -1,0 +1,126 @@
+"""The image tokenizer API (tiny config): shapes, dtypes, batching, checkpoints, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+
+from rig.config import ConfigError  # noqa: E402
+from rig.imagination.tokenizer import (ImageTokenizer, TokenizerConfig,  # noqa: E402
+                                       TokenizerError, WEIGHTS_NAME)
+
+TINY = dict(image_size=16, channels=[32, 32], layers_per_block=1, latent_channels=8,
+            codebook_size=16, code_dim=4)
+
+
+@pytest.fixture(scope="module")
+def tok():
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    return ImageTokenizer(TokenizerConfig(**TINY))
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return np.random.default_rng(0).integers(0, 256, (5, 16, 16, 3), dtype=np.uint8)
+
+
+def test_encode_decode_shapes_and_dtypes(tok, frames):
+    assert tok.grid == 8 and tok.config.tokens_per_frame == 64
+    ids = tok.encode(frames)
+    assert ids.shape == (5, 8, 8) and ids.dtype == np.int32
+    assert ids.min() >= 0 and ids.max() < 16
+    out = tok.decode(ids)
+    assert out.shape == (5, 16, 16, 3) and out.dtype == np.uint8
+    # torch in -> torch out
+    t_ids = tok.encode(torch.from_numpy(frames))
+    assert isinstance(t_ids, torch.Tensor) and t_ids.dtype == torch.int64
+    assert np.array_equal(t_ids.numpy(), ids)
+    t_out = tok.decode(t_ids)
+    assert isinstance(t_out, torch.Tensor) and t_out.dtype == torch.uint8
+    assert np.array_equal(t_out.numpy(), out)
+    assert np.array_equal(tok.reconstruct(frames), out)
+
+
+def test_batching_does_not_change_results(tok, frames):
+    whole = tok.encode(frames, batch_size=64)
+    assert np.array_equal(tok.encode(frames, batch_size=2), whole)
+    assert np.array_equal(np.concatenate([tok.encode(frames[i:i + 1]) for i in range(5)]), whole)
+    assert np.array_equal(tok.decode(whole, batch_size=2), tok.decode(whole))
+    assert tok.encode(frames[:0]).shape == (0, 8, 8)
+    assert tok.decode(whole[:0]).shape == (0, 16, 16, 3)
+
+
+def test_save_and_load_round_trip(tok, frames, tmp_path):
+    folder = tok.save_pretrained(tmp_path / "ckpt")
+    names = {p.name for p in folder.iterdir()}
+    assert {"tokenizer.json", "config.json", WEIGHTS_NAME} <= names
+    assert not any(n.endswith((".bin", ".pt", ".pkl")) for n in names)
+    info = json.loads((folder / "tokenizer.json").read_text())
+    assert info["format"] == "rig-image-tokenizer" and info["config"]["codebook_size"] == 16
+    loaded = ImageTokenizer.from_pretrained(folder)
+    assert loaded.config == tok.config
+    assert np.array_equal(loaded.encode(frames), tok.encode(frames))
+    assert np.array_equal(loaded.decode(tok.encode(frames)), tok.decode(tok.encode(frames)))
+
+
+@pytest.mark.parametrize("bad, words", [
+    (np.zeros((2, 32, 32, 3), np.uint8), "16x16 frames"),
+    (np.zeros((2, 16, 16, 3), np.float32), "uint8"),
+    (np.zeros((2, 16, 16, 4), np.uint8), "3 channels"),
+    (np.zeros((2, 3, 16, 16), np.uint8), "3 channels"),
+    (np.zeros((16, 16, 3), np.uint8), "frames[None]"),
+])
+def test_bad_frames_are_refused(tok, bad, words):
+    with pytest.raises(TokenizerError, match=None) as error:
+        tok.encode(bad)
+    assert words in str(error.value)
+
+
+@pytest.mark.parametrize("bad, words", [
+    (np.full((1, 8, 8), 16), "[0, 16)"),
+    (np.full((1, 8, 8), -1), "[0, 16)"),
+    (np.zeros((1, 4, 4), np.int64), "(B, 8, 8)"),
+    (np.zeros((1, 8, 8), np.float32), "integers"),
+])
+def test_bad_token_ids_are_refused(tok, bad, words):
+    with pytest.raises(TokenizerError) as error:
+        tok.decode(bad)
+    assert words in str(error.value)
+
+
+def test_not_a_checkpoint(tok, tmp_path):
+    with pytest.raises(TokenizerError, match="not a directory"):
+        ImageTokenizer.from_pretrained(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(TokenizerError, match="no tokenizer.json"):
+        ImageTokenizer.from_pretrained(tmp_path / "empty")
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "tokenizer.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(TokenizerError, match="not a RIG tokenizer config"):
+        ImageTokenizer.from_pretrained(wrong)
+    (wrong / "tokenizer.json").write_text("{not json")
+    with pytest.raises(TokenizerError, match="not a RIG tokenizer config"):
+        ImageTokenizer.from_pretrained(wrong)
+    partial = tok.save_pretrained(tmp_path / "partial")
+    (partial / WEIGHTS_NAME).unlink()
+    with pytest.raises(TokenizerError, match="not a complete"):
+        ImageTokenizer.from_pretrained(partial)
+    corrupt = tok.save_pretrained(tmp_path / "corrupt")
+    (corrupt / WEIGHTS_NAME).write_bytes(b"garbage")
+    with pytest.raises(TokenizerError, match="cannot load"):
+        ImageTokenizer.from_pretrained(corrupt)
+
+
+def test_config_validation():
+    with pytest.raises(ConfigError, match="multiple of norm_groups"):
+        TokenizerConfig(channels=[30, 60]).validate()
+    with pytest.raises(ConfigError, match="does not divide"):
+        TokenizerConfig(image_size=20, channels=[32, 32, 32, 32]).validate()
+    assert TokenizerConfig().grid == 16   # the default: 64x64 frames -> 16x16 tokens
