@@ -25,6 +25,8 @@ class EvalConfig:
     seeds: list[int] | None = option(None, "explicit seeds (overrides --episodes and --seed)")
     max_steps: int | None = option(None, "horizon per episode (none: the world's own limit)")
     workers: int = option(0, "worker processes (0: one per CPU core)")
+    num_worlds: int = option(1, "worlds each worker plays in lockstep (a batched agent such as "
+                             "rig:PATH decodes them in one batch)")
     json: str | None = option(None, "also write the summary to this JSON file")
 
     def validate(self) -> None:
@@ -34,6 +36,7 @@ class EvalConfig:
         require(self.max_steps is None or self.max_steps >= 1,
                 f"--max-steps must be at least 1, got {self.max_steps}")
         require(self.workers >= 0, f"--workers must be >= 0, got {self.workers}")
+        require(self.num_worlds >= 1, f"--num-worlds must be at least 1, got {self.num_worlds}")
         require(self.agent.split(":")[0] != "human", "rig eval runs headless: use `rig play "
                 "--agent human` to play yourself")
         if self.json:
@@ -47,21 +50,32 @@ class EvalConfig:
 _WORKER: dict = {}
 
 
-def _init_worker(world: str, agent: str) -> None:
+def _init_worker(world: str, agent: str, num_worlds: int = 1) -> None:
     # Env workers share the cores: one thread each, or torch/BLAS threads fight over them.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
     import rig.worlds
     from rig.agents import make_agent
 
-    env = rig.worlds.make(world)
-    _WORKER.update(env=env, agent=make_agent(agent, env), spec=agent)
+    envs = [rig.worlds.make(world) for _ in range(num_worlds)]
+    first = make_agent(agent, envs[0])
+    agents = first if getattr(first, "batched", False) else [first] + [
+        make_agent(agent, env) for env in envs[1:]]
+    _WORKER.update(envs=envs, agents=agents, spec=agent)
 
 
-def _play_seed(seed: int, max_steps: int | None):
-    from .rollout import run_episode
+def _play_seeds(seeds: list[int], max_steps: int | None):
+    from .rollout import run_batch
 
-    return run_episode(_WORKER["env"], _WORKER["agent"], seed, agent_spec=_WORKER["spec"],
-                       max_steps=max_steps)
+    agents = _WORKER["agents"]
+    return run_batch(_WORKER["envs"][:len(seeds)],
+                     agents if not isinstance(agents, list) else agents[:len(seeds)], seeds,
+                     agent_spec=_WORKER["spec"], max_steps=max_steps)
 
 
 def evaluate(config: EvalConfig) -> int:
@@ -82,7 +96,9 @@ def evaluate(config: EvalConfig) -> int:
     make_agent(config.agent, probe).close()
     probe.close()
     seeds = config.seed_list()
-    workers = min(config.workers or os.cpu_count() or 1, len(seeds))
+    k = config.num_worlds
+    batches = [seeds[i:i + k] for i in range(0, len(seeds), k)]
+    workers = min(config.workers or os.cpu_count() or 1, len(batches))
     console = Console()
     console.print(f"evaluating {config.agent} on {config.world}: {len(seeds)} episodes "
                   f"(seeds {seeds[0]}..{seeds[-1]}), {workers} worker(s)")
@@ -92,14 +108,15 @@ def evaluate(config: EvalConfig) -> int:
     context = multiprocessing.get_context("spawn")
     with Progress(*columns, console=console) as progress, futures.ProcessPoolExecutor(
             workers, mp_context=context, initializer=_init_worker,
-            initargs=(config.world, config.agent)) as pool:
+            initargs=(config.world, config.agent, k)) as pool:
         task = progress.add_task("eval", total=len(seeds), status="")
-        pending = {pool.submit(_play_seed, seed, config.max_steps): seed for seed in seeds}
+        pending = [pool.submit(_play_seeds, batch, config.max_steps) for batch in batches]
         for done in futures.as_completed(pending):
-            result = done.result()
-            results[pending[done]] = result
-            progress.update(task, advance=1, status=f"last: seed {result.seed}, "
-                            f"{len(set(result.achievements))} achievements, {result.length} steps")
+            for result in done.result():
+                results[result.seed] = result
+                progress.update(task, advance=1, status=f"last: seed {result.seed}, "
+                                f"{len(set(result.achievements))} achievements, "
+                                f"{result.length} steps")
     ordered = [results[s] for s in seeds]
     summary = summarize(ordered)
     summary["max_steps"] = config.max_steps

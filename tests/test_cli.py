@@ -103,16 +103,16 @@ def test_eval_random_in_workers_writes_json(rig_cli, tmp_path):
     assert 0.0 <= summary["crafter_score"] <= 100.0
 
 
-def test_eval_results_do_not_depend_on_worker_count(rig_cli, tmp_path):
+def test_eval_results_do_not_depend_on_workers_or_batching(rig_cli, tmp_path):
     runs = []
-    for workers in ("1", "2"):
-        path = tmp_path / f"w{workers}.json"
+    for workers, worlds in (("1", "1"), ("2", "1"), ("1", "2")):
+        path = tmp_path / f"w{workers}-{worlds}.json"
         out = rig_cli("eval", "--agent", "random", "--seeds", "8", "9", "--max-steps", "60",
-                      "--workers", workers, "--json", str(path))
+                      "--workers", workers, "--num-worlds", worlds, "--json", str(path))
         assert out.returncode == 0, out.stderr
         runs.append([(e["episode_return"], e["length"], e["achievements"])
                      for e in json.loads(path.read_text())["episodes_detail"]])
-    assert runs[0] == runs[1]
+    assert runs[0] == runs[1] == runs[2]
 
 
 def test_bench_worlds_prints_overhead(rig_cli):
