@@ -43,7 +43,7 @@ COMMANDS: dict = {
             "score an agent over many seeds in parallel worker processes (no window)",
             "Runs one episode per seed in worker processes and prints the score table: "
             "per-episode return and length, per-achievement success rates, and the Crafter "
-            "score. Sub-commands: `rig eval tokenizer --help`."),
+            "score. Sub-commands: `rig eval tokenizer --help`, `rig eval imagination --help`."),
         "tokenizer": Command(
             "rig.imagination.eval_tokenizer:EvalTokenizerConfig",
             "rig.imagination.eval_tokenizer:eval_tokenizer",
@@ -51,6 +51,13 @@ COMMANDS: dict = {
             "Reconstructs every frame of the held-out episodes (seed >= --holdout-seed) and "
             "prints PSNR, SSIM, codebook perplexity and dead codes beside the "
             "copy-current-frame baseline; writes a PNG of originals beside reconstructions."),
+        "imagination": Command(
+            "rig.eval.imagination:EvalImaginationConfig", "rig.eval.imagination:eval_imagination",
+            "the policy's imagined next frames on held-out transitions, beside copy-the-frame",
+            "Teacher-forces held-out steps up to <imagine>, lets the policy write the next "
+            "frame's image tokens, decodes them, and prints PSNR and SSIM against the real next "
+            "frame beside the copy-current-frame baseline, on all transitions and on those "
+            "where the frame changes."),
     },
     "collect": Command(
         "rig.trajectories.collect:CollectConfig", "rig.trajectories.collect:collect",

@@ -63,15 +63,28 @@ class IncrementalDecoder:
         self.allowed[THINK] = think.to(self.device)
 
     # -- context management -------------------------------------------------------------------
-    def reset(self, prefixes: list[list[int]]) -> None:
-        """Start K episodes; `prefixes` are the `<bos> <task> ... </task>` ids of each world."""
+    def reset(self, prefixes: list[list[int]]):
+        """Start K episodes; `prefixes` are the `<bos> <task> ... </task>` ids of each world.
+        Returns each world's logits after its prefix."""
         self.k = len(prefixes)
         self.prefixes = [list(p) for p in prefixes]
         self.steps: list[list[list[int]]] = [[] for _ in prefixes]  # per world, per step ids
         self.pending: list[list[int]] = [[] for _ in prefixes]     # chosen, not yet fed
         self.cache, self.mask = None, None
         self.positions = [0] * self.k
-        self._feed([list(p) for p in prefixes])
+        return self._feed([list(p) for p in prefixes])
+
+    def imagine_frames(self, logits) -> list[list[int]]:
+        """Greedily write exactly N image tokens for every world, from `logits` (those after
+        each world's `<imagine>`): the world-model half of a step, used to score imagination."""
+        images: list[list[int]] = [[] for _ in range(self.k)]
+        for n in range(self.image_tokens):
+            chosen = [self._choose(logits[w], IMAGINE, greedy=True) for w in range(self.k)]
+            for w, token in enumerate(chosen):
+                images[w].append(token)
+            if n + 1 < self.image_tokens:
+                logits = self._feed([[token] for token in chosen])
+        return images
 
     def _feed(self, tokens: list[list[int]]):
         """Feed each world its tokens (ragged: shorter rows are padded and masked out); return

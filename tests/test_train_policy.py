@@ -171,3 +171,19 @@ def test_policy_plays_several_worlds_in_one_batch(tokenized_store, tmp_path):
         for i in range(3):
             episode = store.episode(i)
             assert len(episode["action"]) == 3 and episode["has_imagined_frame"].all()
+
+
+def test_eval_imagination_reports_policy_and_copy_baseline(tokenized_store, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert rig_main(_train_args(tokenized_store, out, 1)) == 0
+    report = tmp_path / "imagination.json"
+    assert rig_main(["eval", "imagination", "--agent", f"rig:{out / 'final'}", "--data",
+                     str(tokenized_store), "--holdout-seed", "3", "--transitions", "5",
+                     "--batch", "3", "--json", str(report)]) == 0
+    figures = json.loads(report.read_text())
+    assert figures["transitions"] == 5
+    for predictor in ("imagined", "copy_current"):
+        assert 0 < figures["all"][predictor]["psnr"] <= 100
+    assert "copy_current" in capsys.readouterr().out
+    assert rig_main(["eval", "imagination", "--agent", f"rig:{out / 'final'}", "--data",
+                     str(tokenized_store), "--holdout-seed", "999"]) == 1

@@ -1,0 +1,119 @@
+"""`rig eval imagination`: how well the policy imagines the next frame, on held-out transitions.
+
+Role in the data flow: reads held-out episodes of a tokenized store, lays out each sampled step
+exactly as training does (task, the previous steps, the observation, the recorded reasoning and
+action: teacher forcing), lets the policy write the `<imagine>` image tokens greedily, decodes
+them with the image tokenizer, and compares the imagined frame with the real next frame (PSNR,
+SSIM). Every figure stands beside the honest baseline, *copy the current frame*, on all
+transitions and on those where the frame really changes, where copying cannot win for free.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.config import option, require
+
+
+@dataclass
+class EvalImaginationConfig:
+    agent: str = option("", "the policy: rig:OUT/final")
+    data: str = option("data/expert.zarr", "tokenized trajectory store")
+    holdout_seed: int = option(1000, "episodes with seed >= this are evaluated (keep them out "
+                               "of training)")
+    transitions: int = option(64, "transitions sampled from the held-out episodes")
+    batch: int = option(8, "transitions imagined together")
+    changed_threshold: float = option(1.0, "mean absolute pixel change above which a transition "
+                                      "counts as 'the frame changes'")
+    seed: int = option(0, "sampling seed")
+    json: str | None = option(None, "also write the figures to this JSON file")
+
+    def validate(self) -> None:
+        require(self.agent.startswith("rig:") and len(self.agent) > 4,
+                "--agent must name a RIG policy checkpoint: rig:OUT/final")
+        require(self.transitions >= 1 and self.batch >= 1, "--transitions and --batch must be >= 1")
+        require(Path(self.data).exists(), f"no trajectory store at {self.data!r}")
+
+
+def _prompts(policy, store, config):
+    """(prompt ids, current frame, next frame) for sampled held-out transitions."""
+    import numpy as np
+
+    from rig.config import RigError
+    from rig.train.sequence import IMAGE_KEY, SequenceConfig
+    from rig.trajectories.dataset import TrajectoryDataset
+
+    seeds = store.read_meta("seed")
+    held_out = [e for e in range(store.num_episodes) if int(seeds[e]) >= config.holdout_seed]
+    if not held_out:
+        raise RigError(f"{config.data} has no episode with seed >= {config.holdout_seed}: collect "
+                       "held-out episodes (e.g. rig collect --seed 1000) and tokenize them")
+    sequence = SequenceConfig(**{**policy.meta["sequence"], "imagination": True})
+    dataset = TrajectoryDataset(store, sequence.offsets(), held_out)
+    dataset.cache[IMAGE_KEY] = store.read(IMAGE_KEY)
+    rng = np.random.default_rng(config.seed)
+    candidates = [i for i in rng.permutation(len(dataset))
+                  if not dataset[int(i)][f"{IMAGE_KEY}_is_pad"][-1]]  # a next frame exists
+    tasks = store.read_meta("task_text")
+    imagine = policy.vocab.id("<imagine>")
+    for index in candidates[:config.transitions]:
+        item = dataset[int(index)]
+        ids, _ = policy.builder.sample(item, str(tasks[item["episode"]]))
+        cut = len(ids) - 1 - list(ids[::-1]).index(imagine)  # the current step's <imagine>
+        t = item["step"]
+        frames = store.read("image", t, t + 2)
+        yield [int(i) for i in ids[:cut + 1]], frames[0], frames[1]
+
+
+def eval_imagination(config: EvalImaginationConfig) -> int:
+    import numpy as np
+
+    from rig.agents.rig_decoder import IncrementalDecoder
+    from rig.agents.rig_policy import load_policy_folder
+    from rig.imagination.metrics import frame_metrics
+    from rig.train.sequence import SequenceBuilder, SequenceConfig
+    from rig.trajectories.store import TrajectoryStore
+
+    model, vocab, meta, tokenizer = load_policy_folder(config.agent[4:])
+
+    class Policy:  # the parts of the policy the prompts need
+        pass
+
+    policy = Policy()
+    policy.vocab, policy.meta = vocab, meta
+    policy.builder = SequenceBuilder(vocab, SequenceConfig(**{**meta["sequence"],
+                                                              "imagination": True}))
+    grid = tokenizer.grid
+    store = TrajectoryStore.open(config.data, "r")
+    prompts = list(_prompts(policy, store, config))
+    imagined, current, real = [], [], []
+    for start in range(0, len(prompts), config.batch):
+        chunk = prompts[start:start + config.batch]
+        decoder = IncrementalDecoder(model, vocab, grid * grid, temperature=0.0,
+                                     max_context_tokens=10**9)
+        logits = decoder.reset([ids for ids, _, _ in chunk])
+        codes = np.asarray([vocab.image_codes(t) for t in decoder.imagine_frames(logits)])
+        imagined.append(tokenizer.decode(codes.reshape(-1, grid, grid).astype(np.int64)))
+        current += [c for _, c, _ in chunk]
+        real += [n for _, _, n in chunk]
+    imagined, current, real = np.concatenate(imagined), np.stack(current), np.stack(real)
+    change = np.abs(real.astype(np.int16) - current.astype(np.int16)).mean(axis=(1, 2, 3))
+    changed = change > config.changed_threshold
+    report = {"transitions": len(real), "changed_transitions": int(changed.sum())}
+    for name, mask in (("all", np.ones(len(real), bool)), ("changed", changed)):
+        if mask.any():
+            report[name] = {"imagined": frame_metrics(imagined[mask], real[mask]),
+                            "copy_current": frame_metrics(current[mask], real[mask])}
+    print(f"imagination of {config.agent} on {report['transitions']} held-out transitions of "
+          f"{config.data} ({report['changed_transitions']} where the frame changes)")
+    print(f"{'transitions':12s} {'predictor':14s} {'PSNR dB':>8s} {'SSIM':>7s}")
+    for name in ("all", "changed"):
+        for predictor in ("imagined", "copy_current"):
+            if name in report:
+                m = report[name][predictor]
+                print(f"{name:12s} {predictor:14s} {m['psnr']:8.2f} {m['ssim']:7.4f}")
+    if config.json:
+        Path(config.json).write_text(json.dumps(report, indent=2))
+    return 0
