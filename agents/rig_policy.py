@@ -26,6 +26,7 @@ from .base import Agent, Decision
 def load_policy_folder(path: str | Path, device: str = "cpu"):
     """(model, vocabulary, rig_policy.json dict, image tokenizer) from a checkpoint folder."""
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
 
     from rig.imagination.tokenizer import ImageTokenizer
     from rig.train.vocab import RigVocabulary
@@ -42,6 +43,7 @@ def load_policy_folder(path: str | Path, device: str = "cpu"):
     if meta.get("format", 0) > 1:
         raise RigError(f"{path!r} was written by a newer rig (format {meta['format']})")
     vocab = RigVocabulary.load(folder)
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar per worker and per episode
     try:
         model = AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True,
                                                      local_files_only=True,
