@@ -19,7 +19,8 @@ from rig.config import ConfigError
 
 from .base import Agent, Decision
 
-__all__ = ["Agent", "Decision", "make_agent", "agent_names", "UnknownAgentError"]
+__all__ = ["Agent", "Decision", "make_agent", "make_agents", "check_world_and_agent",
+           "agent_names", "UnknownAgentError"]
 
 # World-specific experts, by world family (the part of the id before "-v").
 _EXPERTS = {
@@ -85,3 +86,25 @@ def make_agent(spec: str, env, seed: int | None = None, viewer=None) -> Agent:
 
         return RigPolicy(env, path, seed=seed)
     raise UnknownAgentError(f"unknown agent {spec!r}; valid agents: {', '.join(agent_names())}")
+
+
+def make_agents(spec: str, envs: list, seed: int | None = None, viewer=None):
+    """Agents for K worlds played in lockstep: one agent when it is batched (it decodes all the
+    worlds together, e.g. the RIG policy), else one agent per world (agents keep per-episode
+    state). `rollout.run_batch` takes either."""
+    first = make_agent(spec, envs[0], seed=seed, viewer=viewer)
+    if getattr(first, "batched", False):
+        return first
+    return [first] + [make_agent(spec, env, seed=seed, viewer=viewer) for env in envs[1:]]
+
+
+def check_world_and_agent(world_id: str, spec: str) -> None:
+    """Build the world and the agent once and close them, so that an unknown world, agent or
+    checkpoint fails here with its clear error, before any worker process starts."""
+    import rig.worlds
+
+    env = rig.worlds.make(world_id)
+    try:
+        make_agent(spec, env).close()
+    finally:
+        env.close()

@@ -197,4 +197,5 @@ class IncrementalDecoder:
 
 
 def to_codes(vocab, image_ids: list[int], grid: int) -> np.ndarray:
-    return np.asarray(vocab.image_codes(image_ids), dtype=np.int64).reshape(grid, grid)
+    """Image token ids as the tokenizer's (grid, grid) code map."""
+    return np.asarray(vocab.image_codes(image_ids), dtype=np.int32).reshape(grid, grid)

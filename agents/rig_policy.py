@@ -21,6 +21,7 @@ import numpy as np
 from rig.config import RigError
 
 from .base import Agent, Decision
+from .rig_decoder import to_codes
 
 
 def load_policy_folder(path: str | Path, device: str = "cpu"):
@@ -123,8 +124,8 @@ class RigPolicy(Agent):
         imagined = [w for w in active if outputs[w].image_ids]
         frames_out = {}
         if imagined:
-            tokens = np.stack([np.asarray(self.vocab.image_codes(outputs[w].image_ids),
-                                          np.int32).reshape(grid, grid) for w in imagined])
+            tokens = np.stack([to_codes(self.vocab, outputs[w].image_ids, grid)
+                               for w in imagined])
             for w, tok, frame in zip(imagined, tokens, self.tokenizer.decode(tokens)):
                 frames_out[w] = (tok, frame)
         decisions: list[Decision | None] = [None] * len(observations)

@@ -51,30 +51,20 @@ _WORKER: dict = {}
 
 
 def _init_worker(world: str, agent: str, num_worlds: int = 1) -> None:
-    # Env workers share the cores: one thread each, or torch/BLAS threads fight over them.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
     import rig.worlds
-    from rig.agents import make_agent
+    from rig.agents import make_agents
 
+    from .rollout import single_threaded_worker
+
+    single_threaded_worker()
     envs = [rig.worlds.make(world) for _ in range(num_worlds)]
-    first = make_agent(agent, envs[0])
-    agents = first if getattr(first, "batched", False) else [first] + [
-        make_agent(agent, env) for env in envs[1:]]
-    _WORKER.update(envs=envs, agents=agents, spec=agent)
+    _WORKER.update(envs=envs, agents=make_agents(agent, envs), spec=agent)
 
 
 def _play_seeds(seeds: list[int], max_steps: int | None):
     from .rollout import run_batch
 
-    agents = _WORKER["agents"]
-    return run_batch(_WORKER["envs"][:len(seeds)],
-                     agents if not isinstance(agents, list) else agents[:len(seeds)], seeds,
+    return run_batch(_WORKER["envs"][:len(seeds)], _WORKER["agents"], seeds,
                      agent_spec=_WORKER["spec"], max_steps=max_steps)
 
 
@@ -86,15 +76,11 @@ def evaluate(config: EvalConfig) -> int:
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
 
-    import rig.worlds
-    from rig.agents import make_agent
+    from rig.agents import check_world_and_agent
 
     from .report import print_summary, summarize
 
-    # Fail fast, in this process, on unknown worlds or agents.
-    probe = rig.worlds.make(config.world)
-    make_agent(config.agent, probe).close()
-    probe.close()
+    check_world_and_agent(config.world, config.agent)
     seeds = config.seed_list()
     k = config.num_worlds
     batches = [seeds[i:i + k] for i in range(0, len(seeds), k)]

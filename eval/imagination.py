@@ -37,12 +37,12 @@ class EvalImaginationConfig:
         require(Path(self.data).exists(), f"no trajectory store at {self.data!r}")
 
 
-def _prompts(policy, store, config):
+def _prompts(builder, store, config):
     """(prompt ids, current frame, next frame) for sampled held-out transitions."""
     import numpy as np
 
     from rig.config import RigError
-    from rig.train.sequence import IMAGE_KEY, SequenceConfig
+    from rig.train.sequence import IMAGE_KEY
     from rig.trajectories.dataset import TrajectoryDataset
 
     seeds = store.read_meta("seed")
@@ -50,17 +50,16 @@ def _prompts(policy, store, config):
     if not held_out:
         raise RigError(f"{config.data} has no episode with seed >= {config.holdout_seed}: collect "
                        "held-out episodes (e.g. rig collect --seed 1000) and tokenize them")
-    sequence = SequenceConfig(**{**policy.meta["sequence"], "imagination": True})
-    dataset = TrajectoryDataset(store, sequence.offsets(), held_out)
+    dataset = TrajectoryDataset(store, builder.config.offsets(), held_out)
     dataset.cache[IMAGE_KEY] = store.read(IMAGE_KEY)
     rng = np.random.default_rng(config.seed)
     candidates = [i for i in rng.permutation(len(dataset))
                   if not dataset[int(i)][f"{IMAGE_KEY}_is_pad"][-1]]  # a next frame exists
     tasks = store.read_meta("task_text")
-    imagine = policy.vocab.id("<imagine>")
+    imagine = builder.vocab.id("<imagine>")
     for index in candidates[:config.transitions]:
         item = dataset[int(index)]
-        ids, _ = policy.builder.sample(item, str(tasks[item["episode"]]))
+        ids, _ = builder.sample(item, str(tasks[item["episode"]]))
         cut = len(ids) - 1 - list(ids[::-1]).index(imagine)  # the current step's <imagine>
         t = item["step"]
         frames = store.read("image", t, t + 2)
@@ -70,32 +69,26 @@ def _prompts(policy, store, config):
 def eval_imagination(config: EvalImaginationConfig) -> int:
     import numpy as np
 
-    from rig.agents.rig_decoder import IncrementalDecoder
+    from rig.agents.rig_decoder import IncrementalDecoder, to_codes
     from rig.agents.rig_policy import load_policy_folder
     from rig.imagination.metrics import frame_metrics
     from rig.train.sequence import SequenceBuilder, SequenceConfig
     from rig.trajectories.store import TrajectoryStore
 
     model, vocab, meta, tokenizer = load_policy_folder(config.agent[4:])
-
-    class Policy:  # the parts of the policy the prompts need
-        pass
-
-    policy = Policy()
-    policy.vocab, policy.meta = vocab, meta
-    policy.builder = SequenceBuilder(vocab, SequenceConfig(**{**meta["sequence"],
-                                                              "imagination": True}))
+    # The layout of training, with the <imagine> segment whatever the policy was trained with.
+    builder = SequenceBuilder(vocab, SequenceConfig(**{**meta["sequence"], "imagination": True}))
     grid = tokenizer.grid
     store = TrajectoryStore.open(config.data, "r")
-    prompts = list(_prompts(policy, store, config))
+    prompts = list(_prompts(builder, store, config))
     imagined, current, real = [], [], []
     for start in range(0, len(prompts), config.batch):
         chunk = prompts[start:start + config.batch]
         decoder = IncrementalDecoder(model, vocab, grid * grid, temperature=0.0,
                                      max_context_tokens=10**9)
         logits = decoder.reset([ids for ids, _, _ in chunk])
-        codes = np.asarray([vocab.image_codes(t) for t in decoder.imagine_frames(logits)])
-        imagined.append(tokenizer.decode(codes.reshape(-1, grid, grid).astype(np.int64)))
+        codes = np.stack([to_codes(vocab, t, grid) for t in decoder.imagine_frames(logits)])
+        imagined.append(tokenizer.decode(codes))
         current += [c for _, c, _ in chunk]
         real += [n for _, _, n in chunk]
     imagined, current, real = np.concatenate(imagined), np.stack(current), np.stack(real)

@@ -76,7 +76,7 @@ def play(config: PlayConfig) -> int:
     from rich.console import Console
 
     import rig.worlds
-    from rig.agents import make_agent
+    from rig.agents import make_agents
 
     from .report import print_summary, summarize
     from .rollout import run_batch
@@ -95,9 +95,7 @@ def play(config: PlayConfig) -> int:
     env = envs[0]
     drawing = window or config.video is not None or config.screenshot is not None
     viewer = Viewer(window, title=f"RIG - {config.world}", fps=config.fps) if drawing else None
-    first = make_agent(config.agent, env, seed=config.seed, viewer=viewer)
-    agents = first if getattr(first, "batched", False) else [first] + [
-        make_agent(config.agent, e, seed=config.seed, viewer=viewer) for e in envs[1:]]
+    agents = make_agents(config.agent, envs, seed=config.seed, viewer=viewer)
     writer = _video_writer(config.video, config.video_fps) if config.video else None
     store = None
     if config.record:
@@ -132,8 +130,7 @@ def play(config: PlayConfig) -> int:
                 if writer is not None:
                     writer.append_data(viewer.canvas())
 
-            batch = run_batch(envs[:count], agents if not isinstance(agents, list)
-                              else agents[:count], seeds, agent_spec=config.agent,
+            batch = run_batch(envs[:count], agents, seeds, agent_spec=config.agent,
                               max_steps=config.max_steps, on_step=on_step,
                               should_stop=(lambda: viewer.closed) if viewer else None)
             for w, result in enumerate(batch):

@@ -7,6 +7,7 @@ store recorder). Returns an `EpisodeResult`, the plain record the summaries are 
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
@@ -26,6 +27,18 @@ class EpisodeResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def single_threaded_worker() -> None:
+    """Call first in a worker process: workers share the cores, so each gets one torch/BLAS
+    thread (two threads per process across several processes collapse throughput)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
 
 
 # on_step(step, obs, decision, reward, terminated, truncated, info, result_so_far)
@@ -56,10 +69,13 @@ def run_batch(envs, agents, seeds: list[int], *, agent_spec: str = "",
 
     `agents` is either one batched agent (`agent.batched`: `reset_batch(seeds)`,
     `act_batch(observations, infos)`, which gets None for worlds whose episode is over) or a
-    list of K ordinary agents. Callbacks get the world index first.
+    list of at least K ordinary agents (`rig.agents.make_agents` builds either). Callbacks get
+    the world index first.
     """
     start = time.perf_counter()
     batched = not isinstance(agents, list)
+    if not batched:
+        agents = agents[:len(envs)]  # a pool of K agents may serve a last, smaller batch
     observations, infos = map(list, zip(*(env.reset(seed=s) for env, s in zip(envs, seeds))))
     if batched:
         agents.reset_batch(list(seeds))

@@ -56,6 +56,7 @@ class PolicyRun:
         from rig.trajectories.store import TrajectoryStore
 
         self.stores, train, val = [], [], []
+        self.task_texts: dict[int, list[str]] = {}  # per store, read once (not per sample)
         for path in self.config.data:
             store = TrajectoryStore.open(path, "r")
             tokens = store.attrs.get(IMAGE_KEY) or {}
@@ -64,24 +65,27 @@ class PolicyRun:
                                f"tokenize --data {path} --tokenizer TOKENIZER_DIR` first")
             train_eps, val_eps = split_by_seed(store, self.config.val_fraction)
             offsets = self.sequence.offsets()
+            image_tokens = store.read(IMAGE_KEY)  # small ints: read once, kept in RAM
             for episodes, bucket in ((train_eps, train), (val_eps, val)):
                 if episodes:
                     dataset = TrajectoryDataset(store, offsets, episodes)
-                    dataset.cache[IMAGE_KEY] = store.read(IMAGE_KEY)  # small ints: keep in RAM
+                    dataset.cache[IMAGE_KEY] = image_tokens
                     bucket.append((dataset, store))
+            self.task_texts[id(store)] = [str(t) for t in store.read_meta("task_text")]
             self.stores.append(store)
         if not train:
             raise RigError("no training episodes in the given stores")
+        self.image_tokens = self._image_tokens_info()  # checked on every run, resumed ones too
         self.train_sets, self.val_sets = train, val
         self.train_sizes = np.cumsum([len(d) for d, _ in train])
 
     def texts(self):
         """Text the BPE is trained on: training episodes' reasoning, observations, tasks."""
         for dataset, store in self.train_sets:
-            tasks = store.read_meta("task_text")
+            tasks = self.task_texts[id(store)]
             episodes = sorted(set(int(e) for e in dataset.episode_of))
             for e in episodes:
-                task = str(tasks[e])
+                task = tasks[e]
                 yield task
                 start, stop = store.episode_bounds(e)
                 for key in ("reasoning", "text"):
@@ -102,7 +106,7 @@ class PolicyRun:
                 names += [n for n in vocabulary or [] if n not in names]
         return names
 
-    def image_tokenizer(self) -> dict:
+    def _image_tokens_info(self) -> dict:
         """What the stores' image tokens mean; every store must use the same tokenizer."""
         infos = [dict(s.attrs.get(IMAGE_KEY) or {}) for s in self.stores]
         digests = {info.get("tokenizer_sha256") for info in infos}
@@ -118,7 +122,7 @@ class PolicyRun:
         offset = index - (sizes[which - 1] if which else 0)
         dataset, store = sets[which]
         item = dataset[int(offset)]
-        task = str(store.read_meta("task_text")[item["episode"]])
+        task = self.task_texts[id(store)][item["episode"]]
         return self.builder.sample(item, task)
 
     # -- model and state ------------------------------------------------------------------------
@@ -134,7 +138,7 @@ class PolicyRun:
             self.vocab = RigVocabulary.load(resume)
         else:
             self.vocab = RigVocabulary.train(self.texts(), self.action_names(),
-                                             int(self.image_tokenizer()["codebook_size"]),
+                                             int(self.image_tokens["codebook_size"]),
                                              self.config.text_vocab)
         self.builder = SequenceBuilder(self.vocab, self.sequence)
         self.model_config = ModelConfig(preset=self.config.preset, vocab_size=len(self.vocab))
@@ -183,10 +187,10 @@ class PolicyRun:
         (tmp / POLICY_FILE).write_text(json.dumps({
             "format": 1, "sequence": asdict(self.sequence), "model": self.model_config.to_dict(),
             "train": asdict(self.config), "step": self.step,
-            "image_tokens": self.image_tokenizer(),
+            "image_tokens": self.image_tokens,
             "worlds": sorted({w for s in self.stores for w in s.attrs.get("worlds") or []}),
         }, indent=2, default=str))
-        source = Path(str(self.image_tokenizer().get("tokenizer", "")))
+        source = Path(str(self.image_tokens.get("tokenizer", "")))
         if source.is_dir() and not with_state:  # the final folder carries its image tokenizer
             shutil.copytree(source, tmp / "image_tokenizer")
         if with_state:

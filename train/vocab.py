@@ -48,6 +48,12 @@ def image_token(code: int) -> str:
     return f"<img:{code}>"
 
 
+def special_tokens(action_names: Sequence[str], codebook_size: int) -> list[str]:
+    """Every non-text token, in id order: structure, then actions, then image codes."""
+    return (list(STRUCTURE) + [action_token(a) for a in action_names]
+            + [image_token(k) for k in range(codebook_size)])
+
+
 class RigVocabulary:
     """Token ids for structure, actions, image codes and BPE text (see the module docstring)."""
 
@@ -66,8 +72,7 @@ class RigVocabulary:
         self._action_ids = {name: self.actions.start + i for i, name in enumerate(action_names)}
 
     def special_tokens(self) -> list[str]:
-        return (list(STRUCTURE) + [action_token(a) for a in self.action_names]
-                + [image_token(k) for k in range(self.codebook_size)])
+        return special_tokens(self.action_names, self.codebook_size)
 
     # -- building and saving ----------------------------------------------------------------
     @classmethod

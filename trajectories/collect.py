@@ -43,18 +43,13 @@ _WORKER: dict = {}
 
 
 def _init_worker(world: str, agent: str) -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    try:
-        import torch
-
-        torch.set_num_threads(1)  # workers share the cores: one thread each
-    except ImportError:
-        pass
     import rig.worlds
     from rig.agents import make_agent
+    from rig.eval.rollout import single_threaded_worker
 
+    single_threaded_worker()
     env = rig.worlds.make(world)
-    _WORKER.update(env=env, agent=make_agent(agent, env), spec=agent, world=world)
+    _WORKER.update(env=env, agent=make_agent(agent, env), spec=agent)
 
 
 def record_episode(env, agent, seed: int, agent_spec: str, max_steps: int | None):
@@ -95,14 +90,11 @@ def collect(config: CollectConfig) -> int:
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
 
-    import rig.worlds
-    from rig.agents import make_agent
+    from rig.agents import check_world_and_agent
 
     from .store import TrajectoryStore
 
-    probe = rig.worlds.make(config.world)  # unknown worlds and agents fail here, clearly
-    make_agent(config.agent, probe).close()
-    probe.close()
+    check_world_and_agent(config.world, config.agent)
     console = Console()
     with TrajectoryStore.open(config.out, mode="a") as store:
         done = existing_seeds(store, config.world, config.agent)
