@@ -50,10 +50,12 @@ def _load(path: str):
     return getattr(importlib.import_module(module), attr)
 
 
-def make_agent(spec: str, env, seed: int | None = None, viewer=None) -> Agent:
+def make_agent(spec: str, env, seed: int | None = None, viewer=None,
+               imagine: bool = True) -> Agent:
     """Build the agent named by `spec` for the world `env`.
 
     `viewer` is the live window; only the human agent needs it (it reads the keyboard there).
+    `imagine=False` lets a policy that imagines skip the imagined frame (faster evaluation).
     """
     name = spec.split(":", 1)[0]
     world_id = env.spec.id if env.spec is not None else ""
@@ -84,18 +86,20 @@ def make_agent(spec: str, env, seed: int | None = None, viewer=None) -> Agent:
             raise UnknownAgentError("the rig agent needs a checkpoint: --agent rig:OUT/final")
         from .rig_policy import RigPolicy
 
-        return RigPolicy(env, path, seed=seed)
+        return RigPolicy(env, path, seed=seed, imagine=imagine)
     raise UnknownAgentError(f"unknown agent {spec!r}; valid agents: {', '.join(agent_names())}")
 
 
-def make_agents(spec: str, envs: list, seed: int | None = None, viewer=None):
+def make_agents(spec: str, envs: list, seed: int | None = None, viewer=None,
+                imagine: bool = True):
     """Agents for K worlds played in lockstep: one agent when it is batched (it decodes all the
     worlds together, e.g. the RIG policy), else one agent per world (agents keep per-episode
     state). `rollout.run_batch` takes either."""
-    first = make_agent(spec, envs[0], seed=seed, viewer=viewer)
+    first = make_agent(spec, envs[0], seed=seed, viewer=viewer, imagine=imagine)
     if getattr(first, "batched", False):
         return first
-    return [first] + [make_agent(spec, env, seed=seed, viewer=viewer) for env in envs[1:]]
+    return [first] + [make_agent(spec, env, seed=seed, viewer=viewer, imagine=imagine)
+                      for env in envs[1:]]
 
 
 def check_world_and_agent(world_id: str, spec: str) -> None:

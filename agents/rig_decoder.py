@@ -11,6 +11,9 @@ re-encoded until it must slide), forced structure tokens are fed together with t
 them, and the K worlds decode in lockstep with ragged lengths (a world that is ahead feeds
 masked padding), so one forward call serves every world.
 
+With a patch encoder, observation ids hold `<patch>` placeholders and the frames they stand for
+travel beside them (kept per step, so a context that slides is re-encoded with its frames).
+
 The grammar is enforced on the logits: in <think> only text tokens or </think>; at <act> only
 action tokens; in <imagine> exactly N image tokens. The output can therefore always be parsed.
 """
@@ -63,16 +66,19 @@ class IncrementalDecoder:
         self.allowed[THINK] = think.to(self.device)
 
     # -- context management -------------------------------------------------------------------
-    def reset(self, prefixes: list[list[int]]):
-        """Start K episodes; `prefixes` are the `<bos> <task> ... </task>` ids of each world.
+    def reset(self, prefixes: list[list[int]], frames: list | None = None):
+        """Start K episodes; `prefixes` are the `<bos> <task> ... </task>` ids of each world
+        (or any prompt: then `frames[w]` holds the frames of world w's `<patch>` placeholders).
         Returns each world's logits after its prefix."""
         self.k = len(prefixes)
         self.prefixes = [list(p) for p in prefixes]
+        self.prefix_frames = list(frames) if frames is not None else [None] * self.k
         self.steps: list[list[list[int]]] = [[] for _ in prefixes]  # per world, per step ids
+        self.step_frames: list[list] = [[] for _ in prefixes]       # per world, per step frame
         self.pending: list[list[int]] = [[] for _ in prefixes]     # chosen, not yet fed
         self.cache, self.mask = None, None
         self.positions = [0] * self.k
-        return self._feed([list(p) for p in prefixes])
+        return self._feed([list(p) for p in prefixes], self.prefix_frames)
 
     def imagine_frames(self, logits) -> list[list[int]]:
         """Greedily write exactly N image tokens for every world, from `logits` (those after
@@ -86,13 +92,18 @@ class IncrementalDecoder:
                 logits = self._feed([[token] for token in chosen])
         return images
 
-    def _feed(self, tokens: list[list[int]]):
-        """Feed each world its tokens (ragged: shorter rows are padded and masked out); return
-        each world's logits after its last real token (None for worlds that fed nothing)."""
+    def _feed(self, tokens: list[list[int]], frames: list | None = None):
+        """Feed each world its tokens (ragged: shorter rows are padded and masked out) and the
+        frames of their `<patch>` placeholders; return each world's logits after its last real
+        token (None for worlds that fed nothing)."""
         torch = self.torch
         width = max(len(t) for t in tokens)
         if width == 0:
             return [None] * self.k
+        extra = {}
+        frames = [f for f in frames or [] if f is not None and len(f)]
+        if frames:
+            extra["frames"] = torch.from_numpy(np.concatenate(frames)).to(self.device)
         ids = torch.full((self.k, width), self.pad, dtype=torch.long)
         new_mask = torch.zeros((self.k, width), dtype=torch.long)
         positions = torch.zeros((self.k, width), dtype=torch.long)
@@ -110,7 +121,7 @@ class IncrementalDecoder:
         with torch.no_grad():
             out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
                              position_ids=positions.to(self.device),
-                             past_key_values=self.cache, use_cache=True)
+                             past_key_values=self.cache, use_cache=True, **extra)
         self.cache, self.mask = out.past_key_values, mask
         last = [len(t) - 1 for t in tokens]
         return [out.logits[w, i].float() if i >= 0 else None for w, i in enumerate(last)]
@@ -121,12 +132,15 @@ class IncrementalDecoder:
                 <= self.max_context:
             return
         keep = max(self.keep_steps - 1, 0)
-        rows = []
+        rows, frames = [], []
         for w in range(self.k):
             self.steps[w] = self.steps[w][-keep:] if keep else []
+            self.step_frames[w] = self.step_frames[w][-keep:] if keep else []
             rows.append(self.prefixes[w] + [t for s in self.steps[w] for t in s])
+            kept = [f for f in [self.prefix_frames[w], *self.step_frames[w]] if f is not None]
+            frames.append(np.concatenate(kept) if kept else None)
         self.cache, self.mask, self.positions = None, None, [0] * self.k
-        self._feed(rows)
+        self._feed(rows, frames)
 
     def _step_budget(self) -> int:
         return self.max_reasoning + 4 + (self.image_tokens + 1 if self.imagination else 0)
@@ -139,9 +153,12 @@ class IncrementalDecoder:
         probs = self.torch.softmax(scores / self.temperature, dim=-1).cpu()
         return int(self.torch.multinomial(probs, 1, generator=self.generator))
 
-    def step(self, observations: list[list[int] | None]) -> list[StepOutput | None]:
-        """Decode one step for every world from its observation ids (which end before <think>).
-        A world given None (its episode is over) sits the step out and gets None back."""
+    def step(self, observations: list[list[int] | None],
+             frames: list | None = None) -> list[StepOutput | None]:
+        """Decode one step for every world from its observation ids (which end before <think>)
+        and, with a patch encoder, its frame (`frames[w]`: H x W x 3). A world given None (its
+        episode is over) sits the step out and gets None back."""
+        frames = list(frames) if frames is not None else [None] * len(observations)
         opener = [self.vocab.id("<think>")] if self.reasoning else [self.act]
         active = [obs is not None for obs in observations]
         feeds = [self.pending[w] + list(observations[w]) + opener if active[w] else []
@@ -151,10 +168,12 @@ class IncrementalDecoder:
             if not active[w]:
                 continue
             self.steps[w].append(list(observations[w]) + opener)
+            self.step_frames[w].append(None if frames[w] is None else np.asarray(frames[w])[None])
             if self.pending[w] and len(self.steps[w]) > 1:
                 self.steps[w][-2].extend(self.pending[w])
             self.pending[w] = []
-        logits = self._feed(feeds)
+        logits = self._feed(feeds, [self.step_frames[w][-1] if active[w] else None
+                                    for w in range(self.k)])
         outputs = [StepOutput() if active[w] else None for w in range(self.k)]
         phases = [(THINK if self.reasoning else ACT) if active[w] else DONE
                   for w in range(self.k)]

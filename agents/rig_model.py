@@ -5,6 +5,15 @@ Face causal-LM folder with `--init-from`), trains it on token streams from `trai
 and saves it with `save_pretrained` (safetensors); the acting policy loads the folder back.
 Nothing comes from a hub and no remote code runs: the architecture is Qwen2's, as shipped in
 `transformers`, and loading reads safetensors only.
+
+Image input comes one of two ways (`ModelConfig.image_input`):
+- `tokens`: the frame as the VQ image tokens the policy also imagines in (one space for both);
+- `patches`: a separate understanding encoder, as Janus (RIG's base model) decouples seeing from
+  drawing: each frame is cut into a grid of square patches, each patch is embedded by a small MLP
+  (plus a learned 2-D position) and written into the sequence at `<patch>` placeholder tokens.
+  With Crafter's 7-pixel tiles a 7x7 patch is exactly one tile, so a frame is 81 inputs instead
+  of 256 VQ tokens; docs/policy.md has the measurement that chose it as the default.
+The imagined frame is always VQ tokens: generation needs a discrete space, seeing does not.
 """
 
 from __future__ import annotations
@@ -29,12 +38,23 @@ class ModelConfig:
     max_positions: int = 2048       # longest sequence the rotary embedding is set up for
     dropout: float = 0.0            # attention dropout
     rope_theta: float = 10000.0     # rotary base
+    image_input: str = "patches"    # tokens (VQ codes) | patches (separate understanding encoder)
+    patch_size: int = 7             # pixels per square patch (Crafter's tiles are 7 pixels)
+    patch_rows: int = 9             # patches per frame column (frames are cropped to the grid)
+    patch_cols: int = 9             # patches per frame row
 
     def validate(self) -> None:
         if self.preset not in PRESETS:
             raise ConfigError(f"unknown preset {self.preset!r}; presets: {', '.join(PRESETS)}")
         if self.vocab_size < 1:
             raise ConfigError("vocab_size must be set from the vocabulary")
+        if self.image_input not in ("tokens", "patches"):
+            raise ConfigError(f"image_input must be tokens or patches, not {self.image_input!r}")
+
+    @property
+    def patches(self) -> int:
+        """Placeholder tokens a frame takes in the sequence (0 when frames are VQ tokens)."""
+        return self.patch_rows * self.patch_cols if self.image_input == "patches" else 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,6 +98,13 @@ def load_causal_lm(path: str, vocab_size: int | None = None):
     if vocab_size is not None and vocab_size > model.get_input_embeddings().num_embeddings:
         model.resize_token_embeddings(vocab_size, mean_resizing=True)
     return model
+
+
+def wrap_model(lm, config: ModelConfig, patch_id: int):
+    """The LM with the image input `config` asks for: what training and acting call."""
+    from .rig_transformer import RigTransformer
+
+    return RigTransformer(lm, config, patch_id)
 
 
 def count_parameters(model) -> int:

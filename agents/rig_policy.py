@@ -51,6 +51,15 @@ def load_policy_folder(path: str | Path, device: str = "cpu"):
                                                      trust_remote_code=False)
     except Exception as error:
         raise RigError(f"{path!r}: cannot load the transformer ({error})") from error
+    from .rig_model import ModelConfig, wrap_model
+
+    try:
+        model_config = ModelConfig(**meta.get("model", {}))
+        model_config.validate()
+    except (TypeError, ValueError) as error:
+        raise RigError(f"{meta_path}: bad model config ({error})") from error
+    model = wrap_model(model, model_config, vocab.id("<patch>"))
+    model.load_encoder(folder)
     model.to(device).eval()
     tokenizer_dir = folder / "image_tokenizer"
     if not tokenizer_dir.is_dir():
@@ -66,7 +75,7 @@ class RigPolicy(Agent):
     name = "rig"
 
     def __init__(self, env, path: str, seed: int | None = None, device: str = "cpu",
-                 temperature: float = 1.0):
+                 temperature: float = 1.0, imagine: bool = True):
         from rig.train.sequence import SequenceBuilder, SequenceConfig
 
         from .rig_decoder import IncrementalDecoder
@@ -81,7 +90,7 @@ class RigPolicy(Agent):
         grid = self.tokenizer.grid
         self.decoder = IncrementalDecoder(
             self.model, self.vocab, grid * grid, reasoning=self.sequence.reasoning,
-            imagination=self.sequence.imagination,
+            imagination=self.sequence.imagination and imagine,
             max_reasoning_tokens=self.sequence.max_reasoning_tokens,
             max_context_tokens=self.model.config.max_position_embeddings,
             keep_steps=self.sequence.context_steps, temperature=temperature,
@@ -113,13 +122,16 @@ class RigPolicy(Agent):
 
         active = [w for w, obs in enumerate(observations) if obs is not None]
         frames = np.stack([np.asarray(observations[w]["image"]) for w in active])
-        codes = self.tokenizer.encode(frames)
+        patches = bool(self.sequence.patches)  # the patch encoder reads pixels: no VQ encoding
+        codes = [None] * len(active) if patches else self.tokenizer.encode(frames)
         inputs: list = [None] * len(observations)
+        pixels: list = [None] * len(observations)
         for row, w in enumerate(active):
             known = [a for a in self.history[w] if a in self.vocab.action_names]
             text = strip_task(observations[w].get("text", ""), self.task_text)
             inputs[w] = self.builder.observation(codes[row], text, known)[0]
-        outputs = self.decoder.step(inputs)
+            pixels[w] = frames[row] if patches else None
+        outputs = self.decoder.step(inputs, pixels)
         grid = self.tokenizer.grid
         imagined = [w for w in active if outputs[w].image_ids]
         frames_out = {}

@@ -28,6 +28,8 @@ class EvalConfig:
     num_worlds: int = option(1, "worlds each worker plays in lockstep (a batched agent such as "
                              "rig:PATH decodes them in one batch)")
     json: str | None = option(None, "also write the summary to this JSON file")
+    imagine: bool = option(True, "let a policy that imagines draw its imagined next frame "
+                           "(--no-imagine: act without it, several times faster)")
 
     def validate(self) -> None:
         require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
@@ -50,7 +52,7 @@ class EvalConfig:
 _WORKER: dict = {}
 
 
-def _init_worker(world: str, agent: str, num_worlds: int = 1) -> None:
+def _init_worker(world: str, agent: str, num_worlds: int = 1, imagine: bool = True) -> None:
     import rig.worlds
     from rig.agents import make_agents
 
@@ -58,7 +60,7 @@ def _init_worker(world: str, agent: str, num_worlds: int = 1) -> None:
 
     single_threaded_worker()
     envs = [rig.worlds.make(world) for _ in range(num_worlds)]
-    _WORKER.update(envs=envs, agents=make_agents(agent, envs), spec=agent)
+    _WORKER.update(envs=envs, agents=make_agents(agent, envs, imagine=imagine), spec=agent)
 
 
 def _play_seeds(seeds: list[int], max_steps: int | None):
@@ -94,7 +96,7 @@ def evaluate(config: EvalConfig) -> int:
     context = multiprocessing.get_context("spawn")
     with Progress(*columns, console=console) as progress, futures.ProcessPoolExecutor(
             workers, mp_context=context, initializer=_init_worker,
-            initargs=(config.world, config.agent, k)) as pool:
+            initargs=(config.world, config.agent, k, config.imagine)) as pool:
         task = progress.add_task("eval", total=len(seeds), status="")
         pending = [pool.submit(_play_seeds, batch, config.max_steps) for batch in batches]
         for done in futures.as_completed(pending):
@@ -106,6 +108,7 @@ def evaluate(config: EvalConfig) -> int:
     ordered = [results[s] for s in seeds]
     summary = summarize(ordered)
     summary["max_steps"] = config.max_steps
+    summary["imagine"] = config.imagine
     print_summary(summary, console)
     if config.json:
         Path(config.json).write_text(json.dumps(summary, indent=2))

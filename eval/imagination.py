@@ -38,7 +38,8 @@ class EvalImaginationConfig:
 
 
 def _prompts(builder, store, config):
-    """(prompt ids, current frame, next frame) for sampled held-out transitions."""
+    """(prompt ids, observed frames of its <patch> slots or None, current frame, next frame) for
+    sampled held-out transitions."""
     import numpy as np
 
     from rig.config import RigError
@@ -59,11 +60,11 @@ def _prompts(builder, store, config):
     imagine = builder.vocab.id("<imagine>")
     for index in candidates[:config.transitions]:
         item = dataset[int(index)]
-        ids, _ = builder.sample(item, str(tasks[item["episode"]]))
+        ids, _, observed = builder.sample(item, str(tasks[item["episode"]]))
         cut = len(ids) - 1 - list(ids[::-1]).index(imagine)  # the current step's <imagine>
         t = item["step"]
         frames = store.read("image", t, t + 2)
-        yield [int(i) for i in ids[:cut + 1]], frames[0], frames[1]
+        yield [int(i) for i in ids[:cut + 1]], observed, frames[0], frames[1]
 
 
 def eval_imagination(config: EvalImaginationConfig) -> int:
@@ -86,11 +87,11 @@ def eval_imagination(config: EvalImaginationConfig) -> int:
         chunk = prompts[start:start + config.batch]
         decoder = IncrementalDecoder(model, vocab, grid * grid, temperature=0.0,
                                      max_context_tokens=10**9)
-        logits = decoder.reset([ids for ids, _, _ in chunk])
+        logits = decoder.reset([c[0] for c in chunk], [c[1] for c in chunk])
         codes = np.stack([to_codes(vocab, t, grid) for t in decoder.imagine_frames(logits)])
         imagined.append(tokenizer.decode(codes))
-        current += [c for _, c, _ in chunk]
-        real += [n for _, _, n in chunk]
+        current += [c[2] for c in chunk]
+        real += [c[3] for c in chunk]
     imagined, current, real = np.concatenate(imagined), np.stack(current), np.stack(real)
     change = np.abs(real.astype(np.int16) - current.astype(np.int16)).mean(axis=(1, 2, 3))
     changed = change > config.changed_threshold

@@ -31,6 +31,8 @@ class PlayConfig:
     screenshot: str | None = option(None, "save the viewer's last frame to this .png")
     num_worlds: int = option(1, "worlds played in lockstep (a batched agent such as rig:PATH "
                              "decodes them in one batch); the viewer shows the first")
+    imagine: bool = option(True, "let a policy that imagines draw its imagined next frame "
+                           "(--no-imagine: act without it, several times faster)")
     record: str | None = option(None, "append the played episodes (reasoning, actions, frames) "
                                 "to this trajectory store (created if missing)")
 
@@ -95,7 +97,8 @@ def play(config: PlayConfig) -> int:
     env = envs[0]
     drawing = window or config.video is not None or config.screenshot is not None
     viewer = Viewer(window, title=f"RIG - {config.world}", fps=config.fps) if drawing else None
-    agents = make_agents(config.agent, envs, seed=config.seed, viewer=viewer)
+    agents = make_agents(config.agent, envs, seed=config.seed, viewer=viewer,
+                         imagine=config.imagine)
     writer = _video_writer(config.video, config.video_fps) if config.video else None
     store = None
     if config.record:

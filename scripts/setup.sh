@@ -8,7 +8,7 @@ PYTHON="${PYTHON:-python3}"
 VENV="${RIG_VENV:-.venv}"
 
 # System packages. None are needed by the Crafter world yet; the GUI world adds Chromium here.
-APT_PACKAGES=()
+APT_PACKAGES=(chromium chromium-driver)
 if ((${#APT_PACKAGES[@]})) && command -v apt-get >/dev/null; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq

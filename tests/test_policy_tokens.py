@@ -56,7 +56,7 @@ def _sample(steps=3, grid=4, first_real=0):
 
 def test_sequence_layout_and_segments(vocab):
     builder = SequenceBuilder(vocab, SequenceConfig(context_steps=3, history_actions=4))
-    ids, segments = builder.sample(_sample(), TASK)
+    ids, segments, _ = builder.sample(_sample(), TASK)
     assert len(ids) == len(segments)
     assert (segments == IMAGINATION).sum() == 3 * 16      # one imagined 4x4 frame per step
     assert (segments == OBSERVATION).sum() > 3 * 16
@@ -72,7 +72,7 @@ def test_sequence_layout_and_segments(vocab):
 
 def test_padded_steps_are_skipped_and_history_uses_real_actions(vocab):
     builder = SequenceBuilder(vocab, SequenceConfig(context_steps=3, history_actions=4))
-    ids, segments = builder.sample(_sample(first_real=2), TASK)
+    ids, segments, _ = builder.sample(_sample(first_real=2), TASK)
     assert list(ids).count(vocab.id("<step>")) == 1
     assert [vocab.action_name(a) for a in ids[segments == ACTION]] == ["place_table"]
 
@@ -82,7 +82,7 @@ def test_ablation_switches_drop_segments(vocab, reasoning, imagination):
     config = SequenceConfig(context_steps=3, reasoning=reasoning, imagination=imagination)
     assert ("reasoning" in config.offsets()) == reasoning
     assert (1 in config.offsets()["image_tokens"]) == imagination
-    ids, segments = SequenceBuilder(vocab, config).sample(_sample(), TASK)
+    ids, segments, _ = SequenceBuilder(vocab, config).sample(_sample(), TASK)
     assert ((segments == REASONING).any()) == reasoning
     assert ((segments == IMAGINATION).any()) == imagination
     assert (segments == ACTION).sum() == 3

@@ -75,3 +75,69 @@ def test_context_slides_and_stays_bounded(parts):
         lengths.append(decoder.context_length())
     assert max(lengths) <= 120
     assert lengths[-1] < sum(lengths) / len(lengths) * 2  # it did slide, not grow forever
+
+
+# -- a model that sees frames through its patch encoder ---------------------------------------
+PATCH_CONFIG = dict(image_input="patches", patch_size=4, patch_rows=2, patch_cols=3)
+
+
+@pytest.fixture(scope="module")
+def patch_parts(parts):
+    from rig.agents.rig_model import wrap_model
+
+    vocab = parts[0]
+    torch.manual_seed(0)
+    config = ModelConfig(preset="tiny", vocab_size=len(vocab), **PATCH_CONFIG)
+    model = wrap_model(build_model(config), config, vocab.id("<patch>")).double().eval()
+    builder = SequenceBuilder(vocab, SequenceConfig(context_steps=2, patches=config.patches))
+    return vocab, model, builder
+
+
+def _frame(seed):
+    return np.random.default_rng(seed).integers(0, 256, (9, 13, 3), dtype=np.uint8)
+
+
+def test_patch_encoder_reads_the_frame_and_checks_the_slot_count(patch_parts):
+    vocab, model, builder = patch_parts
+    ids, _ = builder.observation(None, "Vitals: health 9/9.", [])
+    assert ids.count(vocab.id("<patch>")) == 6
+    batch = torch.tensor([ids])
+    with torch.no_grad():
+        a = model(input_ids=batch, frames=_frame(1)[None]).logits
+        b = model(input_ids=batch, frames=_frame(2)[None]).logits
+    assert not torch.allclose(a[0, -1], b[0, -1])  # what the frame shows changes the output
+    with pytest.raises(ValueError, match="slots need 1 frames, 0 given"):
+        model(input_ids=batch)
+    with pytest.raises(ValueError, match="smaller than"):
+        model(input_ids=batch, frames=np.zeros((1, 4, 4, 3), np.uint8))
+
+
+def test_patch_model_ragged_batch_decodes_each_world_as_if_alone(patch_parts):
+    vocab, model, builder = patch_parts
+    prefixes = [builder.prefix("Survive.")[0], builder.prefix("Collect wood now please.")[0]]
+    batched = _decoder(vocab, model)
+    batched.reset(prefixes)
+    alone = [_decoder(vocab, model) for _ in prefixes]
+    for w, decoder in enumerate(alone):
+        decoder.reset([prefixes[w]])
+    for step in range(3):
+        observations = [builder.observation(None, f"Vitals: health {step}/9.", [])[0],
+                        builder.observation(None, "Vitals: food 2/9.", ["do"])[0]]
+        frames = [_frame(step), _frame(100 + step)]
+        together = batched.step(observations, frames)
+        for w, decoder in enumerate(alone):
+            (single,) = decoder.step([observations[w]], [frames[w]])
+            assert together[w].reasoning_ids == single.reasoning_ids
+            assert together[w].action_id == single.action_id
+            assert together[w].image_ids == single.image_ids
+
+
+def test_patch_model_context_slides_with_its_frames(patch_parts):
+    vocab, model, builder = patch_parts
+    decoder = _decoder(vocab, model, max_context_tokens=120, keep_steps=2)
+    decoder.reset([builder.prefix("Survive.")[0]])
+    lengths = []
+    for step in range(8):  # a slide re-feeds the kept step: without its frame the model raises
+        decoder.step([builder.observation(None, "Vitals: health 9/9.", [])[0]], [_frame(step)])
+        lengths.append(decoder.context_length())
+    assert max(lengths) <= 120 and len(decoder.steps[0]) <= 2  # 8 steps played, <= 2 kept

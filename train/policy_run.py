@@ -115,7 +115,7 @@ class PolicyRun:
                            "re-run `rig data tokenize` on all of them with the same one")
         return infos[0]
 
-    def sample(self, index: int, val: bool = False):
+    def sample(self, index: int, val: bool = False, imagine: bool = True):
         sets = self.val_sets if val else self.train_sets
         sizes = self.val_sizes if val else self.train_sizes
         which = int(np.searchsorted(sizes, index, side="right"))
@@ -123,14 +123,22 @@ class PolicyRun:
         dataset, store = sets[which]
         item = dataset[int(offset)]
         task = self.task_texts[id(store)][item["episode"]]
-        return self.builder.sample(item, task)
+        return self.builder.sample(item, task, imagine)
 
     # -- model and state ------------------------------------------------------------------------
     def setup(self):
-        from rig.agents.rig_model import ModelConfig, build_model, load_causal_lm
+        from rig.agents.rig_model import ModelConfig, build_model, load_causal_lm, wrap_model
+        from rig.trajectories.store import TrajectoryStore
 
         from .vocab import RigVocabulary
 
+        # The patch grid follows the frames (the sequence layout depends on it: set it first).
+        height, width = TrajectoryStore.open(self.config.data[0], "r").data["image"].shape[1:3]
+        size = self.config.patch_size
+        self.model_config = ModelConfig(
+            preset=self.config.preset, image_input=self.config.image_input, patch_size=size,
+            patch_rows=height // size, patch_cols=width // size)
+        self.sequence.patches = self.model_config.patches
         self.open_data()
         self.val_sizes = np.cumsum([len(d) for d, _ in self.val_sets]) if self.val_sets else []
         resume = latest_checkpoint(self.out)
@@ -141,13 +149,14 @@ class PolicyRun:
                                              int(self.image_tokens["codebook_size"]),
                                              self.config.text_vocab)
         self.builder = SequenceBuilder(self.vocab, self.sequence)
-        self.model_config = ModelConfig(preset=self.config.preset, vocab_size=len(self.vocab))
+        self.model_config.vocab_size = len(self.vocab)
         self.torch.manual_seed(self.config.seed)
         if self.config.init_from:
             model = load_causal_lm(self.config.init_from, vocab_size=len(self.vocab))
         else:
             model = build_model(self.model_config, pad_id=self.vocab.id("<pad>"),
                                 bos_id=self.vocab.id("<bos>"), eos_id=self.vocab.id("<eos>"))
+        model = wrap_model(model, self.model_config, self.vocab.id("<patch>"))
         decay = [p for p in model.parameters() if p.ndim >= 2]
         rest = [p for p in model.parameters() if p.ndim < 2]
         optimizer = self.torch.optim.AdamW(
@@ -158,8 +167,9 @@ class PolicyRun:
             from safetensors.torch import load_file
 
             weights = load_file(str(resume / "model.safetensors"))
-            model.load_state_dict(weights, strict=False)
-            model.tie_weights()
+            model.lm.load_state_dict(weights, strict=False)
+            model.lm.tie_weights()
+            model.load_encoder(resume)
             state = self.torch.load(resume / STATE_FILE, weights_only=True)
             optimizer.load_state_dict(state["optimizer"])
             self.step = int(state["step"])
@@ -212,15 +222,20 @@ class PolicyRun:
         size = int((self.val_sizes if val else self.train_sizes)[-1])
         rng = np.random.default_rng([self.config.seed, step, int(val)])
         indices = rng.integers(size, size=self.config.batch_size)
-        mine = indices[self.accelerator.process_index::self.accelerator.num_processes]
-        sequences = [self.sample(int(i), val) for i in mine]
+        # Validation always imagines, so its losses compare across --imagine-rate settings.
+        imagine = rng.random(len(indices)) < (1.0 if val else self.config.imagine_rate)
+        rank, world = self.accelerator.process_index, self.accelerator.num_processes
+        sequences = [self.sample(int(i), val, bool(m))
+                     for i, m in zip(indices[rank::world], imagine[rank::world])]
         ids, mask, segments = pad_batch(sequences, self.vocab.id("<pad>"), self.max_length)
         device = self.accelerator.device
-        return ids.to(device), mask.to(device), segments.to(device)
+        frames = [s[2] for s in sequences if s[2] is not None]
+        frames = self.torch.from_numpy(np.concatenate(frames)).to(device) if frames else None
+        return ids.to(device), mask.to(device), segments.to(device), frames
 
-    def forward(self, ids, mask, segments):
+    def forward(self, ids, mask, segments, frames=None):
         with self.accelerator.autocast():
-            logits = self.model(input_ids=ids, attention_mask=mask).logits
+            logits = self.model(input_ids=ids, attention_mask=mask, frames=frames).logits
         return weighted_loss(logits, ids, segments, mask, self.config.segment_weights())
 
     def validate(self) -> dict[str, float]:
@@ -235,6 +250,14 @@ class PolicyRun:
                     totals.setdefault(name, []).append(value)
         self.model.train()
         return {name: float(np.mean(v)) for name, v in totals.items()}
+
+    def out_of_time(self, start: float) -> bool:
+        """True once --max-minutes of this process's training have passed (all ranks agree)."""
+        if not self.config.max_minutes:
+            return False
+        late = time.perf_counter() - start > 60 * self.config.max_minutes
+        flag = self.torch.tensor([float(late)], device=self.accelerator.device)
+        return bool(self.accelerator.reduce(flag, reduction="sum").item() > 0)
 
     def train(self) -> int:
         from torch.utils.tensorboard import SummaryWriter
@@ -256,8 +279,8 @@ class PolicyRun:
         while self.step < config.steps:
             for group in self.optimizer.param_groups:
                 group["lr"] = learning_rate(self.step, config)
-            ids, mask, segments = self.batch(self.step)
-            loss, metrics = self.forward(ids, mask, segments)
+            ids, mask, segments, frames = self.batch(self.step)
+            loss, metrics = self.forward(ids, mask, segments, frames)
             self.optimizer.zero_grad(set_to_none=True)
             self.accelerator.backward(loss)
             self.accelerator.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -280,9 +303,14 @@ class PolicyRun:
                 for name, value in self.validate().items():
                     if writer is not None:
                         writer.add_scalar(f"val/{name}", value, self.step)
-            if self.step % config.checkpoint_every == 0 or self.step == config.steps:
+            out_of_time = self.out_of_time(start)
+            if self.step % config.checkpoint_every == 0 or self.step == config.steps \
+                    or out_of_time:
                 self.save(self.out / "checkpoints" / f"step-{self.step:07d}", with_state=True)
                 self.prune()
+            if out_of_time:
+                self.log(f"--max-minutes {config.max_minutes:g} reached at step {self.step}")
+                break
         bar.close()
         if log is not None:
             log.close()

@@ -8,6 +8,10 @@ it plays, so training and acting agree by construction. One step, mirroring RIG:
     <step> <obs> img*N <text> vitals... </text> <hist> a a a <think> reasoning </think>
            <act> <a:NAME> <imagine> img*N
 
+The observed frame is either its N VQ tokens or, for models with a patch encoder, P `<patch>`
+placeholders whose embeddings the encoder writes from the frame's pixels (`sample` then also
+returns the frames, in the order of their placeholders). The imagined frame is always VQ tokens.
+
 A sequence is `<bos> <task> task text </task>` and then the last `context_steps` steps of the
 episode (fewer at its start). The loss falls on reasoning (with `</think>`), the action and the
 imagined frame of every step; observations, history and structure are inputs only. Switches
@@ -36,10 +40,11 @@ IMAGE_KEY = "image_tokens"   # the store key `rig data tokenize` writes
 class SequenceConfig:
     context_steps: int = 2          # steps of the episode one sequence holds (the last is current)
     history_actions: int = 4        # past actions listed in each step's <hist>
-    max_text_tokens: int = 40       # cap on the observation text of a step
+    max_text_tokens: int = 64       # cap on the observation text of a step (vitals + inventory)
     max_reasoning_tokens: int = 48  # cap on a step's reasoning (the expert writes <= ~40 words)
     reasoning: bool = True          # include <think> segments (False: the "no reasoning" ablation)
     imagination: bool = True        # include <imagine> segments (False: "no imagination" ablation)
+    patches: int = 0                # <patch> placeholders per observed frame (0: VQ tokens instead)
 
     def offsets(self) -> dict[str, list[int]]:
         """Which rows around step t a sample needs, per store key (the dataset derives windows)."""
@@ -48,6 +53,8 @@ class SequenceConfig:
                    "action_text": list(range(past[0] - self.history_actions, 1))}
         if self.reasoning:
             offsets["reasoning"] = past
+        if self.patches:
+            offsets["image"] = past  # pixels for the patch encoder
         return offsets
 
 
@@ -63,7 +70,7 @@ class SequenceBuilder:
         self.vocab, self.config = vocab, config
         self.t = {name: vocab.id(name) for name in (
             "<bos>", "<task>", "</task>", "<step>", "<obs>", "<text>", "</text>", "<hist>",
-            "<think>", "</think>", "<act>", "</act>", "<imagine>")}
+            "<think>", "</think>", "<act>", "</act>", "<imagine>", "<patch>")}
 
     def prefix(self, task_text: str) -> tuple[list[int], list[int]]:
         task = self.vocab.encode_text(task_text)[:64]
@@ -71,9 +78,13 @@ class SequenceBuilder:
         return ids, [STRUCTURE, STRUCTURE] + [TASK] * len(task) + [STRUCTURE]
 
     def observation(self, image_codes, text: str, history: Sequence[str]) -> tuple[list, list]:
-        """The input part of a step: everything up to and including `<think>` or `<act>`."""
+        """The input part of a step, up to (not including) `<think>` or `<act>`. With a patch
+        encoder the frame is placeholders and `image_codes` is not read (may be None)."""
         v, t, cfg = self.vocab, self.t, self.config
-        image = v.image_ids(np.asarray(image_codes).reshape(-1))
+        if cfg.patches:
+            image = [t["<patch>"]] * cfg.patches
+        else:
+            image = v.image_ids(np.asarray(image_codes).reshape(-1))
         words = v.encode_text(text)[:cfg.max_text_tokens]
         past = [v.action_id(a) for a in history[-cfg.history_actions:]] \
             if cfg.history_actions else []
@@ -107,10 +118,13 @@ class SequenceBuilder:
             segments += [STRUCTURE] + [IMAGINATION] * len(image)
         return ids, segments
 
-    def sample(self, sample: dict[str, Any], task_text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Ids and segment labels of one `TrajectoryDataset` sample (a window ending at t)."""
+    def sample(self, sample: dict[str, Any], task_text: str, imagine: bool = True):
+        """Ids, segment labels and observed frames (None without a patch encoder) of one
+        `TrajectoryDataset` sample (a window ending at t). `imagine=False` leaves out this
+        sample's `<imagine>` segments (training mixes both, so acting may skip imagination)."""
         cfg = self.config
         ids, segments = self.prefix(task_text)
+        frames = []
         images = np.asarray(sample[IMAGE_KEY])
         image_pad = np.asarray(sample[f"{IMAGE_KEY}_is_pad"])
         actions = list(sample["action_text"])
@@ -123,30 +137,36 @@ class SequenceBuilder:
             history = [a for a, pad in zip(actions[j:j + h], action_pad[j:j + h]) if not pad]
             step_ids, step_segments = self.observation(
                 images[j], strip_task(sample["text"][j], task_text), history)
-            has_next = cfg.imagination and not image_pad[j + 1]
+            if cfg.patches:
+                frames.append(sample["image"][j])
+            has_next = imagine and cfg.imagination and not image_pad[j + 1]
             reasoning = sample["reasoning"][j] if cfg.reasoning else None
             out_ids, out_segments = self.decision(reasoning, actions[j + h],
                                                   images[j + 1] if has_next else None)
             ids += step_ids + out_ids
             segments += step_segments + out_segments
-        return np.asarray(ids, np.int64), np.asarray(segments, np.int8)
+        return (np.asarray(ids, np.int64), np.asarray(segments, np.int8),
+                np.stack(frames) if frames else None)
 
 
-def pad_batch(sequences: list[tuple[np.ndarray, np.ndarray]], pad_id: int,
-              max_length: int | None = None):
-    """Right-pad (ids, segments) pairs into tensors: input_ids, attention_mask, segments.
+def pad_batch(sequences: list[tuple], pad_id: int, max_length: int | None = None):
+    """Right-pad (ids, segments, ...) tuples into tensors: input_ids, attention_mask, segments.
 
-    Sequences longer than `max_length` keep their end (the current step), cut at the left.
+    Sequences longer than `max_length` keep their end (the current step), cut at the left;
+    sequences with frames must fit whole (a cut would split a frame's placeholders).
     """
     import torch
 
     if max_length is not None:
-        sequences = [(i[-max_length:], s[-max_length:]) for i, s in sequences]
-    length = max(len(ids) for ids, _ in sequences)
+        if any(len(s[0]) > max_length and len(s) > 2 and s[2] is not None for s in sequences):
+            raise ValueError(f"a sequence is longer than the model's {max_length} positions: "
+                             "use fewer --context-steps")
+        sequences = [(s[0][-max_length:], s[1][-max_length:]) for s in sequences]
+    length = max(len(s[0]) for s in sequences)
     input_ids = torch.full((len(sequences), length), pad_id, dtype=torch.long)
     segments = torch.full((len(sequences), length), STRUCTURE, dtype=torch.long)
     mask = torch.zeros((len(sequences), length), dtype=torch.long)
-    for row, (ids, segs) in enumerate(sequences):
+    for row, (ids, segs, *_) in enumerate(sequences):
         input_ids[row, :len(ids)] = torch.from_numpy(ids)
         segments[row, :len(ids)] = torch.from_numpy(segs.astype(np.int64))
         mask[row, :len(ids)] = 1

@@ -38,6 +38,12 @@ class PolicyTrainConfig:
     history_actions: int = option(4, "past actions listed in each step")
     reasoning: bool = option(True, "train on reasoning (--no-reasoning: ablation)")
     imagination: bool = option(True, "train on the imagined next frame (--no-imagination)")
+    imagine_rate: float = option(1.0, "share of training samples that keep their imagined frame "
+                                 "(the rest end at the action: cheaper steps, and the policy "
+                                 "learns to act with or without imagining)")
+    image_input: str = option("patches", "how the model sees frames: patches (a patch encoder, "
+                              "one input per 7x7 tile) | tokens (the VQ image tokens)")
+    patch_size: int = option(7, "pixels per square patch of the patch encoder")
     weight_reasoning: float = option(1.0, "loss weight of reasoning tokens")
     weight_action: float = option(4.0, "loss weight of action tokens")
     weight_imagination: float = option(0.5, "loss weight of imagined image tokens")
@@ -49,6 +55,8 @@ class PolicyTrainConfig:
     seed: int = option(0, "seed of initialisation and batch order")
     device: str = option("auto", "auto | cpu | cuda")
     threads: int = option(0, "CPU threads for torch (0: torch's default)")
+    max_minutes: float = option(0.0, "stop after this many minutes of training and save final/ "
+                                "(0: no limit); the schedule still follows --steps")
 
     def validate(self) -> None:
         require(bool(self.data), "name at least one trajectory store")
@@ -58,6 +66,10 @@ class PolicyTrainConfig:
         require(self.history_actions >= 0 and self.warmup >= 0, "counts must be >= 0")
         require(self.lr > 0, "--lr must be > 0")
         require(0.0 <= self.val_fraction < 1.0, "--val-fraction must be in [0, 1)")
+        require(0.0 <= self.imagine_rate <= 1.0, "--imagine-rate must be in [0, 1]")
+        require(self.image_input in ("patches", "tokens"), "--image-input must be patches or tokens")
+        require(self.patch_size >= 1 and self.max_minutes >= 0,
+                "--patch-size must be >= 1 and --max-minutes >= 0")
         require(self.device in ("auto", "cpu", "cuda"), "--device must be auto, cpu or cuda")
         from rig.agents.rig_model import PRESETS
 

@@ -23,9 +23,10 @@ from rig.config import RigError
 
 STRUCTURE = ("<pad>", "<bos>", "<eos>", "<task>", "</task>", "<step>", "<obs>", "<text>",
              "</text>", "<hist>", "<think>", "</think>", "<act>", "</act>", "<imagine>",
-             "</imagine>", "<review>", "</review>", "<accept>", "<revise>", "<imagined>")
+             "</imagine>", "<review>", "</review>", "<accept>", "<revise>", "<imagined>",
+             "<patch>")
 VOCAB_FILE, TOKENIZER_FILE = "vocab.json", "tokenizer.json"
-FORMAT = 1
+FORMAT = 2  # 2: <patch> joined the structure tokens (ids of later tokens moved)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,9 @@ class RigVocabulary:
         if meta.get("format", 0) > FORMAT:
             raise RigError(f"{folder}: vocabulary format {meta.get('format')} is newer than "
                            f"this rig understands ({FORMAT}); upgrade rig")
+        if meta.get("format", 0) < FORMAT:
+            raise RigError(f"{folder}: vocabulary format {meta.get('format')} was written by an "
+                           f"older rig (this one reads format {FORMAT}); retrain the policy")
         return cls(tokenizer, meta["action_names"], meta["codebook_size"])
 
     # -- ids ----------------------------------------------------------------------------------

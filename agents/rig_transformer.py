@@ -1,0 +1,94 @@
+"""The RIG transformer as one module: the causal LM and, for patch input, its understanding encoder.
+
+Role in the data flow: training (`train/policy_run.py`) and acting (`agents/rig_decoder.py`)
+call this module with token ids and, where the ids hold `<patch>` placeholders, the frames those
+placeholders stand for; it embeds the patches and runs the LM on the mixed embeddings. Saved as
+the LM's own `save_pretrained` folder plus `patch_encoder.safetensors`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from rig.config import RigError
+
+from .rig_model import ModelConfig
+
+PATCH_ENCODER_FILE = "patch_encoder.safetensors"
+
+
+class PatchEncoder(nn.Module):
+    """Frames (uint8, N x H x W x 3) -> one embedding per patch (N x rows*cols x hidden)."""
+
+    def __init__(self, config: ModelConfig, hidden: int):
+        super().__init__()
+        self.size, self.rows, self.cols = config.patch_size, config.patch_rows, config.patch_cols
+        pixels = 3 * self.size * self.size
+        self.mlp = nn.Sequential(nn.Linear(pixels, hidden), nn.GELU(), nn.Linear(hidden, hidden))
+        self.position = nn.Parameter(torch.randn(self.rows * self.cols, hidden) * 0.02)
+
+    def forward(self, frames):
+        p, r, c = self.size, self.rows, self.cols
+        if frames.shape[1] < r * p or frames.shape[2] < c * p:
+            raise ValueError(f"frames of {tuple(frames.shape[1:3])} pixels are smaller than "
+                             f"the encoder's {r}x{c} grid of {p}-pixel patches")
+        x = frames[:, :r * p, :c * p].to(self.position.dtype) / 127.5 - 1.0
+        x = x.reshape(-1, r, p, c, p, 3).permute(0, 1, 3, 2, 4, 5).reshape(-1, r * c, p * p * 3)
+        return self.mlp(x) + self.position
+
+
+class RigTransformer(nn.Module):
+    """The causal LM plus, for `patches` input, the patch encoder. `frames` lists the frames
+    of the `<patch>` placeholders in `input_ids`, in reading order (row by row)."""
+
+    def __init__(self, lm, config: ModelConfig, patch_id: int):
+        super().__init__()
+        self.lm, self.rig_config, self.patch_id = lm, config, patch_id
+        hidden = lm.get_input_embeddings().embedding_dim
+        self.patch_encoder = PatchEncoder(config, hidden) if config.patches else None
+
+    @property
+    def config(self):  # the LM's Hugging Face config (max_position_embeddings, ...)
+        return self.lm.config
+
+    def forward(self, input_ids, attention_mask=None, frames=None, **kwargs):
+        if self.patch_encoder is None:
+            return self.lm(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+        embeds = self.lm.get_input_embeddings()(input_ids)
+        slots = input_ids == self.patch_id
+        count = int(slots.sum())
+        if count:
+            if frames is None or len(frames) * self.rig_config.patches != count:
+                given = 0 if frames is None else len(frames)
+                raise ValueError(f"{count} <patch> slots need {count // self.rig_config.patches}"
+                                 f" frames, {given} given")
+            frames = torch.as_tensor(frames, device=embeds.device)
+            vectors = self.patch_encoder(frames).to(embeds.dtype)
+            embeds = embeds.masked_scatter(slots.unsqueeze(-1), vectors.reshape(-1))
+        return self.lm(inputs_embeds=embeds, attention_mask=attention_mask, **kwargs)
+
+    def save_pretrained(self, folder, **kwargs) -> None:
+        from safetensors.torch import save_file
+
+        self.lm.save_pretrained(folder, **kwargs)
+        if self.patch_encoder is not None:
+            state = {k: v.detach().contiguous().cpu()
+                     for k, v in self.patch_encoder.state_dict().items()}
+            save_file(state, str(Path(folder) / PATCH_ENCODER_FILE))
+
+    def load_encoder(self, folder) -> None:
+        """Load the patch encoder's weights saved beside the LM (nothing for token input)."""
+        from safetensors.torch import load_file
+
+        if self.patch_encoder is None:
+            return
+        path = Path(folder) / PATCH_ENCODER_FILE
+        if not path.is_file():
+            raise RigError(f"{folder} has no {PATCH_ENCODER_FILE} (its model reads patches)")
+        try:
+            self.patch_encoder.load_state_dict(load_file(str(path)))
+        except Exception as error:
+            raise RigError(f"{path}: unreadable patch encoder weights ({error})") from error
