@@ -27,6 +27,10 @@ _EXPERTS = {
     "rig/Crafter": "rig.agents.crafter_expert:CrafterExpert",
     "rig/CrafterNoReward": "rig.agents.crafter_expert:CrafterExpert",
 }
+# MiniWoB++: the DOM-oracle expert, for the tasks of the suite it solves.
+_EXPERTS.update({f"rig/MiniWoB-{task}": "rig.agents.miniwob_expert:MiniWoBExpert"
+                 for task in __import__("rig.worlds.miniwob_tasks",
+                                        fromlist=["MINIWOB_SUITE"]).MINIWOB_SUITE})
 
 AGENTS = {
     "random": "uniform random actions",
@@ -51,11 +55,13 @@ def _load(path: str):
 
 
 def make_agent(spec: str, env, seed: int | None = None, viewer=None,
-               imagine: bool = True) -> Agent:
+               imagine: bool = True, device: str = "cpu", temperature: float = 1.0) -> Agent:
     """Build the agent named by `spec` for the world `env`.
 
     `viewer` is the live window; only the human agent needs it (it reads the keyboard there).
-    `imagine=False` lets a policy that imagines skip the imagined frame (faster evaluation).
+    `imagine=False` lets a policy that imagines skip the imagined frame (faster evaluation);
+    `device` is where a neural policy runs ("auto": a GPU when torch sees one); `temperature`
+    is the RIG policy's sampling temperature for reasoning and action (0: greedy).
     """
     name = spec.split(":", 1)[0]
     world_id = env.spec.id if env.spec is not None else ""
@@ -68,7 +74,7 @@ def make_agent(spec: str, env, seed: int | None = None, viewer=None,
 
         return HumanAgent(env, viewer=viewer)
     if name == "expert":
-        family = world_id.split("-v")[0]
+        family = world_id.rsplit("-v", 1)[0]
         if family not in _EXPERTS:
             raise UnknownAgentError(f"world {world_id!r} has no expert; experts exist for: "
                                     f"{', '.join(sorted(_EXPERTS))}")
@@ -86,20 +92,30 @@ def make_agent(spec: str, env, seed: int | None = None, viewer=None,
             raise UnknownAgentError("the rig agent needs a checkpoint: --agent rig:OUT/final")
         from .rig_policy import RigPolicy
 
-        return RigPolicy(env, path, seed=seed, imagine=imagine)
+        return RigPolicy(env, path, seed=seed, imagine=imagine, device=_device(device),
+                         temperature=temperature)
     raise UnknownAgentError(f"unknown agent {spec!r}; valid agents: {', '.join(agent_names())}")
 
 
+def _device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def make_agents(spec: str, envs: list, seed: int | None = None, viewer=None,
-                imagine: bool = True):
+                imagine: bool = True, device: str = "cpu", temperature: float = 1.0):
     """Agents for K worlds played in lockstep: one agent when it is batched (it decodes all the
     worlds together, e.g. the RIG policy), else one agent per world (agents keep per-episode
     state). `rollout.run_batch` takes either."""
-    first = make_agent(spec, envs[0], seed=seed, viewer=viewer, imagine=imagine)
+    options = dict(seed=seed, viewer=viewer, imagine=imagine, device=device,
+                   temperature=temperature)
+    first = make_agent(spec, envs[0], **options)
     if getattr(first, "batched", False):
         return first
-    return [first] + [make_agent(spec, env, seed=seed, viewer=viewer, imagine=imagine)
-                      for env in envs[1:]]
+    return [first] + [make_agent(spec, env, **options) for env in envs[1:]]
 
 
 def check_world_and_agent(world_id: str, spec: str) -> None:

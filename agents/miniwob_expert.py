@@ -299,39 +299,51 @@ def click_tab_2(x: MiniWoBExpert, page: Page):
     return x.wait(f'The link "{target}" is in no tab I opened; I wait for the page.')
 
 
+def _open_panels(page: Page) -> list[Element]:
+    return page.find(where=lambda e: "ui-accordion-content" in e["classes"].split())
+
+
 def click_collapsible(x: MiniWoBExpert, page: Page):
+    goal = "The task asks to expand the section and click Submit."
     buttons = page.find("button")
-    if buttons and x.stable(buttons[0]):
-        return x.click(buttons[0], "The task asks to expand the section and click Submit; the "
-                       "section is open and its Submit button has stopped moving.")
+    panels = _open_panels(page)
+    if panels and buttons and x.stable(panels[0]) and x.stable(buttons[0]):
+        return x.click(buttons[0], f"{goal} The section is open and has stopped moving; next "
+                       "the Submit button.")
+    if panels or x.memory.get("opened"):
+        return x.wait(f"{goal} The section is opening; I wait until it stops moving.")
     headers = page.find("h3")
-    if buttons or x.memory.get("opened"):
-        return x.wait("The section is opening; I wait for its Submit button to settle.")
     if not headers:
-        return x.wait("The section header is not shown yet.")
+        return x.wait(f"{goal} The section header is not shown yet.")
     x.memory["opened"] = True
-    return x.click(headers[0], f'The task asks to expand the section; its header '
-                   f'"{headers[0]["text"]}" opens it.')
+    return x.click(headers[0], f'{goal} The section "{headers[0]["text"]}" is closed, and '
+                   "clicking its header opens it.")
 
 
 def click_collapsible_2(x: MiniWoBExpert, page: Page):
     target = page.fields.get("target", "")
+    goal = f'The task asks to find and click the link "{target}" in the collapsed sections.'
+    panels = _open_panels(page)
+    settled = all(x.stable(p) for p in panels)
     links = page.find("span", target, lambda e: "alink" in e["classes"].split())
-    if links and x.stable(links[0]):
-        return x.click(links[0], f'The task asks to click the link "{target}"; its section is '
-                       "open and the link has stopped moving.")
-    if links:
-        return x.wait(f'The link "{target}" is appearing; I wait until it stops moving.')
+    if links and settled and x.stable(links[0]):
+        return x.click(links[0], f"{goal} Its section is open and has stopped moving.")
     tried = x.memory.setdefault("sections", [])
-    moving = [e for e in page.elements if page.visible(e) and not x.stable(e)]
-    if moving and tried:
-        return x.wait("A section is still opening; I wait for it to settle.")
+    last = [h for h in page.find("h3") if tried and h["text"] == tried[-1]]
+    # the panel of the header clicked last, directly below it (jQuery marks the header active
+    # at once, but the panels start moving only a little later)
+    below = [p for h in last for p in panels if abs(p["top"] - h["top"] - h["height"]) < 3]
+    waited = x.memory.get("waited", 0)
+    if links or not settled or (tried and not below and waited < 20):
+        x.memory["waited"] = waited + 1
+        return x.wait(f"{goal} A section is still opening; I wait until it stops moving.")
+    x.memory["waited"] = 0
     for header in page.find("h3"):
         if header["text"] not in tried:
             tried.append(header["text"])
-            return x.click(header, f'The task asks for the link "{target}", hidden in a closed '
-                           f'section; I open "{header["text"]}" to look there.')
-    return x.wait(f'I opened every section and did not see "{target}"; I wait.')
+            return x.click(header, f'{goal} It is not in any open section; I open '
+                           f'"{header["text"].strip()}" to look there.')
+    return x.wait(f'{goal} I opened every section and did not see it; I wait.')
 
 
 def navigate_tree(x: MiniWoBExpert, page: Page):
@@ -414,6 +426,23 @@ def grid_coordinate(x: MiniWoBExpert, page: Page):
                    "is drawn there.")
 
 
+def drag_box(x: MiniWoBExpert, page: Page):
+    goal = "The task asks to drag the smaller box completely inside the larger box."
+    boxes = {e["id"]: e for e in page.find("div")}
+    small, large = boxes.get("draggableSmall"), boxes.get("draggableLarge")
+    if small is None or large is None:
+        return x.wait(f"{goal} The boxes are not shown yet.")
+    inside = (small["left"] >= large["left"] and small["top"] >= large["top"]
+              and small["left"] + small["width"] <= large["left"] + large["width"]
+              and small["top"] + small["height"] <= large["top"] + large["height"])
+    if inside:
+        return x.submit(f"{goal} The small box is inside the large one.", "submit")
+    (x1, y1), (x2, y2) = page.point(small), page.point(large)
+    return GUIAction("drag", (x1, y1, x2, y2)), (
+        f"{goal} The small box is at ({x1}, {y1}) and the large one's center at ({x2}, {y2}); "
+        "I drag the small box onto that center.")
+
+
 SOLVERS: dict[str, Callable] = {
     "click-button": click_named_button,
     "unicode-test": click_named_button,
@@ -449,4 +478,5 @@ SOLVERS: dict[str, Callable] = {
     "identify-shape": identify_shape,
     "simple-arithmetic": simple_arithmetic,
     "grid-coordinate": grid_coordinate,
+    "drag-box": drag_box,
 }

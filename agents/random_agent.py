@@ -24,6 +24,11 @@ class RandomAgent(Agent):
             self.rng = np.random.default_rng(seed)
 
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
+        if not hasattr(self.action_space, "n"):  # an open GUI language: click a random point
+            height, width = np.asarray(obs["image"]).shape[:2]
+            text = f"click({int(self.rng.integers(width))}, {int(self.rng.integers(height))})"
+            return Decision(action=self.language.parse(text), action_text=text,
+                            reasoning="I click a point chosen uniformly at random.")
         action = int(self.rng.integers(self.action_space.n))
         return Decision(action=action, action_text=self.language.format(action),
                         reasoning="I pick an action uniformly at random.")

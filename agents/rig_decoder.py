@@ -186,7 +186,8 @@ class IncrementalDecoder:
                 if phase == THINK and len(out.reasoning_ids) >= self.max_reasoning:
                     token = self.end_think  # cap reached: close the reasoning ourselves
                 else:
-                    token = self._choose(logits[w], phase, greedy=phase != ACT)
+                    # reasoning and action sampled at the temperature, image tokens greedy
+                    token = self._choose(logits[w], phase, greedy=phase == IMAGINE)
                     out.generated += 1
                 if phase == THINK:
                     if token == self.end_think:

@@ -11,8 +11,8 @@ Image input comes one of two ways (`ModelConfig.image_input`):
 - `patches`: a separate understanding encoder, as Janus (RIG's base model) decouples seeing from
   drawing: each frame is cut into a grid of square patches, each patch is embedded by a small MLP
   (plus a learned 2-D position) and written into the sequence at `<patch>` placeholder tokens.
-  With Crafter's 7-pixel tiles a 7x7 patch is exactly one tile, so a frame is 81 inputs instead
-  of 256 VQ tokens; docs/policy.md has the measurement that chose it as the default.
+  With Crafter's 7-pixel tiles a 7x7 patch is exactly one tile (81 inputs a frame, as many as
+  the tile-aligned VQ tokens); docs/policy.md has the measurement that kept VQ tokens the default.
 The imagined frame is always VQ tokens: generation needs a discrete space, seeing does not.
 """
 
@@ -38,7 +38,7 @@ class ModelConfig:
     max_positions: int = 2048       # longest sequence the rotary embedding is set up for
     dropout: float = 0.0            # attention dropout
     rope_theta: float = 10000.0     # rotary base
-    image_input: str = "patches"    # tokens (VQ codes) | patches (separate understanding encoder)
+    image_input: str = "tokens"     # tokens (VQ codes) | patches (separate understanding encoder)
     patch_size: int = 7             # pixels per square patch (Crafter's tiles are 7 pixels)
     patch_rows: int = 9             # patches per frame column (frames are cropped to the grid)
     patch_cols: int = 9             # patches per frame row

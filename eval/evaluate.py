@@ -30,6 +30,9 @@ class EvalConfig:
     json: str | None = option(None, "also write the summary to this JSON file")
     imagine: bool = option(True, "let a policy that imagines draw its imagined next frame "
                            "(--no-imagine: act without it, several times faster)")
+    device: str = option("cpu", "where a neural policy runs: cpu | cuda | auto")
+    temperature: float = option(1.0, "the RIG policy's sampling temperature for reasoning and "
+                                "action (0: greedy)")
 
     def validate(self) -> None:
         require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
@@ -37,6 +40,7 @@ class EvalConfig:
         require(self.seeds is None or all(s >= 0 for s in self.seeds), "--seeds must be >= 0")
         require(self.max_steps is None or self.max_steps >= 1,
                 f"--max-steps must be at least 1, got {self.max_steps}")
+        require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
         require(self.workers >= 0, f"--workers must be >= 0, got {self.workers}")
         require(self.num_worlds >= 1, f"--num-worlds must be at least 1, got {self.num_worlds}")
         require(self.agent.split(":")[0] != "human", "rig eval runs headless: use `rig play "
@@ -52,7 +56,8 @@ class EvalConfig:
 _WORKER: dict = {}
 
 
-def _init_worker(world: str, agent: str, num_worlds: int = 1, imagine: bool = True) -> None:
+def _init_worker(world: str, agent: str, num_worlds: int = 1, imagine: bool = True,
+                 device: str = "cpu", temperature: float = 1.0) -> None:
     import rig.worlds
     from rig.agents import make_agents
 
@@ -60,7 +65,8 @@ def _init_worker(world: str, agent: str, num_worlds: int = 1, imagine: bool = Tr
 
     single_threaded_worker()
     envs = [rig.worlds.make(world) for _ in range(num_worlds)]
-    _WORKER.update(envs=envs, agents=make_agents(agent, envs, imagine=imagine), spec=agent)
+    agents = make_agents(agent, envs, imagine=imagine, device=device, temperature=temperature)
+    _WORKER.update(envs=envs, agents=agents, spec=agent)
 
 
 def _play_seeds(seeds: list[int], max_steps: int | None):
@@ -96,7 +102,8 @@ def evaluate(config: EvalConfig) -> int:
     context = multiprocessing.get_context("spawn")
     with Progress(*columns, console=console) as progress, futures.ProcessPoolExecutor(
             workers, mp_context=context, initializer=_init_worker,
-            initargs=(config.world, config.agent, k, config.imagine)) as pool:
+            initargs=(config.world, config.agent, k, config.imagine, config.device,
+                      config.temperature)) as pool:
         task = progress.add_task("eval", total=len(seeds), status="")
         pending = [pool.submit(_play_seeds, batch, config.max_steps) for batch in batches]
         for done in futures.as_completed(pending):
@@ -108,7 +115,7 @@ def evaluate(config: EvalConfig) -> int:
     ordered = [results[s] for s in seeds]
     summary = summarize(ordered)
     summary["max_steps"] = config.max_steps
-    summary["imagine"] = config.imagine
+    summary["imagine"], summary["temperature"] = config.imagine, config.temperature
     print_summary(summary, console)
     if config.json:
         Path(config.json).write_text(json.dumps(summary, indent=2))

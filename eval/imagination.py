@@ -29,6 +29,7 @@ class EvalImaginationConfig:
                                       "counts as 'the frame changes'")
     seed: int = option(0, "sampling seed")
     json: str | None = option(None, "also write the figures to this JSON file")
+    device: str = option("cpu", "where the policy runs: cpu | cuda")
 
     def validate(self) -> None:
         require(self.agent.startswith("rig:") and len(self.agent) > 4,
@@ -76,7 +77,7 @@ def eval_imagination(config: EvalImaginationConfig) -> int:
     from rig.train.sequence import SequenceBuilder, SequenceConfig
     from rig.trajectories.store import TrajectoryStore
 
-    model, vocab, meta, tokenizer = load_policy_folder(config.agent[4:])
+    model, vocab, meta, tokenizer = load_policy_folder(config.agent[4:], config.device)
     # The layout of training, with the <imagine> segment whatever the policy was trained with.
     builder = SequenceBuilder(vocab, SequenceConfig(**{**meta["sequence"], "imagination": True}))
     grid = tokenizer.grid

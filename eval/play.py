@@ -33,10 +33,14 @@ class PlayConfig:
                              "decodes them in one batch); the viewer shows the first")
     imagine: bool = option(True, "let a policy that imagines draw its imagined next frame "
                            "(--no-imagine: act without it, several times faster)")
+    device: str = option("cpu", "where a neural policy runs: cpu | cuda | auto")
+    temperature: float = option(1.0, "the RIG policy's sampling temperature for reasoning and "
+                                "action (0: greedy)")
     record: str | None = option(None, "append the played episodes (reasoning, actions, frames) "
                                 "to this trajectory store (created if missing)")
 
     def validate(self) -> None:
+        require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
         require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
         require(self.max_steps is None or self.max_steps >= 1,
                 f"--max-steps must be at least 1, got {self.max_steps}")
@@ -98,7 +102,8 @@ def play(config: PlayConfig) -> int:
     drawing = window or config.video is not None or config.screenshot is not None
     viewer = Viewer(window, title=f"RIG - {config.world}", fps=config.fps) if drawing else None
     agents = make_agents(config.agent, envs, seed=config.seed, viewer=viewer,
-                         imagine=config.imagine)
+                         imagine=config.imagine, device=config.device,
+                         temperature=config.temperature)
     writer = _video_writer(config.video, config.video_fps) if config.video else None
     store = None
     if config.record:

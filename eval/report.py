@@ -35,6 +35,9 @@ def summarize(results: Sequence[EpisodeResult]) -> dict[str, Any]:
         "mean_return": sum(returns) / len(returns), "mean_length": sum(lengths) / len(lengths),
         "episodes_detail": [r.to_dict() for r in results],
     }
+    solved = [r.success for r in results if r.success is not None]
+    if solved:  # task worlds: the share of episodes that solved their task
+        summary["success_rate"] = 100.0 * sum(solved) / len(results)
     names = achievement_names(results[0].world)
     if names:
         unlocked = [r.achievements for r in results]
@@ -67,6 +70,9 @@ def print_summary(summary: dict[str, Any], console=None, per_episode_rows: int =
     table.add_row("mean", "", f"{summary['mean_return']:.2f}", f"{summary['mean_length']:.0f}",
                   "", "", style="bold")
     console.print(table)
+    if "success_rate" in summary:
+        console.print(f"task success: [bold]{summary['success_rate']:.1f}%[/bold] of "
+                      f"{summary['episodes']} episodes")
     rates = summary.get("success_rates")
     if rates:
         ach = Table(title="achievement success rates (% of episodes)")

@@ -24,6 +24,7 @@ class EpisodeResult:
     end: str                      # "terminated" (e.g. died), "truncated" (world time limit) or "max_steps"
     seconds: float                # wall time of the episode
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. fallback counts of a policy
+    success: bool | None = None   # task solved (worlds with tasks, e.g. MiniWoB; None for Crafter)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,6 +112,8 @@ def run_batch(envs, agents, seeds: list[int], *, agent_spec: str = "",
                 on_step(w, result.length, observations[w], decisions[w], reward, terminated,
                         truncated, infos[w], result)
             observations[w] = next_obs
+            if "success" in infos[w]:
+                result.success = bool(infos[w]["success"])
             if terminated or truncated:
                 result.end, live[w] = ("terminated" if terminated else "truncated"), False
             elif max_steps is not None and result.length >= max_steps:

@@ -39,7 +39,9 @@ class TokenizerError(RigError):
 
 @dataclass
 class TokenizerConfig:
-    """The tokenizer's shape. Defaults: the measured choice for Crafter (docs/imagination.md)."""
+    """The tokenizer's shape. Defaults: a generic 16x16 grid for 64x64 frames. The shipped
+    Crafter checkpoint is tile-aligned (`--channels 64 128 128 128 --tile 7`: 9x9 tokens, one per
+    tile), which measured better with 3x fewer tokens (docs/imagination.md)."""
 
     image_size: int = option(64, "frame height and width in pixels (square frames)")
     channels: list[int] = option(None, "encoder/decoder block widths; each block after the "
@@ -51,6 +53,9 @@ class TokenizerConfig:
     code_dim: int = option(16, "dimension of a codebook vector (small dims keep codes in use)")
     norm_groups: int = option(32, "GroupNorm groups (must divide every block width)")
     mid_attention: bool = option(False, "self-attention in the encoder/decoder middle block")
+    tile: int = option(0, "align tokens with the world's tile grid: frames are cut to whole "
+                       "tiles of this many pixels and resized so that one token covers one "
+                       "tile (Crafter: 7 -> 9x9 tokens with 4 blocks); 0: off")
 
     def validate(self) -> None:
         require(self.image_size >= 8, f"image_size must be at least 8, got {self.image_size}")
@@ -59,7 +64,11 @@ class TokenizerConfig:
                 f"every block width must be a positive multiple of norm_groups="
                 f"{self.norm_groups}, got {self.channels}")
         factor = 2 ** (len(self.channels) - 1)
-        require(self.image_size % factor == 0,
+        require(self.tile >= 0 and self.image_size // max(self.tile, 1) >= 1,
+                f"tile must be 0 or a tile size up to image_size, got {self.tile}")
+        require(self.tile <= factor, f"a {self.tile}-pixel tile needs at least "
+                f"{self.tile.bit_length() + 1} blocks (each token covers {factor} input pixels)")
+        require(self.tile > 0 or self.image_size % factor == 0,
                 f"{len(self.channels)} blocks downsample by {factor}, which does not divide "
                 f"image_size {self.image_size}")
         require(self.codebook_size >= 2, f"codebook_size must be >= 2, got {self.codebook_size}")
@@ -67,9 +76,19 @@ class TokenizerConfig:
                 "code_dim, latent_channels and layers_per_block must be positive")
 
     @property
+    def factor(self) -> int:
+        """Pixels of the network's input per token side: 2**(blocks - 1)."""
+        return 2 ** (len(self.channels) - 1)
+
+    @property
     def grid(self) -> int:
-        """Tokens per side: image_size / 2**(blocks - 1)."""
-        return self.image_size // 2 ** (len(self.channels) - 1)
+        """Tokens per side: image_size / 2**(blocks - 1), or whole tiles per side with `tile`."""
+        return self.image_size // self.tile if self.tile else self.image_size // self.factor
+
+    @property
+    def input_size(self) -> int:
+        """Side of the network's input: the frame itself, or grid * factor with `tile`."""
+        return self.grid * self.factor if self.tile else self.image_size
 
     @property
     def tokens_per_frame(self) -> int:
@@ -80,7 +99,7 @@ class TokenizerConfig:
         return dict(in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * n,
                     up_block_types=("UpDecoderBlock2D",) * n,
                     block_out_channels=tuple(self.channels), layers_per_block=self.layers_per_block,
-                    latent_channels=self.latent_channels, sample_size=self.image_size,
+                    latent_channels=self.latent_channels, sample_size=self.input_size,
                     num_vq_embeddings=self.codebook_size, vq_embed_dim=self.code_dim,
                     norm_num_groups=self.norm_groups, mid_block_add_attention=self.mid_attention)
 
@@ -138,18 +157,40 @@ class ImageTokenizer:
         if dtype not in ("uint8", "torch.uint8"):
             raise TokenizerError(f"frames must be uint8 (0-255), got dtype {dtype}")
 
+    def _tile_index(self, inward: bool):
+        """Pixel indices that map whole tiles to the network's input (inward) and back. Tile j
+        spans pixels [jT, jT+T) of the frame and [jF, jF+F) of the input, so nearest-pixel
+        resizing keeps every tile inside its own token."""
+        import torch
+        c = self.config
+        if inward:
+            return (torch.arange(c.input_size) * c.tile) // c.factor
+        return (torch.arange(c.grid * c.tile) * c.factor + c.tile - 1) // c.tile  # ceil
+
     def frames_to_input(self, frames):
-        """uint8 (B, H, W, 3) -> float (B, 3, H, W) in [-1, 1] on the tokenizer's device."""
+        """uint8 (B, H, W, 3) -> float (B, 3, S, S) in [-1, 1] on the tokenizer's device."""
         import torch
         x = frames if _is_tensor(frames) else torch.from_numpy(frames)
-        x = x.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
-        return x / 127.5 - 1.0
+        x = x.to(self.device, non_blocking=True)
+        if self.config.tile:
+            index = self._tile_index(inward=True).to(x.device)
+            x = x[:, index][:, :, index]
+        return x.permute(0, 3, 1, 2).float() / 127.5 - 1.0
 
-    @staticmethod
-    def output_to_frames(x):
-        """float (B, 3, H, W) in [-1, 1] -> uint8 (B, H, W, 3) tensor."""
-        return ((x.clamp(-1, 1) + 1) * 127.5).round().to(dtype=__import__("torch").uint8) \
+    def output_to_frames(self, x):
+        """float (B, 3, S, S) in [-1, 1] -> uint8 (B, H, W, 3) tensor (pixels outside whole
+        tiles, Crafter's 1-pixel border, are black as in the world's own render)."""
+        import torch
+        frames = ((x.clamp(-1, 1) + 1) * 127.5).round().to(dtype=torch.uint8) \
             .permute(0, 2, 3, 1).contiguous()
+        if self.config.tile:
+            index = self._tile_index(inward=False).to(frames.device)
+            size = self.config.image_size
+            canvas = torch.zeros((frames.shape[0], size, size, 3), dtype=torch.uint8,
+                                 device=frames.device)
+            canvas[:, :len(index), :len(index)] = frames[:, index][:, :, index]
+            frames = canvas
+        return frames
 
     # -- the API -----------------------------------------------------------------------------
     def encode(self, frames, batch_size: int = 256):

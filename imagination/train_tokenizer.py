@@ -243,7 +243,7 @@ def train_tokenizer(config: TrainTokenizerConfig) -> int:
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step)
             idx = torch.randint(len(frames), (config.batch_size,), device=device, generator=gen)
-            x = frames[idx].permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            x = tokenizer.frames_to_input(frames[idx])
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 h = vq.quant_conv(vq.encoder(x))
             zq, vq_loss, (_, _, ids) = vq.quantize(h.float())

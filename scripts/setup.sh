@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 VENV="${RIG_VENV:-.venv}"
 
-# System packages. None are needed by the Crafter world yet; the GUI world adds Chromium here.
+# System packages: Chromium and its driver for the GUI world (MiniWoB++, headless).
 APT_PACKAGES=(chromium chromium-driver)
 if ((${#APT_PACKAGES[@]})) && command -v apt-get >/dev/null; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -124,3 +124,30 @@ def test_config_validation():
     with pytest.raises(ConfigError, match="does not divide"):
         TokenizerConfig(image_size=20, channels=[32, 32, 32, 32]).validate()
     assert TokenizerConfig().grid == 16   # the default: 64x64 frames -> 16x16 tokens
+
+
+def test_tile_aligned_geometry_keeps_each_tile_in_its_own_token():
+    """With tile=7 a 64x64 Crafter frame is 9x9 tiles: resized to 72x72 for a 4-block network
+    (one token per 8x8 input cell), and back; every tile's pixels stay in its own cell."""
+    import numpy as np
+    import torch
+
+    from rig.imagination.tokenizer import ImageTokenizer, TokenizerConfig
+
+    tok = ImageTokenizer(TokenizerConfig(channels=[32, 32, 32, 32], latent_channels=8,
+                                         codebook_size=16, code_dim=4, tile=7))
+    assert tok.grid == 9 and tok.config.input_size == 72
+    rng = np.random.default_rng(0)
+    frame = np.zeros((1, 64, 64, 3), np.uint8)
+    frame[0, :63, :63] = rng.integers(0, 256, (63, 63, 3))
+    x = tok.frames_to_input(frame)
+    assert tuple(x.shape) == (1, 3, 72, 72)
+    cells = x[0].reshape(3, 9, 8, 9, 8)   # cell (i, j) must hold only tile (i, j)'s pixels
+    tile_values = torch.from_numpy(frame[0, :63, :63]).permute(2, 0, 1).float() / 127.5 - 1
+    tiles = tile_values.reshape(3, 9, 7, 9, 7)
+    for i, j in ((0, 0), (4, 5), (8, 8)):
+        assert set(cells[:, i, :, j].flatten().tolist()) <= set(tiles[:, i, :, j].flatten().tolist())
+    back = tok.output_to_frames(x).numpy()
+    assert np.array_equal(back, frame)   # exact round trip, black border included
+    ids = tok.encode(frame)
+    assert ids.shape == (1, 9, 9) and tok.decode(ids).shape == (1, 64, 64, 3)

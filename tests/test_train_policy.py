@@ -45,28 +45,30 @@ def test_trains_and_saves_a_loadable_checkpoint(tokenized_store, tmp_path):
     out = tmp_path / "run"
     assert rig_main(_train_args(tokenized_store, out, 3)) == 0
     final = out / "final"
-    for name in ("model.safetensors", "patch_encoder.safetensors", "config.json",
-                 "tokenizer.json", "vocab.json", "rig_policy.json", "image_tokenizer"):
+    for name in ("model.safetensors", "config.json", "tokenizer.json", "vocab.json",
+                 "rig_policy.json", "image_tokenizer"):
         assert (final / name).exists(), name
     policy = json.loads((final / "rig_policy.json").read_text())
     assert policy["image_tokens"]["codebook_size"] == 32 and policy["step"] == 3
-    assert policy["model"]["image_input"] == "patches" and policy["sequence"]["patches"] == 81
+    assert policy["model"]["image_input"] == "tokens" and policy["sequence"]["patches"] == 0
     losses = _losses(out)
     assert sorted(losses) == [1, 2, 3] and all(0 < v < 20 for v in losses.values())
     assert not list(final.glob("*.pt")) and not list(final.glob("*.bin"))  # safetensors only
 
 
-def test_token_input_imagine_rate_and_time_budget(tokenized_store, tmp_path, capsys):
-    """The VQ-token input variant trains and plays too; --max-minutes ends the run early with a
-    final checkpoint; --imagine-rate 0 leaves every training sample without its imagined frame."""
-    out = tmp_path / "tokens"
-    args = _train_args(tokenized_store, out, 50) + ["--image-input", "tokens", "--imagine-rate",
+def test_patch_input_imagine_rate_and_time_budget(tokenized_store, tmp_path, capsys):
+    """The patch-encoder input variant trains and plays too; --max-minutes ends the run early
+    with a final checkpoint; --imagine-rate 0 leaves every training sample without its imagined
+    frame."""
+    out = tmp_path / "patches"
+    args = _train_args(tokenized_store, out, 50) + ["--image-input", "patches", "--imagine-rate",
                                                     "0", "--max-minutes", "0.0001"]
     assert rig_main(args) == 0
     assert "--max-minutes 0.0001 reached at step 1" in capsys.readouterr().out
     policy = json.loads((out / "final" / "rig_policy.json").read_text())
-    assert policy["step"] == 1 and policy["model"]["image_input"] == "tokens"
-    assert not (out / "final" / "patch_encoder.safetensors").exists()
+    assert policy["step"] == 1 and policy["model"]["image_input"] == "patches"
+    assert policy["sequence"]["patches"] == 81  # 64x64 frames: 9x9 patches of 7 pixels
+    assert (out / "final" / "patch_encoder.safetensors").exists()
     line = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
     assert "loss/imagination" not in line and "loss/action" in line
     assert rig_main(["play", "--agent", f"rig:{out / 'final'}", "--render", "none",

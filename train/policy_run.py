@@ -25,6 +25,7 @@ from .sequence import IMAGE_KEY, SequenceBuilder, SequenceConfig, strip_task
 from .train_policy import PolicyTrainConfig, learning_rate, weighted_loss
 
 POLICY_FILE, STATE_FILE, DONE_FILE = "rig_policy.json", "trainer_state.pt", "complete"
+PIXEL_CACHE_BYTES = 4 << 30  # frames of a store kept in RAM for the patch encoder
 
 
 def latest_checkpoint(out: Path) -> Path | None:
@@ -66,10 +67,16 @@ class PolicyRun:
             train_eps, val_eps = split_by_seed(store, self.config.val_fraction)
             offsets = self.sequence.offsets()
             image_tokens = store.read(IMAGE_KEY)  # small ints: read once, kept in RAM
+            # The patch encoder reads pixels: keep them in RAM too when they fit (12 KB a
+            # Crafter frame), else each sample reads its window from the store.
+            frames = (store.read("image") if self.sequence.patches and store.num_steps
+                      * int(np.prod(store.image_shape)) <= PIXEL_CACHE_BYTES else None)
             for episodes, bucket in ((train_eps, train), (val_eps, val)):
                 if episodes:
                     dataset = TrajectoryDataset(store, offsets, episodes)
                     dataset.cache[IMAGE_KEY] = image_tokens
+                    if frames is not None:
+                        dataset.cache["image"] = frames
                     bucket.append((dataset, store))
             self.task_texts[id(store)] = [str(t) for t in store.read_meta("task_text")]
             self.stores.append(store)
@@ -162,7 +169,7 @@ class PolicyRun:
         optimizer = self.torch.optim.AdamW(
             [{"params": decay, "weight_decay": self.config.weight_decay},
              {"params": rest, "weight_decay": 0.0}], lr=self.config.lr, betas=(0.9, 0.95))
-        self.step = 0
+        self.step, self.minutes_before = 0, 0.0
         if resume is not None:
             from safetensors.torch import load_file
 
@@ -173,6 +180,7 @@ class PolicyRun:
             state = self.torch.load(resume / STATE_FILE, weights_only=True)
             optimizer.load_state_dict(state["optimizer"])
             self.step = int(state["step"])
+            self.minutes_before = float(state.get("minutes", 0.0))
             self.log(f"resuming from {resume} at step {self.step}")
         self.max_length = int(getattr(model.config, "max_position_embeddings", 0) or
                               self.model_config.max_positions)
@@ -204,8 +212,8 @@ class PolicyRun:
         if source.is_dir() and not with_state:  # the final folder carries its image tokenizer
             shutil.copytree(source, tmp / "image_tokenizer")
         if with_state:
-            self.torch.save({"optimizer": self.optimizer.state_dict(), "step": self.step},
-                            tmp / STATE_FILE)
+            self.torch.save({"optimizer": self.optimizer.state_dict(), "step": self.step,
+                             "minutes": self.minutes(self.start)}, tmp / STATE_FILE)
         (tmp / DONE_FILE).write_text("ok\n")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
@@ -222,11 +230,11 @@ class PolicyRun:
         size = int((self.val_sizes if val else self.train_sizes)[-1])
         rng = np.random.default_rng([self.config.seed, step, int(val)])
         indices = rng.integers(size, size=self.config.batch_size)
-        # Validation always imagines, so its losses compare across --imagine-rate settings.
-        imagine = rng.random(len(indices)) < (1.0 if val else self.config.imagine_rate)
+        # Whole batches imagine or not (no padding of short rows to long ones); validation
+        # always imagines, so its losses compare across --imagine-rate settings.
+        imagine = bool(rng.random() < (1.0 if val else self.config.imagine_rate))
         rank, world = self.accelerator.process_index, self.accelerator.num_processes
-        sequences = [self.sample(int(i), val, bool(m))
-                     for i, m in zip(indices[rank::world], imagine[rank::world])]
+        sequences = [self.sample(int(i), val, imagine) for i in indices[rank::world]]
         ids, mask, segments = pad_batch(sequences, self.vocab.id("<pad>"), self.max_length)
         device = self.accelerator.device
         frames = [s[2] for s in sequences if s[2] is not None]
@@ -251,11 +259,15 @@ class PolicyRun:
         self.model.train()
         return {name: float(np.mean(v)) for name, v in totals.items()}
 
+    def minutes(self, start: float) -> float:
+        """Minutes of training so far, counted across resumes (the budget covers the whole run)."""
+        return self.minutes_before + (time.perf_counter() - start) / 60
+
     def out_of_time(self, start: float) -> bool:
-        """True once --max-minutes of this process's training have passed (all ranks agree)."""
+        """True once --max-minutes of training have passed (all processes agree)."""
         if not self.config.max_minutes:
             return False
-        late = time.perf_counter() - start > 60 * self.config.max_minutes
+        late = self.minutes(start) >= self.config.max_minutes
         flag = self.torch.tensor([float(late)], device=self.accelerator.device)
         return bool(self.accelerator.reduce(flag, reduction="sum").item() > 0)
 
@@ -275,10 +287,11 @@ class PolicyRun:
         # One JSON line per step: the loss curve a resumed run must reproduce.
         log = (self.out / "metrics.jsonl").open("a") if main else None
         tokens, start = 0, time.perf_counter()
+        self.start = start
         self.model.train()
         while self.step < config.steps:
             for group in self.optimizer.param_groups:
-                group["lr"] = learning_rate(self.step, config)
+                group["lr"] = learning_rate(self.step, config, self.minutes(start))
             ids, mask, segments, frames = self.batch(self.step)
             loss, metrics = self.forward(ids, mask, segments, frames)
             self.optimizer.zero_grad(set_to_none=True)

@@ -41,8 +41,9 @@ class PolicyTrainConfig:
     imagine_rate: float = option(1.0, "share of training samples that keep their imagined frame "
                                  "(the rest end at the action: cheaper steps, and the policy "
                                  "learns to act with or without imagining)")
-    image_input: str = option("patches", "how the model sees frames: patches (a patch encoder, "
-                              "one input per 7x7 tile) | tokens (the VQ image tokens)")
+    image_input: str = option("tokens", "how the model sees frames: tokens (the same VQ image "
+                              "tokens it imagines in) | patches (a separate patch encoder, one "
+                              "input per 7x7 tile; see docs/policy.md for the measurement)")
     patch_size: int = option(7, "pixels per square patch of the patch encoder")
     weight_reasoning: float = option(1.0, "loss weight of reasoning tokens")
     weight_action: float = option(4.0, "loss weight of action tokens")
@@ -55,8 +56,9 @@ class PolicyTrainConfig:
     seed: int = option(0, "seed of initialisation and batch order")
     device: str = option("auto", "auto | cpu | cuda")
     threads: int = option(0, "CPU threads for torch (0: torch's default)")
-    max_minutes: float = option(0.0, "stop after this many minutes of training and save final/ "
-                                "(0: no limit); the schedule still follows --steps")
+    max_minutes: float = option(0.0, "a time budget: train for at most this many minutes, the "
+                                "learning-rate schedule ending with whichever of --steps and "
+                                "the minutes runs out first (0: steps only; exact resume needs 0)")
 
     def validate(self) -> None:
         require(bool(self.data), "name at least one trajectory store")
@@ -83,10 +85,14 @@ class PolicyTrainConfig:
                 "imagination": self.weight_imagination, "review": self.weight_reasoning}
 
 
-def learning_rate(step: int, config: PolicyTrainConfig) -> float:
+def learning_rate(step: int, config: PolicyTrainConfig, minutes: float = 0.0) -> float:
+    """Linear warmup, then cosine decay to a tenth of the peak; with a time budget the decay
+    follows whichever of steps and minutes is further along."""
     if step < config.warmup:
         return config.lr * (step + 1) / config.warmup
     progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    if config.max_minutes:
+        progress = max(progress, minutes / config.max_minutes)
     return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 

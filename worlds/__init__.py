@@ -7,7 +7,7 @@ for unknown ids. Heavy simulators are imported only when their world is made.
 |-------------------------|--------------------------------------------------|
 | rig/Crafter-v0          | Crafter, reward = +1 per new achievement, +-0.1 health |
 | rig/CrafterNoReward-v0  | the same world with zero reward (for unsupervised agents) |
-| rig/MiniWoB-<task>-v0   | MiniWoB++ web task <task> in headless Chromium (all 128 tasks; `MINIWOB_SUITE` names the expert's suite) |
+| rig/MiniWoB-<task>-v0   | MiniWoB++ web task <task> in headless Chromium (all 128 tasks; `miniwob_tasks.MINIWOB_SUITE` is the expert's suite) |
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from rig.config import ConfigError
 
 from .base import (ActionLanguage, ActionParseError, DiscreteActions, World, branch,
                    observation_space)
-from .miniwob_tasks import MINIWOB_SUITE, MINIWOB_TASKS
+from .miniwob_tasks import MINIWOB_TASKS
 
 __all__ = ["ActionLanguage", "ActionParseError", "DiscreteActions", "World", "branch",
            "observation_space", "make", "world_ids", "UnknownWorldError", "WORLDS"]

@@ -151,8 +151,12 @@ class GUIActions:
         if kind not in SIGNATURES:
             raise ActionParseError(f"unknown action {tokens[0][1]!r}; actions: "
                                    f"{', '.join(SIGNATURES)}")
-        if tokens[-1] != ("punct", ")"):
+        close = tokens.index(("punct", ")")) if ("punct", ")") in tokens else -1
+        if close == -1:
             raise ActionParseError(f"missing ')' at the end of {_shown(text)}")
+        if close != len(tokens) - 1:
+            raise ActionParseError(f"unexpected {tokens[close + 1][1]!r} after ')' in "
+                                   f"{_shown(text)}: one action per step")
         args, body = [], tokens[2:-1]
         for i, (tok_kind, tok) in enumerate(body):
             if i % 2 == 1:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import weakref
 from typing import Any
 
 import gymnasium as gym
@@ -84,6 +85,25 @@ def _element(e: dict) -> dict[str, Any]:
             "focused": focused, "tampered": tampered, "is_leaf": is_leaf}
 
 
+def _shutdown(env, pids: list) -> None:
+    """Quit a miniwob env's browser; kill what is left of it (a killed driver leaves Chromium)."""
+    try:
+        env.instance.driver.quit()
+    except Exception:
+        pass
+    for proc in pids:
+        try:
+            for child in proc.children(recursive=True):
+                child.kill()
+            proc.kill()
+        except Exception:
+            pass
+    try:
+        env.instance.driver.service.process.wait(timeout=5)  # reap the driver (no zombie)
+    except Exception:
+        pass
+
+
 class MiniWoBWorld(World):
     """One MiniWoB++ task behind the RIG world interface (see the module docstring)."""
 
@@ -104,6 +124,7 @@ class MiniWoBWorld(World):
         self.action_space = gym.spaces.Text(max_length=MAX_TEXT, min_length=0, charset=TEXT_CHARSET)
         self.observation_space = observation_space((self.height, self.width, 3))
         self._env = None            # the miniwob env (and its browser), started at first reset
+        self._finalizer = None
         self._config = None
         self._pids: list = []       # psutil.Process objects of the browser, to clean up a dead one
         self._utterance = ""
@@ -131,6 +152,9 @@ class MiniWoBWorld(World):
         self._env = gym.make(f"miniwob/{self.task}-v1", action_space_config=self._config,
                              wait_ms=self.wait_ms, disable_env_checker=True).unwrapped
         self._pids = self._browser_processes()
+        # quit the browser when the world is dropped or the interpreter exits without close()
+        # (worker processes, tests): an orphaned chromedriver would otherwise outlive us
+        self._finalizer = weakref.finalize(self, _shutdown, self._env, self._pids)
 
     def _browser_processes(self) -> list:
         try:
@@ -143,34 +167,12 @@ class MiniWoBWorld(World):
 
     def _stop(self) -> None:
         """Close the browser; kill what is left of it if it died."""
-        env, self._env = self._env, None
-        if env is None:
-            return
-        try:
-            env.instance.driver.quit()
-        except Exception:
-            pass
-        for proc in self._pids:  # a killed driver leaves Chromium behind: end it and its children
-            try:
-                for child in proc.children(recursive=True):
-                    child.kill()
-                proc.kill()
-            except Exception:
-                pass
-        try:
-            env.instance.driver.service.process.wait(timeout=5)  # reap the driver (no zombie)
-        except Exception:
-            pass
-        self._pids = []
+        finalizer, self._finalizer, self._env, self._pids = self._finalizer, None, None, []
+        if finalizer is not None:
+            finalizer()
 
     def close(self):
         self._stop()
-
-    def __del__(self):
-        try:
-            self._stop()
-        except Exception:
-            pass
 
     def branch(self):
         raise BranchError("GUI worlds cannot branch: a MiniWoB world's state lives in a "
