@@ -69,6 +69,7 @@ class Viewer:
         top = PAD + 20
         self._label("real frame", (PAD, PAD))
         self._blit_frame(frame, (PAD, top))
+        self._pointer(decision, frame.shape, (PAD, top))
         left2 = 2 * PAD + FRAME_PX
         imagined = getattr(decision, "imagined_frame", None) if decision is not None else None
         if imagined is not None:
@@ -116,13 +117,36 @@ class Viewer:
     def _text(self, text: str, pos, color=TEXT, font=None) -> None:
         self.screen.blit((font or self.font).render(text, True, color), pos)
 
+    @staticmethod
+    def _fit(shape) -> float:
+        """Scale of a frame in its FRAME_PX square (aspect kept: GUI screenshots are tall)."""
+        return FRAME_PX / max(shape[0], shape[1])
+
     def _blit_frame(self, frame: np.ndarray, pos) -> None:
         pg = self.pygame
         frame = np.ascontiguousarray(frame[..., :3], dtype=np.uint8)
         surface = pg.surfarray.make_surface(frame.transpose(1, 0, 2))
-        if surface.get_size() != (FRAME_PX, FRAME_PX):
-            surface = pg.transform.scale(surface, (FRAME_PX, FRAME_PX))
+        scale = self._fit(frame.shape)
+        size = (round(frame.shape[1] * scale), round(frame.shape[0] * scale))
+        if surface.get_size() != size:
+            surface = pg.transform.scale(surface, size)
         self.screen.blit(surface, pos)
+
+    def _pointer(self, decision, shape, pos) -> None:
+        """Draw where a GUI action points (click, double click, scroll, drag) on the frame."""
+        action = getattr(decision, "action", None)
+        args = getattr(action, "args", None)
+        if getattr(action, "kind", None) not in ("click", "double_click", "scroll", "drag"):
+            return
+        scale = self._fit(shape)
+        points = [(pos[0] + args[i] * scale, pos[1] + args[i + 1] * scale)
+                  for i in range(0, 4 if action.kind == "drag" else 2, 2)]
+        for x, y in points:
+            self.pygame.draw.circle(self.screen, ACCENT, (x, y), 9, 2)
+            self.pygame.draw.line(self.screen, ACCENT, (x - 13, y), (x + 13, y), 1)
+            self.pygame.draw.line(self.screen, ACCENT, (x, y - 13), (x, y + 13), 1)
+        if len(points) == 2:
+            self.pygame.draw.line(self.screen, ACCENT, points[0], points[1], 2)
 
     # -- output -----------------------------------------------------------------------------
     def show(self) -> None:

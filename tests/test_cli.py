@@ -145,6 +145,24 @@ def test_viewer_draws_the_imagined_frame_beside_the_real_one():
     viewer.close()
 
 
+def test_viewer_keeps_a_screenshot_aspect_and_marks_the_click_point():
+    from rig.agents import Decision
+    from rig.eval.viewer import ACCENT, FRAME_PX, PAD, Viewer
+    from rig.worlds.gui_actions import GUIActions
+
+    viewer = Viewer(window=False)
+    screen = np.full((210, 160, 3), 255, np.uint8)  # a tall white MiniWoB screenshot
+    click = GUIActions(160, 210).parse("click(80, 105)")
+    viewer.draw(screen, Decision(action=click, action_text="click(80, 105)"), step=1)
+    canvas, top, scale = viewer.canvas(), PAD + 20, FRAME_PX / 210
+    assert tuple(canvas[top + 10, PAD + round(150 * scale)]) == (255, 255, 255)  # inside
+    assert tuple(canvas[top + 10, PAD + round(170 * scale)]) != (255, 255, 255)  # past its width
+    x, y = PAD + round(80 * scale), top + round(105 * scale)
+    ring = canvas[y - 12:y + 13, x - 12:x + 13].reshape(-1, 3)
+    assert any(tuple(c) == ACCENT for c in ring)  # the pointer is drawn where it clicks
+    viewer.close()
+
+
 def test_bench_policy_prints_both_decoders(rig_cli):
     out = rig_cli("bench", "policy", "--steps", "2", "--grid", "2", "--reasoning", "3",
                   "--worlds", "2", "--threads", "1", "--text-vocab", "100", "--codebook", "8")

@@ -305,7 +305,8 @@ class PolicyRun:
             bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}",
                             act=f"{metrics.get('action_accuracy', float('nan')):.2f}")
             if log is not None:
-                log.write(json.dumps({"step": self.step, "loss": loss.item(), **metrics}) + "\n")
+                log.write(json.dumps({"step": self.step, "loss": loss.item(), **metrics,
+                                      "tokens_per_second": round(rate, 1)}) + "\n")
                 log.flush()
             if writer is not None:
                 writer.add_scalar("train/loss", loss.item(), self.step)
