@@ -133,6 +133,12 @@ COMMANDS: dict = {
             "policy decoding speed: our KV-cached batched decoder against model.generate()",
             "Writes the same grammar-constrained steps with both on the same model in the same "
             "process and prints tokens/s, ms per environment step and the ratios."),
+        "miniwob": Command(
+            "rig.eval.bench_miniwob:BenchMiniWoBConfig", "rig.eval.bench_miniwob:bench_miniwob",
+            "MiniWoB++ world latency and expert episodes per minute with K browsers",
+            "Times reset and step of one GUI world in this process, then the expert's episodes "
+            "per minute with K worker processes, each owning a headless Chromium. --success "
+            "measures the expert's success rate per task instead."),
         "store": Command(
             "rig.eval.bench_store:BenchStoreConfig", "rig.eval.bench_store:bench_store",
             "trajectory store speed and size on real Crafter frames, against numpy arrays",

@@ -17,7 +17,10 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from typing import Sequence
+
+from rig.config import option, require
 
 DEFAULT_TASKS = ("click-button", "enter-text", "click-checkboxes", "login-user")
 
@@ -185,6 +188,36 @@ def success(tasks: Sequence[str] | None = None, seed: int = 1000, episodes: int 
     if verbose:
         print(f"{len(results)} episodes in {seconds:.0f} s with {workers} worker(s)")
     return table
+
+
+@dataclass
+class BenchMiniWoBConfig:
+    tasks: list[str] = option(None, "tasks to time (names after rig/MiniWoB-)",
+                              factory=lambda: list(DEFAULT_TASKS))
+    episodes: int = option(40, "expert episodes per task and K")
+    workers: list[int] = option(None, "K: parallel browsers (one worker process each)",
+                                factory=lambda: [1, 2])
+    seed: int = option(1000, "first seed")
+    success: bool = option(False, "instead: the expert's success rate per task (--tasks; "
+                           "the whole suite when --all-suite)")
+    all_suite: bool = option(False, "with --success: every task of the default suite")
+
+    def validate(self) -> None:
+        require(self.episodes >= 1 and all(k >= 1 for k in self.workers),
+                "--episodes and --workers must be >= 1")
+        from rig.worlds.miniwob_tasks import MINIWOB_TASKS
+
+        unknown = [t for t in self.tasks if t not in MINIWOB_TASKS]
+        require(not unknown, f"unknown MiniWoB task(s) {unknown}; `rig worlds` lists them")
+
+
+def bench_miniwob(config: BenchMiniWoBConfig) -> int:
+    if config.success:
+        success(None if config.all_suite else config.tasks, config.seed, config.episodes,
+                max(config.workers))
+    else:
+        run(config.tasks, config.episodes, config.workers, config.seed)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,603 @@
+"""`rig data review`: lookahead review data from the simulator (RIG's review of an imagined outcome).
+
+Role in the data flow: reads a store recorded with seeds (`rig collect`), writes a review store in
+the same format (docs/review-data.md). For each sampled state (episode e, step t) the world is
+rebuilt by `reset(seed)` and the recorded actions, each replayed frame checked against the stored
+one, while a shadow expert watches the replay so that its plan state matches step t. The world is
+then branched once per candidate action (the expert's choice, K other actions drawn at random,
+the recorded action and a policy's choice where they differ); each branch takes its candidate,
+then follows the expert for the rest of the horizon. What each branch really did (moves, blocks,
+damage, death, inventory, achievements, distance to the expert's target) is compared with the
+expert's branch: a verdict ("accept" or "revise"), a short review built only from those measured
+facts, and the expert's reasoning and action as the correction. The world is the ground truth.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rig.config import RigError, option, require
+
+REVIEW_AGENT = "review"
+VITALS = ("health", "food", "drink", "energy")
+# Targets whose distance means progress (walkable ground is everywhere: no measure there).
+TARGETS = ("water", "stone", "tree", "coal", "iron", "diamond", "table", "furnace", "cow",
+           "zombie", "skeleton", "plant")
+DIRS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
+SIDE = {"left": "to my left", "right": "to my right", "up": "above me", "down": "below me"}
+DO_VERB = {"tree": "chop", "water": "drink", "grass": "search", "stone": "mine", "coal": "mine",
+           "iron": "mine", "diamond": "mine", "plant": "eat"}   # else "hit"
+PLACED = {"stone": ("stone", "stone"), "table": ("a table", "a table"),
+          "furnace": ("a furnace", "a furnace"), "plant": ("a sapling", "a plant")}
+
+
+@dataclass
+class DataReviewConfig:
+    data: str | None = option(None, "source trajectory store, recorded with seeds (rig collect)")
+    out: str | None = option(None, "review store to create or append to (resumable)")
+    episodes: int | None = option(None, "review the first N source episodes; none: all")
+    every: int = option(10, "review steps 0, N, 2N, ... of each source episode")
+    samples_per_episode: int | None = option(None, "review K random steps per episode (seeded) "
+                                             "instead of every N-th")
+    horizon: int = option(6, "steps per branch: the candidate action, then the expert's")
+    poor_actions: int = option(3, "other actions drawn per state, uniformly among those the "
+                               "expert did not choose")
+    policy: str | None = option(None, "rig:CKPT: also review this policy's own choice where it "
+                                "differs from the expert's")
+    tolerance: int = option(0, "tiles a candidate may end farther from the expert's target than "
+                            "the expert's branch and still be accepted")
+    seed: int = option(0, "seed of the step sampling, the drawn actions and the wording")
+    workers: int = option(1, "worker processes, each reviewing whole source episodes (0: one per "
+                          "CPU core)")
+
+    def validate(self) -> None:
+        require(self.data is not None, "--data is required: the store to review")
+        require(self.out is not None, "--out is required: the review store to write")
+        require(Path(self.data).resolve() != Path(self.out).resolve(),
+                "--out must differ from --data")
+        require(self.episodes is None or self.episodes >= 1, "--episodes must be at least 1")
+        require(self.every >= 1, f"--every must be at least 1, got {self.every}")
+        require(self.samples_per_episode is None or self.samples_per_episode >= 1,
+                "--samples-per-episode must be at least 1")
+        require(self.horizon >= 1, f"--horizon must be at least 1, got {self.horizon}")
+        require(self.poor_actions >= 0, "--poor-actions must be >= 0")
+        require(self.tolerance >= 0, "--tolerance must be >= 0")
+        require(self.workers >= 0, "--workers must be >= 0")
+        require(self.policy is None or (self.policy.startswith("rig:") and len(self.policy) > 4),
+                f"--policy must be rig:CKPT (a folder saved by `rig train policy`), got "
+                f"{self.policy!r}")
+        parent = Path(self.out).expanduser().resolve().parent
+        require(parent.is_dir(), f"--out: folder {parent} does not exist")
+
+
+# -- measuring a branch ---------------------------------------------------------------------------
+def _material(sem, cell) -> str:
+    from rig.worlds.crafter import SEMANTIC_NAMES
+    x, y = int(cell[0]), int(cell[1])
+    if not (0 <= x < sem.shape[0] and 0 <= y < sem.shape[1]):
+        return "edge of the world"
+    return SEMANTIC_NAMES[int(sem[x, y])]
+
+
+def _distance(info, target: str | None) -> int | None:
+    import numpy as np
+    from rig.worlds.crafter import SEMANTIC_IDS
+    if target not in TARGETS:
+        return None
+    cells = np.argwhere(info["semantic"] == SEMANTIC_IDS[target])
+    if not len(cells):
+        return None
+    return int(np.abs(cells - np.asarray(info["player_pos"])).sum(axis=1).min())
+
+
+def _near(info, names, reach: int = 1) -> list[str]:
+    pos = info["player_pos"]
+    sem = info["semantic"]
+    return sorted({m for dx in range(-reach, reach + 1) for dy in range(-reach, reach + 1)
+                   if abs(dx) + abs(dy) <= reach and (m := _material(sem, (pos[0] + dx,
+                                                                          pos[1] + dy))) in names})
+
+
+def measure(action: str, info0, infos, rewards, died: bool, target: str | None) -> dict:
+    """Facts of one branch: what its first step did, and where the whole branch ended."""
+    p0, f0 = tuple(int(v) for v in info0["player_pos"]), tuple(int(v) for v in info0["facing"])
+    first, last = infos[0], infos[-1]
+    inv0, inv1, inv_n = info0["inventory"], first["inventory"], last["inventory"]
+    facts = {"action": action, "steps": len(infos), "start": list(p0),
+             "pos_after_first": [int(v) for v in first["player_pos"]],
+             "moved": tuple(int(v) for v in first["player_pos"]) != p0,
+             "asleep_after_first": bool(first["sleeping"]),
+             "first_delta": {k: int(inv1[k] - inv0[k]) for k in inv0 if inv1[k] != inv0[k]},
+             "delta": {k: int(inv_n[k] - inv0[k]) for k in inv0 if inv_n[k] != inv0[k]},
+             "vitals": {v: [int(inv0[v]), int(inv_n[v])] for v in VITALS},
+             "achievements": [a for info in infos for a in info["achievements_unlocked"]],
+             "reward": round(float(sum(rewards)), 3),
+             "died": len(infos) if died else None,
+             "next_to": _near(first, {"water", "lava", "tree", "stone", "zombie", "skeleton",
+                                      "cow", "table", "furnace"}),
+             "target": target, "damage": []}
+    facts["facing_before"] = next((n for n, v in DIRS.items() if v == f0), "")
+    if action.startswith("move_"):
+        d = DIRS[action[5:]]
+        facts["toward"] = _material(info0["semantic"], (p0[0] + d[0], p0[1] + d[1]))
+        facts["turned_to"] = next((n for n, v in DIRS.items()
+                                   if v == tuple(int(x) for x in first["facing"])), "")
+    else:
+        cell = (p0[0] + f0[0], p0[1] + f0[1])
+        facts["front"] = [_material(info0["semantic"], cell), _material(first["semantic"], cell)]
+        facts["front_side"] = next((n for n, v in DIRS.items() if v == f0), "")
+    previous = info0
+    for k, info in enumerate(infos):
+        lost = int(previous["inventory"]["health"] - info["inventory"]["health"])
+        if lost > 0:
+            mobs = _near(info, {"zombie"}, 1) + _near(info, {"skeleton", "arrow"}, 2)
+            facts["damage"].append([k + 1, lost, mobs[0] if mobs else ""])
+        previous = info
+    d = [_distance(info0, target), _distance(first, target), _distance(last, target)]
+    facts["distance"] = d if None not in d else None
+    facts["first_effect"] = bool(
+        facts["moved"] or facts.get("turned_to", facts["facing_before"]) != facts["facing_before"]
+        or any(k not in VITALS or (k in ("food", "drink") and v > 0)
+                for k, v in facts["first_delta"].items())
+        or len(set(facts.get("front", ()))) > 1 or facts["asleep_after_first"]
+        or first["achievements_unlocked"])
+    return facts
+
+
+def _rollout(env, obs, info, action: int, expert, horizon: int, target: str | None):
+    """Branch the world, take `action`, follow a copy of `expert` for the rest; (steps, facts)."""
+    import copy
+
+    import rig.worlds
+    world, agent = rig.worlds.branch(env), copy.deepcopy(expert)
+    names = env.unwrapped.action_language
+    steps, infos, rewards, died = [], [], [], False
+    info0 = info
+    for k in range(horizon):
+        reasoning = ""
+        if k:
+            decision = agent.act(obs, info)
+            action, reasoning = int(decision.action), decision.reasoning
+        next_obs, reward, terminated, truncated, next_info = world.step(action)
+        steps.append((obs, action, names.format(action), reasoning, reward, terminated,
+                      truncated, next_info, next_obs["image"]))
+        infos.append(next_info)
+        rewards.append(reward)
+        obs, info = next_obs, next_info
+        if terminated or truncated:
+            died = bool(terminated)
+            break
+    return steps, measure(names.format(steps[0][1]), info0, infos, rewards, died, target)
+
+
+# -- verdict and words ----------------------------------------------------------------------------
+def compare(c: dict, e: dict, tolerance: int) -> list[list]:
+    """Ways the candidate's branch `c` did worse than the expert's `e` (empty: as well)."""
+    worse = []
+    if not c["first_effect"] and e["first_effect"]:
+        worse.append(["idle"])
+    elif c["action"].startswith("move_") and not c["moved"] and e["moved"]:
+        worse.append(["blocked"])
+    if c["died"] and not e["died"]:
+        worse.append(["died", c["died"]])
+    elif c["vitals"]["health"][1] < e["vitals"]["health"][1]:
+        worse.append(["health", c["vitals"]["health"][1], e["vitals"]["health"][1]])
+    missed = [a for a in e["achievements"] if a not in c["achievements"]]
+    if missed:
+        worse.append(["achievements", missed])
+    for item in sorted(set(c["delta"]) | set(e["delta"])):
+        if item != "health" and c["delta"].get(item, 0) < e["delta"].get(item, 0):
+            worse.append(["item", item, c["delta"].get(item, 0), e["delta"].get(item, 0)])
+    if c["distance"] and e["distance"] and c["distance"][2] > e["distance"][2] + tolerance:
+        worse.append(["distance", c["distance"][0], c["distance"][2], e["distance"][2]])
+    if not worse and c["reward"] < e["reward"] - 1e-6:
+        worse.append(["reward", c["reward"], e["reward"]])
+    return worse
+
+
+def _w(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _a(thing: str) -> str:
+    return f"a{'n' * (thing[0] in 'aeiou')} {thing}"
+
+
+def _n(count: int, unit: str) -> str:
+    return f"{count} {unit}{'s' if count != 1 and unit == 'tile' else ''}"
+
+
+def _items(delta: dict) -> str:
+    return " and ".join(_n(abs(v), _w(k)) for k, v in delta.items())
+
+
+def _do(material: str, ing: bool = False) -> str:
+    verb = DO_VERB.get(material, "hit")
+    if ing:
+        verb = {"chop": "chopping", "hit": "hitting", "mine": "mining"}.get(verb, verb + "ing")
+    return f"{verb} the {material}"
+
+
+def first_sentence(c: dict, pick) -> str:
+    """What the candidate's own step did, from its measured facts only."""
+    a = c["action"]
+    gains = {k: v for k, v in c["first_delta"].items() if v > 0 and k not in ("health", "energy")}
+    used = {k: v for k, v in c["first_delta"].items() if v < 0 and k not in VITALS}
+    if a.startswith("move_"):
+        d, m = a[5:], c["toward"]
+        if c["died"] == 1:
+            return f"Moving {d} takes me onto the {m} and I die."
+        if c["moved"]:
+            return pick(f"Moving {d} takes me one tile {d}, onto {m}.",
+                        f"I step one tile {d}, onto {m}.")
+        turn = c["turned_to"] == d != c["facing_before"]
+        return pick(f"Moving {d} runs into the {m}: I would not move"
+                    + (f", only turn {d}." if turn else "."),
+                    f"The {m} {SIDE[d]} blocks the way, so I would not move"
+                    + (" and only turn to face it." if turn else "."))
+    if a == "noop":
+        return pick("Waiting, I stay where I am.", "If I wait, I do not move.")
+    if a == "sleep":
+        return "I fall asleep here." if c["asleep_after_first"] else "Trying to sleep does nothing now."
+    before, after = c["front"]
+    side = SIDE.get(c["front_side"], "in front of me")
+    if a == "do":
+        if gains:
+            return f"{_do(before, True).capitalize()} {side} gives me {_items(gains)}."
+        if before != after:
+            return f"After I hit the {before} {side}, that tile shows {after}."
+        return pick(f"Hitting the {before} {side} gains me nothing this step.",
+                    f"Acting on the {before} {side} gets me nothing this step.")
+    thing = a.split("_", 1)[1]
+    if a.startswith("place_"):
+        what, put = PLACED.get(thing, (_a(_w(thing)), _a(_w(thing))))
+        if used or before != after:
+            cost = f" uses {_items(used)} and" if used else ""
+            return f"Placing {what} here{cost} puts {put} on the {before} {side}."
+        return f"Trying to place {what} does nothing here."
+    if a.startswith("make_"):
+        if gains:
+            cost = f" uses {_items(used)} and" if used else ""
+            return f"Making {_a(_w(thing))}{cost} gives me {_items(gains)}."
+        return f"Trying to make {_a(_w(thing))} does nothing here."
+    return f"I try {_w(a)}."
+
+
+def _cause(c: dict) -> str:
+    """Only what the map showed when health dropped: a mob beside (or an arrow near) me."""
+    causes = [cause for _, _, cause in c["damage"] if cause]
+    if not causes:
+        return ""
+    return f", with {_a(causes[0])} {'next to me' if causes[0] == 'zombie' else 'close by'}"
+
+
+def worse_sentences(c: dict, worse: list, pick) -> list[str]:
+    out, n = [], c["steps"]
+    for kind, *v in worse:
+        if kind in ("idle", "blocked"):
+            out.append(pick("That wastes a step.", "That costs me a step."))
+        elif kind == "died" and v[0] > 1:
+            out.append(pick(f"I die within {v[0]} steps.", f"{v[0]} steps later I am dead."))
+        elif kind == "died" and not c["action"].startswith("move_"):
+            out.append("I die at once.")
+        elif kind == "health":
+            lost = c["vitals"]["health"][0] - v[0]
+            out.append(pick(f"Doing this loses {lost} health{_cause(c)}.",
+                            f"I lose {lost} health{_cause(c)}.") if lost > 0 else
+                       f"I end with {v[0]}/9 health instead of {v[1]}/9.")
+        elif kind == "achievements":
+            names = " and ".join(_w(a) for a in v[0])
+            out.append(f"I miss {names}, which my plan unlocks within {n} steps."
+                       if n > 1 else f"I miss {names}, which my plan unlocks.")
+        elif kind == "item" and v[0] in VITALS:
+            out.append(f"My {v[0]} ends at {c['vitals'][v[0]][1]}/9 instead of "
+                       f"{c['vitals'][v[0]][1] - v[1] + v[2]}/9.")
+        elif kind == "item" and v[1] < 0:
+            out.append(f"After {n} steps I have {_n(v[2] - v[1], _w(v[0]))} less than on my "
+                       "plan.")
+        elif kind == "item":
+            out.append(f"I gain {v[1] or 'no'} {_w(v[0])} where my plan gains {v[2]}.")
+        elif kind == "distance":
+            start, mine, plan = v
+            t = c["target"]
+            if mine == start:
+                out.append(pick(f"The {t} gets no closer: {_n(mine, 'tile')} away after {n} "
+                                f"steps, against {plan} on my plan.",
+                                f"After {n} steps the {t} is still {_n(mine, 'tile')} away; "
+                                f"my plan gets within {plan}."))
+            elif mine > start:
+                out.append(f"The {t} ends farther away: {_n(mine, 'tile')} instead of {plan}.")
+            else:
+                out.append(f"After {n} steps the {t} is {_n(mine, 'tile')} away instead of "
+                           f"{plan}.")
+        elif kind == "reward":
+            out.append(f"It earns {v[0]:g} reward instead of {v[1]:g}.")
+    return out
+
+
+def _imperative(e: dict) -> str:
+    a = e["action"]
+    if a.startswith("move_"):
+        d = e["distance"]
+        toward = f" toward the {e['target']}" if d and d[1] < d[0] else ""
+        return f"move {a[5:]}{toward}"
+    if a == "do":
+        return _do(e["front"][0])
+    if a == "noop":
+        return "wait"
+    thing = a.split("_", 1)[1]
+    if a.startswith("place_"):
+        return "place " + PLACED.get(thing, (_a(_w(thing)),))[0]
+    if a.startswith("make_"):
+        return "make " + _a(_w(thing))
+    return _w(a)
+
+
+def _plan_fact(e: dict) -> str:
+    n = e["steps"]
+    if e["achievements"]:
+        return f"; that way I unlock {' and '.join(_w(a) for a in e['achievements'])}"
+    gains = {k: v for k, v in e["delta"].items() if v > 0 and k not in VITALS}
+    if gains:
+        return f"; that way I gain {_items(gains)} within {n} steps"
+    d = e["distance"]
+    if d and d[2] < d[0]:
+        return f"; that way the {e['target']} is {_n(d[2], 'tile')} away after {n} steps"
+    return ""
+
+
+def review_text(kind: str, c: dict, e: dict, worse: list, rng) -> str:
+    """The review of candidate branch `c` against the expert's `e`: measured facts only."""
+    def pick(*options):
+        return options[int(rng.integers(len(options)))]
+
+    first = first_sentence(c, pick)
+    d = c["distance"]
+    if kind == "expert":
+        parts = [first]
+        if c["achievements"]:
+            parts.append(f"Within {c['steps']} steps I unlock "
+                         f"{' and '.join(_w(a) for a in c['achievements'])}.")
+        if d and d[2] < d[0]:
+            parts.append(f"The {c['target']} comes from {_n(d[0], 'tile')} to {d[2]} away.")
+        lost = c["vitals"]["health"][0] - c["vitals"]["health"][1]
+        if lost > 0:
+            parts.append(f"I lose {lost} health on the way{_cause(c)}.")
+        parts.append(pick("This keeps to my plan.", "I keep to this plan."))
+        return " ".join(parts)
+    if not worse:
+        where = f" The {c['target']} comes within {_n(d[2], 'tile')}." if d and d[2] < d[0] else ""
+        return " ".join([first, pick(f"It does as well as my plan over the next {c['steps']} "
+                                     "steps.", f"Over {c['steps']} steps this ends no worse "
+                                     "than my plan.") + where])
+    better = pick("Better: {}{}.", "I should {} instead{}.").format(_imperative(e), _plan_fact(e))
+    return " ".join([first, *worse_sentences(c, worse, pick), better])
+
+
+# -- one source episode ---------------------------------------------------------------------------
+def review_episode(env, source, index: int, steps: list[int], done: set, config, policy=None):
+    """Yield (example episode dict, verdict, kind) for the sampled steps of source episode
+    `index`, skipping (step, candidate action text) pairs in `done`."""
+    import numpy as np
+
+    from rig.agents import make_agent
+
+    from .episode import EpisodeBuilder
+    from .store import StoreError
+    ep = source.episode(index, keys=["image", "action"])
+    meta = ep["meta"]
+    seed, world_id, agent_name = int(meta["seed"]), str(meta["world_id"]), str(meta["agent"])
+    names = env.unwrapped.action_language
+    expert = make_agent("expert", env)
+    expert.reset(seed=seed)
+    obs, info = env.reset(seed=seed)
+    wanted, last = set(steps), max(steps)
+    for t in range(last + 1):
+        if not np.array_equal(obs["image"], ep["image"][t]):
+            raise StoreError(
+                f"{source.path}: episode {index} (seed {seed}) step {t}: the replayed frame differs "
+                f"from the stored one in {int((obs['image'] != ep['image'][t]).any(-1).sum())} "
+                f"pixels; the store was not recorded by this deterministic world, or the world "
+                f"changed since ({meta['world_version']})")
+        decision = expert.act(obs, info)
+        if t in wanted and not info["sleeping"]:
+            yield from _review_state(env, obs, info, decision, expert, int(ep["action"][t]),
+                                     (index, t, seed, world_id, agent_name, meta), done,
+                                     config, policy, names, EpisodeBuilder)
+        obs, _, terminated, truncated, info = env.step(int(ep["action"][t]))
+        if (terminated or truncated) and t < last:
+            raise StoreError(f"{source.path}: episode {index} (seed {seed}) ends at step {t} in "
+                             f"the replay but was recorded longer: the world changed since")
+
+
+def _review_state(env, obs, info, decision, expert, recorded, where, done, config, policy,
+                  names, builder_cls):
+    import numpy as np
+
+    from rig.agents.base import Decision
+    index, t, seed, world_id, agent_name, meta = where
+    rng = np.random.default_rng([config.seed, seed, t])
+    target = decision.extras.get("target_name")
+    cands = [(int(decision.action), "expert")]
+    if recorded != cands[0][0]:
+        cands.append((recorded, "recorded"))
+    if policy is not None:
+        policy.reset(seed=config.seed)
+        mine = int(policy.act(obs, info).action)
+        if mine not in [a for a, _ in cands]:
+            cands.append((mine, "policy"))
+    others = [a for a in range(len(names)) if a not in [a for a, _ in cands]]
+    drawn = rng.choice(others, min(config.poor_actions, len(others)), replace=False)
+    cands += [(int(a), "sampled") for a in drawn]
+    if all((t, names.format(a)) in done for a, _ in cands):
+        return
+    branches = {a: _rollout(env, obs, info, a, expert, config.horizon, target) for a, _ in cands}
+    expert_facts = branches[cands[0][0]][1]
+    for action, kind in cands:
+        if (t, names.format(action)) in done:
+            continue
+        steps, facts = branches[action]
+        worse = [] if kind == "expert" else compare(facts, expert_facts, config.tolerance)
+        verdict = "revise" if worse else "accept"
+        text = review_text(kind, facts, expert_facts, worse, rng)
+        b = builder_cls(world_id=world_id, seed=seed, agent=REVIEW_AGENT,
+                        task_text=meta["task_text"], world_version_text=meta["world_version"])
+        for k, (o, a, a_text, why, reward, term, trunc, nxt_info, nxt) in enumerate(steps):
+            b.add_step(o, Decision(action=a, action_text=a_text, reasoning=why,
+                                   imagined_frame=nxt, review=text if k == 0 else None),
+                       reward, term, trunc, nxt_info)
+        example = b.build()
+        n = len(steps)
+
+        def first(value, fill):
+            return np.array([value] + [fill] * (n - 1))
+        example.update(
+            review_verdict=first(verdict, ""), review_candidate_kind=first(kind, ""),
+            review_corrected_action=first(decision.action_text, ""),
+            review_corrected_reasoning=first(decision.reasoning, ""),
+            review_source_episode=first(index, -1).astype(np.int64),
+            review_source_step=first(t, -1).astype(np.int64),
+            review_source_agent=first(agent_name, ""),
+            review_facts=first(json.dumps({"candidate": facts, "expert": expert_facts,
+                                           "worse": worse}), ""))
+        yield example, verdict, kind
+
+
+# -- the command ----------------------------------------------------------------------------------
+def plan(source, config) -> list[tuple[int, list[int]]]:
+    """(episode index, steps to review) per source episode; clear errors for unusable stores."""
+    import numpy as np
+
+    from rig.worlds import WORLDS
+    n = source.num_episodes if config.episodes is None else min(config.episodes,
+                                                                source.num_episodes)
+    if n == 0:
+        raise RigError(f"{config.data} holds no episodes to review")
+    seeds, worlds, lengths = (source.read_meta(k) for k in ("seed", "world_id", "length"))
+    jobs = []
+    for e in range(n):
+        world = str(worlds[e])
+        if world not in WORLDS:
+            raise RigError(f"{config.data}: episode {e} is from world {world!r}, which this rig "
+                           "does not know; it cannot be replayed")
+        if not world.startswith("rig/Crafter"):
+            raise RigError(f"{config.data}: episode {e} is from {world}; review measures Crafter "
+                           "worlds only (it reads their semantic map)")
+        if int(seeds[e]) < 0:
+            raise RigError(f"{config.data}: episode {e} has no seed (-1), so it cannot be "
+                           "replayed; record stores with `rig collect`, which seeds every episode")
+        start, stop = source.episode_bounds(e)
+        if (source.read("action", start, stop) < 0).any():
+            raise RigError(f"{config.data}: episode {e} has actions that are not ids (-1); only "
+                           "discrete-action stores can be replayed")
+        length = int(lengths[e])
+        if config.samples_per_episode:
+            rng = np.random.default_rng([config.seed, e])
+            steps = sorted(int(s) for s in rng.choice(length, min(length,
+                           config.samples_per_episode), replace=False))
+        else:
+            steps = list(range(0, length, config.every))
+        jobs.append((e, steps))
+    return jobs
+
+
+def reviewed(out) -> set[tuple]:
+    """(world, source agent, source seed, step, candidate action text) of the stored examples."""
+    if out.num_episodes == 0:
+        return set()
+    if "review_source_step" not in out.data:
+        raise RigError(f"{out.path} holds episodes that are not review examples; write the review "
+                       "to a new store")
+    starts = [out.episode_bounds(i)[0] for i in range(out.num_episodes)]
+    cols = [out.read(k)[starts] for k in ("review_source_agent", "review_source_step",
+                                          "action_text")]
+    return {(str(w), str(a), int(s), int(t), str(c)) for w, s, a, t, c in
+            zip(out.read_meta("world_id"), out.read_meta("seed"), *cols)}
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(policy: str | None) -> None:
+    from rig.eval.rollout import single_threaded_worker
+    single_threaded_worker()
+    _WORKER.update(envs={}, policy_spec=policy, policies={})
+
+
+def _env_and_policy(world: str, spec: str | None):
+    import rig.worlds
+    from rig.agents import make_agent
+    envs, policies = _WORKER.setdefault("envs", {}), _WORKER.setdefault("policies", {})
+    if world not in envs:
+        envs[world] = rig.worlds.make(world)
+        if spec:
+            policies[world] = make_agent(spec, envs[world], imagine=False)
+    return envs[world], policies.get(world)
+
+
+def _review_job(data: str, index: int, steps: list[int], done: set, config_dict: dict):
+    from .store import TrajectoryStore
+    config = DataReviewConfig(**config_dict)
+    with TrajectoryStore.open(data, "r") as source:
+        env, policy = _env_and_policy(str(source.read_meta("world_id")[index]), config.policy)
+        return list(review_episode(env, source, index, steps, done, config, policy))
+
+
+def data_review(config: DataReviewConfig) -> int:
+    import concurrent.futures as futures
+    import multiprocessing
+    import os
+    import time
+    from collections import Counter
+
+    from tqdm import tqdm
+
+    from .store import TrajectoryStore
+    with TrajectoryStore.open(config.data, "r") as source:
+        jobs = plan(source, config)
+        meta = [(str(w), str(a), int(s)) for w, a, s in zip(*(source.read_meta(k) for k in (
+            "world_id", "agent", "seed")))]
+    if config.policy:  # a bad checkpoint fails here, before any work
+        _env_and_policy(meta[jobs[0][0]][0], config.policy)
+    counts, start = Counter(), time.perf_counter()
+    with TrajectoryStore.open(config.out, "a") as out:
+        done = reviewed(out)
+        per_job = [{(t, c) for w, a, s, t, c in done if (w, a, s) == meta[e]} for e, _ in jobs]
+        candidates = 1 + config.poor_actions + bool(config.policy)
+        total = sum(len(steps) for _, steps in jobs) * candidates - len(done)
+        workers = min(config.workers or os.cpu_count() or 1, len(jobs))
+        bar = tqdm(total=max(total, 0), unit="example", desc="review", dynamic_ncols=True)
+
+        def store(results):
+            for example, verdict, kind in results:
+                out.append_episode(example)
+                counts[verdict] += 1
+                counts[f"{kind} {verdict}"] += 1
+                bar.update(1)
+        with bar:
+            if workers <= 1:
+                for (e, steps), skip in zip(jobs, per_job):
+                    with TrajectoryStore.open(config.data, "r") as source:
+                        env, policy = _env_and_policy(meta[e][0], config.policy)
+                        store(review_episode(env, source, e, steps, skip, config, policy))
+            else:
+                context = multiprocessing.get_context("spawn")
+                with futures.ProcessPoolExecutor(workers, mp_context=context,
+                                                 initializer=_init_worker,
+                                                 initargs=(config.policy,)) as pool:
+                    pending = [pool.submit(_review_job, config.data, e, steps, skip,
+                                           asdict(config)) for (e, steps), skip in zip(jobs,
+                                                                                       per_job)]
+                    for future in futures.as_completed(pending):
+                        store(future.result())
+        seconds = time.perf_counter() - start
+        made = counts["accept"] + counts["revise"]
+        print(f"{config.out}: {made} new examples ({counts['accept']} accept, {counts['revise']} "
+              f"revise) in {seconds:.1f}s, {made / max(seconds, 1e-9):.1f} examples/s; now "
+              f"{out.num_episodes} examples")
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()) if " " in k)
+        if kinds:
+            print(f"by candidate: {kinds}")
+    return 0
