@@ -120,6 +120,13 @@ COMMANDS: dict = {
         "merge": Command(
             "rig.trajectories.data_cli:DataMergeConfig", "rig.trajectories.data_cli:data_merge",
             "concatenate trajectory stores of the same format into a new store"),
+        "review": Command(
+            "rig.trajectories.review:DataReviewConfig", "rig.trajectories.review:data_review",
+            "review examples from the simulator: branch stored states, try other actions",
+            "At sampled states of stored episodes the world is rebuilt (seed + recorded actions), "
+            "branched, and the expert's action, sampled poor actions and optionally a policy's "
+            "own choice are each rolled out; what really happened grounds a review text, a "
+            "verdict (accept or revise) and the correction. Written as a trajectory store."),
     },
     "bench": {
         "tokenizer": Command(

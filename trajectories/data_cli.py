@@ -159,7 +159,12 @@ def data_show(config: DataShowConfig) -> int:
         print(f"{t:>5}  {_cut(ep['action_text'][t], 18):<18} {float(ep['reward'][t]):>6.2f}  "
               f"{end:<3}  {_cut(ep['reasoning'][t], room)}")
         if "review" in ep and str(ep["review"][t]):
-            print(f"{'':>35}  review: {_cut(ep['review'][t], room - 8)}")
+            verdict = str(ep["review_verdict"][t]) if "review_verdict" in ep else ""
+            label = f"review ({verdict})" if verdict else "review"
+            print(f"{'':>35}  {label}: {_cut(ep['review'][t], room - len(label))}")
+            if verdict == "revise" and "review_corrected_action" in ep:
+                print(f"{'':>35}  correction: {ep['review_corrected_action'][t]}: "
+                      f"{_cut(ep['review_corrected_reasoning'][t], room - 30)}")
     if n < len(ep["action"]):
         print(f"... {len(ep['action']) - n} more steps (raise --max-steps)")
     return 0

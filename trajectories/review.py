@@ -1,4 +1,4 @@
-"""`rig data review`: lookahead review data from the simulator (RIG's review of an imagined outcome).
+"""`rig data review`: lookahead review data from the simulator (RIG's review of imagined outcomes).
 
 Role in the data flow: reads a store recorded with seeds (`rig collect`), writes a review store in
 the same format (docs/review-data.md). For each sampled state (episode e, step t) the world is
@@ -136,7 +136,9 @@ def measure(action: str, info0, infos, rewards, died: bool, target: str | None) 
             facts["damage"].append([k + 1, lost, mobs[0] if mobs else ""])
         previous = info
     d = [_distance(info0, target), _distance(first, target), _distance(last, target)]
-    facts["distance"] = d if None not in d else None
+    # Nearest target tile: a jump larger than two tiles a step means the target went away
+    # (a mob killed, a cow eaten) and another one, elsewhere, is now the nearest: no measure.
+    facts["distance"] = d if None not in d and abs(d[2] - d[0]) <= 2 * len(infos) else None
     facts["first_effect"] = bool(
         facts["moved"] or facts.get("turned_to", facts["facing_before"]) != facts["facing_before"]
         or any(k not in VITALS or (k in ("food", "drink") and v > 0)
@@ -240,7 +242,8 @@ def first_sentence(c: dict, pick) -> str:
     if a == "noop":
         return pick("Waiting, I stay where I am.", "If I wait, I do not move.")
     if a == "sleep":
-        return "I fall asleep here." if c["asleep_after_first"] else "Trying to sleep does nothing now."
+        return ("I fall asleep here." if c["asleep_after_first"]
+                else "Trying to sleep does nothing now.")
     before, after = c["front"]
     side = SIDE.get(c["front_side"], "in front of me")
     if a == "do":
@@ -325,9 +328,9 @@ def _imperative(e: dict) -> str:
         return f"move {a[5:]}{toward}"
     if a == "do":
         return _do(e["front"][0])
-    if a == "noop":
-        return "wait"
-    thing = a.split("_", 1)[1]
+    if a in ("noop", "sleep"):
+        return {"noop": "wait", "sleep": "go to sleep"}[a]
+    thing = a.split("_", 1)[-1]
     if a.startswith("place_"):
         return "place " + PLACED.get(thing, (_a(_w(thing)),))[0]
     if a.startswith("make_"):
@@ -396,11 +399,12 @@ def review_episode(env, source, index: int, steps: list[int], done: set, config,
     wanted, last = set(steps), max(steps)
     for t in range(last + 1):
         if not np.array_equal(obs["image"], ep["image"][t]):
+            bad = int((obs["image"] != ep["image"][t]).any(-1).sum())
             raise StoreError(
-                f"{source.path}: episode {index} (seed {seed}) step {t}: the replayed frame differs "
-                f"from the stored one in {int((obs['image'] != ep['image'][t]).any(-1).sum())} "
-                f"pixels; the store was not recorded by this deterministic world, or the world "
-                f"changed since ({meta['world_version']})")
+                f"{source.path}: episode {index} (seed {seed}) step {t}: the replayed frame "
+                f"differs from the stored one in {bad} pixels; the store was not recorded by "
+                f"this deterministic world, or the world changed since "
+                f"({meta['world_version']})")
         decision = expert.act(obs, info)
         if t in wanted and not info["sleeping"]:
             yield from _review_state(env, obs, info, decision, expert, int(ep["action"][t]),
@@ -429,7 +433,7 @@ def _review_state(env, obs, info, decision, expert, recorded, where, done, confi
         if mine not in [a for a, _ in cands]:
             cands.append((mine, "policy"))
     others = [a for a in range(len(names)) if a not in [a for a, _ in cands]]
-    drawn = rng.choice(others, min(config.poor_actions, len(others)), replace=False)
+    drawn = rng.permutation(others)[:config.poor_actions]  # a larger K keeps the first K
     cands += [(int(a), "sampled") for a in drawn]
     if all((t, names.format(a)) in done for a, _ in cands):
         return
@@ -532,9 +536,9 @@ def _env_and_policy(world: str, spec: str | None):
     envs, policies = _WORKER.setdefault("envs", {}), _WORKER.setdefault("policies", {})
     if world not in envs:
         envs[world] = rig.worlds.make(world)
-        if spec:
-            policies[world] = make_agent(spec, envs[world], imagine=False)
-    return envs[world], policies.get(world)
+    if spec and (world, spec) not in policies:
+        policies[world, spec] = make_agent(spec, envs[world], imagine=False)
+    return envs[world], policies.get((world, spec))
 
 
 def _review_job(data: str, index: int, steps: list[int], done: set, config_dict: dict):
