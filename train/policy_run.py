@@ -21,7 +21,8 @@ import numpy as np
 
 from rig.config import RigError
 
-from .sequence import IMAGE_KEY, SequenceBuilder, SequenceConfig, strip_task
+from .sequence import (IMAGE_KEY, SequenceBuilder, SequenceConfig, review_offsets, review_sample,
+                       strip_task)
 from .train_policy import PolicyTrainConfig, learning_rate, weighted_loss
 
 POLICY_FILE, STATE_FILE, DONE_FILE = "rig_policy.json", "trainer_state.pt", "complete"
@@ -65,7 +66,9 @@ class PolicyRun:
                 raise RigError(f"{path} has no image tokens for all its steps: run `rig data "
                                f"tokenize --data {path} --tokenizer TOKENIZER_DIR` first")
             train_eps, val_eps = split_by_seed(store, self.config.val_fraction)
-            offsets = self.sequence.offsets()
+            # A review store (`rig data review`): one example per episode, laid out as a review.
+            review = "review_verdict" in store.data
+            offsets = review_offsets(self.sequence) if review else self.sequence.offsets()
             image_tokens = store.read(IMAGE_KEY)  # small ints: read once, kept in RAM
             # The patch encoder reads pixels: keep them in RAM too when they fit (12 KB a
             # Crafter frame), else each sample reads its window from the store.
@@ -73,7 +76,7 @@ class PolicyRun:
                       * int(np.prod(store.image_shape)) <= PIXEL_CACHE_BYTES else None)
             for episodes, bucket in ((train_eps, train), (val_eps, val)):
                 if episodes:
-                    dataset = TrajectoryDataset(store, offsets, episodes)
+                    dataset = TrajectoryDataset(store, offsets, episodes, first_steps_only=review)
                     dataset.cache[IMAGE_KEY] = image_tokens
                     if frames is not None:
                         dataset.cache["image"] = frames
@@ -95,7 +98,7 @@ class PolicyRun:
                 task = tasks[e]
                 yield task
                 start, stop = store.episode_bounds(e)
-                for key in ("reasoning", "text"):
+                for key in ("reasoning", "text", "review"):
                     if key in store.data:
                         for value in store.read(key, start, stop):
                             yield strip_task(str(value), task)
@@ -130,6 +133,8 @@ class PolicyRun:
         dataset, store = sets[which]
         item = dataset[int(offset)]
         task = self.task_texts[id(store)][item["episode"]]
+        if "review_verdict" in dataset.offsets:
+            return review_sample(self.builder, item, task)
         return self.builder.sample(item, task, imagine)
 
     # -- model and state ------------------------------------------------------------------------

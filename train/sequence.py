@@ -13,7 +13,15 @@ placeholders whose embeddings the encoder writes from the frame's pixels (`sampl
 returns the frames, in the order of their placeholders). The imagined frame is always VQ tokens.
 
 A sequence is `<bos> <task> task text </task>` and then the last `context_steps` steps of the
-episode (fewer at its start). The loss falls on reasoning (with `</think>`), the action and the
+episode (fewer at its start). A review example (`rig data review` stores) is one step whose
+proposal is followed by its imagined outcome (`review_steps` frames; later imagined steps are
+marked `<imagined>`), a review and, when the verdict is revise, the correction:
+
+    <step> <obs> ... <think> r </think> <act> <a:X> <imagine> img*N [<imagined> <act> <a:Y>
+           <imagine> img*N ...] <review> text <revise> </review> <think> r' </think> <act> <a:Z>
+
+The loss falls on the imagined frames (what really followed), the review and the correction,
+never on the proposal itself (a poor action is not to be imitated). The loss falls on reasoning (with `</think>`), the action and the
 imagined frame of every step; observations, history and structure are inputs only. Switches
 drop the reasoning and/or the imagination segments, giving the RIG paper's ablations from one
 store.
@@ -45,6 +53,7 @@ class SequenceConfig:
     reasoning: bool = True          # include <think> segments (False: the "no reasoning" ablation)
     imagination: bool = True        # include <imagine> segments (False: "no imagination" ablation)
     patches: int = 0                # <patch> placeholders per observed frame (0: VQ tokens instead)
+    review_steps: int = 1           # imagined steps of a review example's proposal (lookahead)
 
     def offsets(self) -> dict[str, list[int]]:
         """Which rows around step t a sample needs, per store key (the dataset derives windows)."""
@@ -70,7 +79,8 @@ class SequenceBuilder:
         self.vocab, self.config = vocab, config
         self.t = {name: vocab.id(name) for name in (
             "<bos>", "<task>", "</task>", "<step>", "<obs>", "<text>", "</text>", "<hist>",
-            "<think>", "</think>", "<act>", "</act>", "<imagine>", "<patch>")}
+            "<think>", "</think>", "<act>", "</act>", "<imagine>", "<patch>", "<imagined>",
+            "<review>", "</review>", "<accept>", "<revise>")}
 
     def prefix(self, task_text: str) -> tuple[list[int], list[int]]:
         task = self.vocab.encode_text(task_text)[:64]
@@ -147,6 +157,73 @@ class SequenceBuilder:
             segments += step_segments + out_segments
         return (np.asarray(ids, np.int64), np.asarray(segments, np.int8),
                 np.stack(frames) if frames else None)
+
+
+REVIEW_KEYS = ("review", "review_verdict", "review_corrected_action",
+               "review_corrected_reasoning", "review_candidate_kind")
+
+
+def review_offsets(config: SequenceConfig) -> dict[str, list[int]]:
+    """Rows a review example needs, relative to its first step (the reviewed state)."""
+    n = config.review_steps
+    offsets = {IMAGE_KEY: list(range(n + 1)), "text": [0], "action_text": list(range(n)),
+               **{key: [0] for key in REVIEW_KEYS}}
+    if config.reasoning:
+        offsets["reasoning"] = [0]
+    if config.patches:
+        offsets["image"] = [0]
+    return offsets
+
+
+def review_sample(builder: SequenceBuilder, sample: dict[str, Any], task_text: str):
+    """Ids, segment labels and observed frames of one review example (module docstring)."""
+    cfg, t, v = builder.config, builder.t, builder.vocab
+    ids, segments = builder.prefix(task_text)
+    images, image_pad = np.asarray(sample[IMAGE_KEY]), np.asarray(sample[f"{IMAGE_KEY}_is_pad"])
+    step_ids, step_segments = builder.observation(
+        images[0], strip_task(sample["text"][0], task_text), [])
+    ids += step_ids
+    segments += step_segments
+    actions, action_pad = sample["action_text"], np.asarray(sample["action_text_is_pad"])
+    for name in [actions[0], sample["review_corrected_action"][0]]:
+        if name not in v.action_names:
+            raise ValueError(f"review examples need a closed action language; {name!r} is not "
+                             "an action token")
+    expert = sample["review_candidate_kind"][0] == "expert"
+    if cfg.reasoning:  # the proposal's reasoning: the expert's own where it was the expert's
+        words = v.encode_text(sample["review_corrected_reasoning"][0] if expert else "")
+        words = words[:cfg.max_reasoning_tokens]
+        ids += [t["<think>"], *words, t["</think>"]]
+        segments += [STRUCTURE] * (len(words) + 2)
+    ids += [t["<act>"], v.action_id(actions[0])]
+    segments += [STRUCTURE, STRUCTURE]  # the proposal is input, not a target
+    for k in range(1, cfg.review_steps + 1):
+        if image_pad[k]:
+            break  # the branch ended (death) before k steps
+        if k > 1:
+            if action_pad[k - 1]:
+                break
+            ids += [t["<imagined>"], t["<act>"], v.action_id(actions[k - 1])]
+            segments += [STRUCTURE] * 3
+        image = v.image_ids(images[k].reshape(-1))
+        ids += [t["<imagine>"], *image]
+        segments += [STRUCTURE] + [IMAGINATION] * len(image)
+    verdict = sample["review_verdict"][0]
+    if verdict not in ("accept", "revise"):
+        raise ValueError(f"review verdict must be accept or revise, got {verdict!r}")
+    words = v.encode_text(sample["review"][0])[:2 * cfg.max_reasoning_tokens]
+    ids += [t["<review>"], *words, t[f"<{verdict}>"], t["</review>"]]
+    segments += [STRUCTURE] + [REVIEW] * (len(words) + 2)
+    if verdict == "revise":
+        if cfg.reasoning:
+            words = v.encode_text(sample["review_corrected_reasoning"][0])
+            words = words[:cfg.max_reasoning_tokens]
+            ids += [t["<think>"], *words, t["</think>"]]
+            segments += [STRUCTURE] + [REASONING] * (len(words) + 1)
+        ids += [t["<act>"], v.action_id(sample["review_corrected_action"][0])]
+        segments += [STRUCTURE, ACTION]
+    frames = np.asarray(sample["image"])[:1] if cfg.patches else None
+    return np.asarray(ids, np.int64), np.asarray(segments, np.int8), frames
 
 
 def pad_batch(sequences: list[tuple], pad_id: int, max_length: int | None = None):

@@ -74,11 +74,12 @@ def split_by_seed(store, val_fraction: float = 0.1, salt: str = "rig") -> tuple[
 
 
 class TrajectoryDataset(Dataset):
-    """One sample per step of `episodes`: for each key in `offsets`, its rows at the offsets
-    (a tensor; text keys give a list of str) and `<key>_is_pad`; plus `episode` and `step`."""
+    """One sample per step of `episodes` (or per episode, at its first step, with
+    `first_steps_only`): for each key in `offsets`, its rows at the offsets (a tensor; text keys
+    give a list of str) and `<key>_is_pad`; plus `episode` and `step`."""
 
     def __init__(self, store, offsets: dict[str, Sequence[int]],
-                 episodes: Sequence[int] | None = None):
+                 episodes: Sequence[int] | None = None, first_steps_only: bool = False):
         self.store = _as_store(store)
         unknown = [k for k in offsets if k not in self.store.data]
         if unknown:
@@ -96,6 +97,9 @@ class TrajectoryDataset(Dataset):
             [np.full(ends[e] - starts[e], e, np.int64) for e in chosen] or [np.zeros(0, np.int64)])
         self.steps = np.concatenate(
             [np.arange(starts[e], ends[e]) for e in chosen] or [np.zeros(0, np.int64)])
+        if first_steps_only:  # one sample per episode (review stores: an episode is an example)
+            first = self.steps == starts[self.episode_of]
+            self.steps, self.episode_of = self.steps[first], self.episode_of[first]
         self.starts, self.ends = starts, ends
         self.cache = {k: self.store.read(k) for k in offsets if self.store.data[k].ndim < 3}
 

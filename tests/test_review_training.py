@@ -1,0 +1,81 @@
+"""Review examples in the token stream and in `rig train policy`: the loss falls on the imagined
+outcome, the review and the correction, never on the reviewed (possibly poor) proposal."""
+
+import json
+
+import numpy as np
+import pytest
+
+from rig.cli import main
+from rig.train.sequence import (ACTION, IMAGINATION, REVIEW, STRUCTURE, SequenceBuilder,
+                                SequenceConfig, review_offsets, review_sample)
+from rig.trajectories.dataset import TrajectoryDataset
+from rig.trajectories.store import TrajectoryStore
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    """A short expert store, its review store (horizon 3), both tokenized (tiny tokenizer)."""
+    from rig.imagination.tokenizer import ImageTokenizer, TokenizerConfig
+
+    root = tmp_path_factory.mktemp("review-training")
+    source, review = root / "expert.zarr", root / "review.zarr"
+    assert main(["collect", "--out", str(source), "--agent", "expert", "--episodes", "2",
+                 "--max-steps", "30", "--workers", "1"]) == 0
+    assert main(["data", "review", "--data", str(source), "--out", str(review), "--every", "6",
+                 "--horizon", "3", "--poor-actions", "2"]) == 0
+    tokenizer = ImageTokenizer(TokenizerConfig(channels=[32, 32, 32, 32], latent_channels=8,
+                                               codebook_size=32, code_dim=8, layers_per_block=1))
+    tokenizer.save_pretrained(root / "tokenizer")
+    for store in (source, review):
+        assert main(["data", "tokenize", "--data", str(store), "--tokenizer",
+                     str(root / "tokenizer"), "--device", "cpu"]) == 0
+    return source, review
+
+
+def test_review_example_layout_and_loss_segments(stores):
+    from rig.train.vocab import RigVocabulary
+    from rig.worlds.crafter import ACTION_NAMES
+
+    _, review = stores
+    texts = ["I walk left toward the tree.", "Moving left runs into the tree: I would not move."]
+    vocab = RigVocabulary.train(texts * 20, ACTION_NAMES, codebook_size=32, text_vocab_size=200)
+    config = SequenceConfig(context_steps=1, review_steps=2)
+    builder = SequenceBuilder(vocab, config)
+    store = TrajectoryStore.open(review, "r")
+    dataset = TrajectoryDataset(store, review_offsets(config), first_steps_only=True)
+    assert len(dataset) == store.num_episodes  # one sample per example
+    seen = set()
+    for i in range(len(dataset)):
+        item = dataset[i]
+        ids, segments, _ = review_sample(builder, item, "Survive.")
+        verdict = item["review_verdict"][0]
+        seen.add(verdict)
+        proposal = int(np.flatnonzero(ids == vocab.id("<act>"))[0]) + 1
+        assert ids[proposal] == vocab.action_id(item["action_text"][0])
+        assert segments[proposal] == STRUCTURE  # the proposal is never a target
+        frames = 1 + int(not item["image_tokens_is_pad"][2] and not item["action_text_is_pad"][1])
+        if item["image_tokens_is_pad"][1]:
+            frames = 0
+        assert (segments == IMAGINATION).sum() == frames * 64  # 8x8 tokens per imagined frame
+        assert (ids == vocab.id("<imagined>")).sum() == max(frames - 1, 0)
+        close = int(np.flatnonzero(ids == vocab.id("</review>"))[0])
+        assert ids[close - 1] == vocab.id(f"<{verdict}>") and segments[close - 1] == REVIEW
+        if verdict == "revise":  # the correction is the expert's recorded action, a target
+            assert ids[-1] == vocab.action_id(item["review_corrected_action"][0])
+            assert segments[-1] == ACTION
+        else:
+            assert ids[-1] == vocab.id("</review>") and (segments == ACTION).sum() == 0
+    assert seen == {"accept", "revise"}
+
+
+def test_train_policy_on_expert_and_review_stores(stores, tmp_path):
+    source, review = stores
+    out = tmp_path / "run"
+    assert main(["train", "policy", str(source), str(review), "--out", str(out), "--steps", "3",
+                 "--batch-size", "8", "--checkpoint-every", "3", "--eval-every", "3",
+                 "--text-vocab", "200", "--device", "cpu", "--threads", "1",
+                 "--val-fraction", "0"]) == 0
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert any("loss/review" in line for line in lines)  # review examples were trained on
+    assert (out / "final" / "rig_policy.json").exists()
