@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-THINK, ACT, IMAGINE, DONE = range(4)
+THINK, ACT, IMAGINE, DONE, LOOK_ACT, REVIEW = range(6)
 
 
 @dataclass
@@ -33,6 +33,12 @@ class StepOutput:
     action_id: int | None = None                            # the action token's id
     image_ids: list[int] = field(default_factory=list)      # imagined image token ids
     generated: int = 0                                       # tokens the model chose (not forced)
+    # RIG-lookahead (lookahead >= 1): every proposal, its imagined rollout and its review
+    proposals: list[int] = field(default_factory=list)      # action ids proposed, in order
+    rollouts: list[list[list[int]]] = field(default_factory=list)  # per proposal, its frames
+    reviews: list[list[int]] = field(default_factory=list)  # per review, its text ids
+    verdicts: list[str] = field(default_factory=list)       # per review: accept or revise
+    first_reasoning: list[int] = field(default_factory=list)  # the first proposal's reasoning
 
 
 class IncrementalDecoder:
@@ -41,7 +47,7 @@ class IncrementalDecoder:
     def __init__(self, model, vocab, image_tokens: int, *, reasoning: bool = True,
                  imagination: bool = True, max_reasoning_tokens: int = 48,
                  max_context_tokens: int = 2048, keep_steps: int = 2, temperature: float = 1.0,
-                 seed: int = 0):
+                 seed: int = 0, lookahead: int = 0, candidates: int = 1):
         import torch
 
         self.torch, self.model, self.vocab = torch, model, vocab
@@ -50,10 +56,16 @@ class IncrementalDecoder:
         self.max_reasoning = max_reasoning_tokens
         self.max_context, self.keep_steps = max_context_tokens, keep_steps
         self.temperature = temperature
+        # RIG-lookahead: imagine `lookahead` steps of a proposal, review them, and revise up to
+        # `candidates - 1` times (each correction reviewed again while reviews remain).
+        self.lookahead, self.candidates = int(lookahead), max(1, int(candidates))
         self.generator = torch.Generator(device="cpu").manual_seed(seed)
         ids = vocab.id
         self.pad, self.end_think, self.act = ids("<pad>"), ids("</think>"), ids("<act>")
         self.imagine = ids("<imagine>")
+        self.imagined, self.review, self.end_review = ids("<imagined>"), ids("<review>"), \
+            ids("</review>")
+        self.accept, self.revise = ids("<accept>"), ids("<revise>")
         v = len(vocab)
         self.allowed = {}
         for phase, rng in ((ACT, vocab.actions), (IMAGINE, vocab.images)):
@@ -64,6 +76,11 @@ class IncrementalDecoder:
         think[vocab.text.start:vocab.text.stop] = 0.0
         think[self.end_think] = 0.0
         self.allowed[THINK] = think.to(self.device)
+        self.allowed[LOOK_ACT] = self.allowed[ACT]
+        review = torch.full((v,), float("-inf"))
+        review[vocab.text.start:vocab.text.stop] = 0.0
+        review[[self.accept, self.revise]] = 0.0
+        self.allowed[REVIEW] = review.to(self.device)
 
     # -- context management -------------------------------------------------------------------
     def reset(self, prefixes: list[list[int]], frames: list | None = None):
@@ -143,7 +160,11 @@ class IncrementalDecoder:
         self._feed(rows, frames)
 
     def _step_budget(self) -> int:
-        return self.max_reasoning + 4 + (self.image_tokens + 1 if self.imagination else 0)
+        one = self.max_reasoning + 4 + (self.image_tokens + 1 if self.imagination else 0)
+        if not self.lookahead:
+            return one
+        review = self.lookahead * (self.image_tokens + 3) + 2 * self.max_reasoning + 3
+        return one + self.candidates * (one + review)
 
     # -- one environment step -----------------------------------------------------------------
     def _choose(self, logits, phase: int, greedy: bool) -> int:
@@ -177,40 +198,78 @@ class IncrementalDecoder:
         outputs = [StepOutput() if active[w] else None for w in range(self.k)]
         phases = [(THINK if self.reasoning else ACT) if active[w] else DONE
                   for w in range(self.k)]
+        frame = [[] for _ in range(self.k)]  # image ids of the frame being imagined
         while any(p != DONE for p in phases):
             feeds = [[] for _ in range(self.k)]
             for w in range(self.k):
-                phase, out = phases[w], outputs[w]
-                if phase == DONE:
-                    continue
-                if phase == THINK and len(out.reasoning_ids) >= self.max_reasoning:
-                    token = self.end_think  # cap reached: close the reasoning ourselves
-                else:
-                    # reasoning and action sampled at the temperature, image tokens greedy
-                    token = self._choose(logits[w], phase, greedy=phase == IMAGINE)
-                    out.generated += 1
-                if phase == THINK:
-                    if token == self.end_think:
-                        feeds[w], phases[w] = [token, self.act], ACT
-                    else:
-                        out.reasoning_ids.append(token)
-                        feeds[w] = [token]
-                elif phase == ACT:
-                    out.action_id = token
-                    if self.imagination:
-                        feeds[w], phases[w] = [token, self.imagine], IMAGINE
-                    else:
-                        self.pending[w], phases[w] = [token], DONE
-                else:
-                    out.image_ids.append(token)
-                    if len(out.image_ids) == self.image_tokens:
-                        self.pending[w], phases[w] = [token], DONE  # fed with the next step
-                    else:
-                        feeds[w] = [token]
-                self.steps[w][-1].extend(feeds[w])
+                if phases[w] != DONE:
+                    feeds[w], phases[w] = self._advance(w, phases[w], logits[w], outputs[w],
+                                                        frame)
+                    self.steps[w][-1].extend(feeds[w])
             if any(feeds):
                 logits = self._feed(feeds)
         return outputs
+
+    def _reviewing(self, out: StepOutput) -> bool:
+        """Whether the current proposal is imagined ahead and reviewed before acting."""
+        return self.lookahead > 0 and len(out.reviews) < self.candidates
+
+    def _advance(self, w: int, phase: int, logits, out: StepOutput, frame: list):
+        """Choose world w's next token in `phase`; return (tokens to feed, next phase)."""
+        review_cap = 2 * self.max_reasoning
+        if phase == THINK and len(out.reasoning_ids) >= self.max_reasoning:
+            token = self.end_think  # cap reached: close the reasoning ourselves
+        elif phase == REVIEW and len(out.reviews[-1]) >= review_cap:
+            token = self.accept  # a review that does not conclude accepts
+        else:
+            # reasoning, actions and reviews sampled at the temperature, image tokens greedy
+            token = self._choose(logits, phase, greedy=phase == IMAGINE)
+            out.generated += 1
+        if phase == THINK:
+            if token != self.end_think:
+                out.reasoning_ids.append(token)
+                return [token], THINK
+            return [token, self.act], ACT
+        if phase in (ACT, LOOK_ACT):
+            if phase == ACT:
+                out.action_id = token
+                if self._reviewing(out):
+                    out.proposals.append(token)
+                    out.rollouts.append([])
+                    if not out.first_reasoning:
+                        out.first_reasoning = list(out.reasoning_ids)
+            if self._reviewing(out) or self.imagination:
+                frame[w] = []
+                return [token, self.imagine], IMAGINE
+            self.pending[w] = [token]
+            return [], DONE
+        if phase == IMAGINE:
+            frame[w].append(token)
+            if len(frame[w]) < self.image_tokens:
+                return [token], IMAGINE
+            if not self._reviewing(out):  # the final action's imagined frame: done
+                out.image_ids = list(frame[w])
+                self.pending[w] = [token]
+                return [], DONE
+            out.rollouts[-1].append(list(frame[w]))
+            if len(out.rollouts[-1]) == 1:
+                out.image_ids = list(frame[w])  # the proposal's next frame, for the viewer
+            if len(out.rollouts[-1]) < self.lookahead:  # imagine one more step ahead
+                return [token, self.imagined, self.act], LOOK_ACT
+            out.reviews.append([])
+            return [token, self.review], REVIEW
+        # REVIEW
+        if token not in (self.accept, self.revise):
+            out.reviews[-1].append(token)
+            return [token], REVIEW
+        verdict = "accept" if token == self.accept else "revise"
+        out.verdicts.append(verdict)
+        if verdict == "accept":
+            self.pending[w] = [token, self.end_review]  # fed with the next step
+            return [], DONE
+        out.reasoning_ids = []  # the correction's reasoning replaces the proposal's
+        opener = [self.vocab.id("<think>")] if self.reasoning else [self.act]
+        return [token, self.end_review, *opener], (THINK if self.reasoning else ACT)
 
     def context_length(self) -> int:
         return 0 if self.mask is None else int(self.mask.shape[1])

@@ -141,3 +141,46 @@ def test_patch_model_context_slides_with_its_frames(patch_parts):
         decoder.step([builder.observation(None, "Vitals: health 9/9.", [])[0]], [_frame(step)])
         lengths.append(decoder.context_length())
     assert max(lengths) <= 120 and len(decoder.steps[0]) <= 2  # 8 steps played, <= 2 kept
+
+
+# -- RIG-lookahead: imagine ahead, review, revise -----------------------------------------------
+def test_lookahead_imagines_ahead_reviews_and_revises(parts):
+    from rig.agents.rig_decoder import REVIEW
+
+    vocab, model, builder = parts
+    decoder = _decoder(vocab, model, lookahead=2, candidates=2)
+    decoder.reset([builder.prefix("Survive.")[0]])
+    (out,) = decoder.step([_observation(builder, 1)])
+    assert 1 <= len(out.proposals) <= 2 and len(out.verdicts) == len(out.reviews) >= 1
+    assert all(len(r) == 2 and all(len(f) == GRID * GRID for f in r) for r in out.rollouts)
+    assert out.action_id in vocab.actions and all(p in vocab.actions for p in out.proposals)
+    if out.verdicts[0] == "accept":
+        assert out.action_id == out.proposals[0] and out.image_ids == out.rollouts[0][0]
+    # A reviewer that always says revise: two reviewed proposals, then an unreviewed correction.
+    only_revise = torch.full_like(decoder.allowed[REVIEW], float("-inf"))
+    only_revise[vocab.id("<revise>")] = 0.0
+    decoder.allowed[REVIEW] = only_revise
+    (out,) = decoder.step([_observation(builder, 2)])
+    assert out.verdicts == ["revise", "revise"] and len(out.proposals) == 2
+    assert len(out.image_ids) == GRID * GRID  # the final action's imagined frame
+    context = decoder.steps[0][-1]
+    assert context.count(vocab.id("<imagined>")) == 2  # one per proposal (2 frames ahead each)
+    assert context.count(vocab.id("<review>")) == 2 and context.count(vocab.id("<act>")) == 5
+
+
+def test_lookahead_ragged_batch_decodes_each_world_as_if_alone(parts):
+    vocab, model, builder = parts
+    prefixes = [builder.prefix("Survive.")[0], builder.prefix("Collect wood now please.")[0]]
+    batched = _decoder(vocab, model, lookahead=1, candidates=2)
+    batched.reset(prefixes)
+    alone = [_decoder(vocab, model, lookahead=1, candidates=2) for _ in prefixes]
+    for w, decoder in enumerate(alone):
+        decoder.reset([prefixes[w]])
+    for step in range(2):
+        observations = [_observation(builder, step), _observation(builder, 50 + step, ["do"])]
+        together = batched.step(observations)
+        for w, decoder in enumerate(alone):
+            (single,) = decoder.step([observations[w]])
+            assert together[w].proposals == single.proposals
+            assert together[w].reviews == single.reviews
+            assert together[w].action_id == single.action_id
