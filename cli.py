@@ -44,6 +44,13 @@ COMMANDS: dict = {
             "Runs one episode per seed in worker processes and prints the score table: "
             "per-episode return and length, per-achievement success rates, and the Crafter "
             "score. Sub-commands: `rig eval tokenizer --help`, `rig eval imagination --help`."),
+        "scaling": Command(
+            "rig.eval.scaling:EvalScalingConfig", "rig.eval.scaling:eval_scaling",
+            "test-time scaling: score against lookahead and candidates (JSON, CSV, PNG plots)",
+            "Evaluates the RIG policy on the same seeds for every (lookahead, candidates) "
+            "setting: Crafter score with a bootstrap interval, per-achievement rates, generated "
+            "tokens and milliseconds per environment step, share of revised steps. Resumes: "
+            "settings already in OUT/scaling.json are skipped."),
         "tokenizer": Command(
             "rig.imagination.eval_tokenizer:EvalTokenizerConfig",
             "rig.imagination.eval_tokenizer:eval_tokenizer",

@@ -55,13 +55,13 @@ def _load(path: str):
 
 
 def make_agent(spec: str, env, seed: int | None = None, viewer=None,
-               imagine: bool = True, device: str = "cpu", temperature: float = 1.0) -> Agent:
+               **policy_options) -> Agent:
     """Build the agent named by `spec` for the world `env`.
 
     `viewer` is the live window; only the human agent needs it (it reads the keyboard there).
-    `imagine=False` lets a policy that imagines skip the imagined frame (faster evaluation);
-    `device` is where a neural policy runs ("auto": a GPU when torch sees one); `temperature`
-    is the RIG policy's sampling temperature for reasoning and action (0: greedy).
+    `policy_options` go to the RIG policy (`RigPolicy`): `imagine=False` skips the imagined
+    frame (faster evaluation), `device` ("auto": a GPU when torch sees one), `temperature`
+    (reasoning and actions; 0: greedy), `lookahead` and `candidates` (RIG-lookahead).
     """
     name = spec.split(":", 1)[0]
     world_id = env.spec.id if env.spec is not None else ""
@@ -92,8 +92,9 @@ def make_agent(spec: str, env, seed: int | None = None, viewer=None,
             raise UnknownAgentError("the rig agent needs a checkpoint: --agent rig:OUT/final")
         from .rig_policy import RigPolicy
 
-        return RigPolicy(env, path, seed=seed, imagine=imagine, device=_device(device),
-                         temperature=temperature)
+        options = dict(policy_options)
+        options["device"] = _device(options.get("device", "cpu"))
+        return RigPolicy(env, path, seed=seed, **options)
     raise UnknownAgentError(f"unknown agent {spec!r}; valid agents: {', '.join(agent_names())}")
 
 
@@ -105,13 +106,11 @@ def _device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def make_agents(spec: str, envs: list, seed: int | None = None, viewer=None,
-                imagine: bool = True, device: str = "cpu", temperature: float = 1.0):
+def make_agents(spec: str, envs: list, seed: int | None = None, viewer=None, **policy_options):
     """Agents for K worlds played in lockstep: one agent when it is batched (it decodes all the
     worlds together, e.g. the RIG policy), else one agent per world (agents keep per-episode
     state). `rollout.run_batch` takes either."""
-    options = dict(seed=seed, viewer=viewer, imagine=imagine, device=device,
-                   temperature=temperature)
+    options = dict(seed=seed, viewer=viewer, **policy_options)
     first = make_agent(spec, envs[0], **options)
     if getattr(first, "batched", False):
         return first

@@ -75,7 +75,8 @@ class RigPolicy(Agent):
     name = "rig"
 
     def __init__(self, env, path: str, seed: int | None = None, device: str = "cpu",
-                 temperature: float = 1.0, imagine: bool = True):
+                 temperature: float = 1.0, imagine: bool = True, lookahead: int = 0,
+                 candidates: int = 1):
         from rig.train.sequence import SequenceBuilder, SequenceConfig
 
         from .rig_decoder import IncrementalDecoder
@@ -94,7 +95,7 @@ class RigPolicy(Agent):
             max_reasoning_tokens=self.sequence.max_reasoning_tokens,
             max_context_tokens=self.model.config.max_position_embeddings,
             keep_steps=self.sequence.context_steps, temperature=temperature,
-            seed=seed or 0)
+            seed=seed or 0, lookahead=lookahead, candidates=candidates)
         self.reset(seed)
 
     batched = True  # one agent serves K worlds: `reset_batch`, `act_batch`
@@ -109,9 +110,22 @@ class RigPolicy(Agent):
         self.history: list[list[str]] = [[] for _ in seeds]
         self.fallbacks = [0] * len(seeds)
         self.generated = [0] * len(seeds)
+        self.reviewed = [0] * len(seeds)   # steps whose proposal was reviewed
+        self.revised = [0] * len(seeds)    # steps that acted on a correction
 
     def episode_stats(self, world: int = 0) -> dict[str, int]:
-        return {"fallbacks": self.fallbacks[world], "generated_tokens": self.generated[world]}
+        return {"fallbacks": self.fallbacks[world], "generated_tokens": self.generated[world],
+                "reviewed_steps": self.reviewed[world], "revised_steps": self.revised[world]}
+
+    def _review_text(self, out) -> str | None:
+        """What the lookahead did, in words: each proposal, its review and the verdict."""
+        if not out.reviews:
+            return None
+        parts = []
+        for proposal, review, verdict in zip(out.proposals, out.reviews, out.verdicts):
+            text = self.vocab.decode_text(review).strip()
+            parts.append(f"{self.vocab.action_name(proposal)}? {text} [{verdict}]")
+        return " | ".join(parts)
 
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
         return self.act_batch([obs], [info])[0]
@@ -153,9 +167,14 @@ class RigPolicy(Agent):
                 action = self.language.parse(action_text)
             self.history[w].append(action_text)
             tokens, frame = frames_out.get(w, (None, None))
+            review = self._review_text(out)
+            self.reviewed[w] += bool(out.reviews)
+            self.revised[w] += "revise" in out.verdicts
             decisions[w] = Decision(
                 action=action, action_text=action_text,
                 reasoning=self.vocab.decode_text(out.reasoning_ids).strip(),
-                imagined_frame=frame, imagined_tokens=tokens,
-                extras={"generated_tokens": out.generated, "fallbacks": self.fallbacks[w]})
+                imagined_frame=frame, imagined_tokens=tokens, review=review,
+                extras={"generated_tokens": out.generated, "fallbacks": self.fallbacks[w],
+                        "proposals": [self.vocab.action_name(p) for p in out.proposals],
+                        "verdicts": list(out.verdicts)})
         return decisions

@@ -33,6 +33,15 @@ class EvalConfig:
     device: str = option("cpu", "where a neural policy runs: cpu | cuda | auto")
     temperature: float = option(1.0, "the RIG policy's sampling temperature for reasoning and "
                                 "action (0: greedy)")
+    lookahead: int = option(0, "RIG-lookahead: imagine this many steps of a proposed action, "
+                            "review them and maybe revise before acting (0: act directly)")
+    candidates: int = option(1, "with --lookahead: proposals reviewed per step at most (a "
+                             "revision past the budget is acted on unreviewed)")
+
+    def policy_options(self) -> dict:
+        """What the RIG policy agent takes from this command's options."""
+        return dict(imagine=self.imagine, device=self.device, temperature=self.temperature,
+                    lookahead=self.lookahead, candidates=self.candidates)
 
     def validate(self) -> None:
         require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
@@ -41,6 +50,8 @@ class EvalConfig:
         require(self.max_steps is None or self.max_steps >= 1,
                 f"--max-steps must be at least 1, got {self.max_steps}")
         require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
+        require(self.lookahead >= 0 and self.candidates >= 1,
+                "--lookahead must be >= 0 and --candidates >= 1")
         require(self.workers >= 0, f"--workers must be >= 0, got {self.workers}")
         require(self.num_worlds >= 1, f"--num-worlds must be at least 1, got {self.num_worlds}")
         require(self.agent.split(":")[0] != "human", "rig eval runs headless: use `rig play "
@@ -56,8 +67,8 @@ class EvalConfig:
 _WORKER: dict = {}
 
 
-def _init_worker(world: str, agent: str, num_worlds: int = 1, imagine: bool = True,
-                 device: str = "cpu", temperature: float = 1.0) -> None:
+def _init_worker(world: str, agent: str, num_worlds: int = 1,
+                 policy_options: dict | None = None) -> None:
     import rig.worlds
     from rig.agents import make_agents
 
@@ -65,7 +76,7 @@ def _init_worker(world: str, agent: str, num_worlds: int = 1, imagine: bool = Tr
 
     single_threaded_worker()
     envs = [rig.worlds.make(world) for _ in range(num_worlds)]
-    agents = make_agents(agent, envs, imagine=imagine, device=device, temperature=temperature)
+    agents = make_agents(agent, envs, **(policy_options or {}))
     _WORKER.update(envs=envs, agents=agents, spec=agent)
 
 
@@ -76,34 +87,33 @@ def _play_seeds(seeds: list[int], max_steps: int | None):
                      agent_spec=_WORKER["spec"], max_steps=max_steps)
 
 
-def evaluate(config: EvalConfig) -> int:
+def run_evaluation(config: EvalConfig, console=None, label: str = "episodes") -> dict:
+    """Play the config's seeds in worker processes; return the summary (with wall seconds)."""
     import concurrent.futures as futures
     import multiprocessing
+    import time
 
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
 
-    from rig.agents import check_world_and_agent
+    from .report import summarize
 
-    from .report import print_summary, summarize
-
-    check_world_and_agent(config.world, config.agent)
     seeds = config.seed_list()
     k = config.num_worlds
     batches = [seeds[i:i + k] for i in range(0, len(seeds), k)]
     workers = min(config.workers or os.cpu_count() or 1, len(batches))
-    console = Console()
+    console = console or Console()
     console.print(f"evaluating {config.agent} on {config.world}: {len(seeds)} episodes "
                   f"(seeds {seeds[0]}..{seeds[-1]}), {workers} worker(s)")
     results = {}
-    columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(),
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TimeRemainingColumn())
     context = multiprocessing.get_context("spawn")
+    start = time.perf_counter()
     with Progress(*columns, console=console) as progress, futures.ProcessPoolExecutor(
             workers, mp_context=context, initializer=_init_worker,
-            initargs=(config.world, config.agent, k, config.imagine, config.device,
-                      config.temperature)) as pool:
+            initargs=(config.world, config.agent, k, config.policy_options())) as pool:
         task = progress.add_task("eval", total=len(seeds), status="")
         pending = [pool.submit(_play_seeds, batch, config.max_steps) for batch in batches]
         for done in futures.as_completed(pending):
@@ -112,10 +122,23 @@ def evaluate(config: EvalConfig) -> int:
                 progress.update(task, advance=1, status=f"last: seed {result.seed}, "
                                 f"{len(set(result.achievements))} achievements, "
                                 f"{result.length} steps")
-    ordered = [results[s] for s in seeds]
-    summary = summarize(ordered)
+    summary = summarize([results[s] for s in seeds])
     summary["max_steps"] = config.max_steps
-    summary["imagine"], summary["temperature"] = config.imagine, config.temperature
+    summary["wall_seconds"] = time.perf_counter() - start
+    summary.update(config.policy_options())
+    return summary
+
+
+def evaluate(config: EvalConfig) -> int:
+    from rich.console import Console
+
+    from rig.agents import check_world_and_agent
+
+    from .report import print_summary
+
+    check_world_and_agent(config.world, config.agent)
+    console = Console()
+    summary = run_evaluation(config, console)
     print_summary(summary, console)
     if config.json:
         Path(config.json).write_text(json.dumps(summary, indent=2))

@@ -36,11 +36,22 @@ class PlayConfig:
     device: str = option("cpu", "where a neural policy runs: cpu | cuda | auto")
     temperature: float = option(1.0, "the RIG policy's sampling temperature for reasoning and "
                                 "action (0: greedy)")
+    lookahead: int = option(0, "RIG-lookahead: imagine this many steps of a proposed action, "
+                            "review them and maybe revise before acting (0: act directly)")
+    candidates: int = option(1, "with --lookahead: proposals reviewed per step at most (a "
+                             "revision past the budget is acted on unreviewed)")
+
+    def policy_options(self) -> dict:
+        """What the RIG policy agent takes from this command's options."""
+        return dict(imagine=self.imagine, device=self.device, temperature=self.temperature,
+                    lookahead=self.lookahead, candidates=self.candidates)
     record: str | None = option(None, "append the played episodes (reasoning, actions, frames) "
                                 "to this trajectory store (created if missing)")
 
     def validate(self) -> None:
         require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
+        require(self.lookahead >= 0 and self.candidates >= 1,
+                "--lookahead must be >= 0 and --candidates >= 1")
         require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
         require(self.max_steps is None or self.max_steps >= 1,
                 f"--max-steps must be at least 1, got {self.max_steps}")
@@ -102,8 +113,7 @@ def play(config: PlayConfig) -> int:
     drawing = window or config.video is not None or config.screenshot is not None
     viewer = Viewer(window, title=f"RIG - {config.world}", fps=config.fps) if drawing else None
     agents = make_agents(config.agent, envs, seed=config.seed, viewer=viewer,
-                         imagine=config.imagine, device=config.device,
-                         temperature=config.temperature)
+                         **config.policy_options())
     writer = _video_writer(config.video, config.video_fps) if config.video else None
     store = None
     if config.record:

@@ -69,13 +69,39 @@ def test_review_example_layout_and_loss_segments(stores):
     assert seen == {"accept", "revise"}
 
 
-def test_train_policy_on_expert_and_review_stores(stores, tmp_path):
+@pytest.fixture(scope="module")
+def trained(stores, tmp_path_factory):
     source, review = stores
-    out = tmp_path / "run"
+    out = tmp_path_factory.mktemp("review-policy") / "run"
     assert main(["train", "policy", str(source), str(review), "--out", str(out), "--steps", "3",
                  "--batch-size", "8", "--checkpoint-every", "3", "--eval-every", "3",
                  "--text-vocab", "200", "--device", "cpu", "--threads", "1",
                  "--val-fraction", "0"]) == 0
-    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    return out
+
+
+def test_train_policy_on_expert_and_review_stores(trained):
+    lines = [json.loads(line) for line in (trained / "metrics.jsonl").read_text().splitlines()]
     assert any("loss/review" in line for line in lines)  # review examples were trained on
-    assert (out / "final" / "rig_policy.json").exists()
+    assert (trained / "final" / "rig_policy.json").exists()
+
+
+def test_eval_scaling_writes_reports_and_resumes(trained, tmp_path, capsys):
+    out = tmp_path / "scaling"
+    args = ["eval", "scaling", "--agent", f"rig:{trained / 'final'}", "--lookahead", "0", "1",
+            "--candidates", "1", "2", "--episodes", "2", "--max-steps", "3", "--workers", "1",
+            "--num-worlds", "2", "--out", str(out)]
+    assert main(args) == 0
+    record = json.loads((out / "scaling.json").read_text())
+    assert sorted(record["settings"]) == ["lookahead=0,candidates=1", "lookahead=1,candidates=1",
+                                          "lookahead=1,candidates=2"]
+    flat, ahead = record["settings"]["lookahead=0,candidates=1"], \
+        record["settings"]["lookahead=1,candidates=2"]
+    assert flat["reviewed_share"] == 0 and ahead["reviewed_share"] == 1  # every step reviewed
+    assert ahead["tokens_per_step"] > flat["tokens_per_step"]  # lookahead costs tokens
+    assert len((out / "scaling.csv").read_text().splitlines()) == 4
+    assert (out / "score_vs_lookahead.png").stat().st_size > 1000
+    assert (out / "score_vs_compute.png").stat().st_size > 1000
+    capsys.readouterr()
+    assert main(args) == 0  # resumed: nothing left to measure
+    assert capsys.readouterr().out.count("already measured") == 3

@@ -1,0 +1,175 @@
+"""`rig eval scaling`: how the score grows with test-time compute (lookahead and candidates).
+
+Role in the data flow: for every (lookahead, candidates) setting it runs `rig eval`'s episode
+loop (`evaluate.run_evaluation`) with the RIG policy reviewing its imagined outcomes that far
+ahead, on the same seeds, and records the Crafter score with its bootstrap interval,
+per-achievement rates, generated tokens and wall time per environment step, and how often the
+policy revised itself. It writes `scaling.json` (the whole record; a rerun skips the settings it
+already holds, so a long run killed midway resumes), `scaling.csv` (one row per setting) and two
+plots: score against lookahead, score against compute (tokens per step).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.config import option, require
+
+from .evaluate import EvalConfig
+
+
+@dataclass
+class EvalScalingConfig:
+    agent: str = option("", "the policy: rig:OUT/final")
+    world: str = option("rig/Crafter-v0", "world id")
+    lookahead: list[int] = option(None, "lookahead settings: imagined steps before a review "
+                                  "(0: act without reviewing)", factory=lambda: [0, 1, 2, 3, 5])
+    candidates: list[int] = option(None, "proposal budgets per step to try with each lookahead",
+                                   factory=lambda: [1])
+    episodes: int = option(20, "episodes per setting, one per seed, from --seed upward")
+    seed: int = option(2000, "first seed (keep away from training seeds)")
+    seeds: list[int] | None = option(None, "explicit seeds (overrides --episodes and --seed)")
+    max_steps: int | None = option(1000, "horizon per episode")
+    workers: int = option(0, "worker processes (0: one per CPU core)")
+    num_worlds: int = option(1, "worlds each worker plays in lockstep")
+    device: str = option("cpu", "where the policy runs: cpu | cuda | auto")
+    temperature: float = option(1.0, "sampling temperature of reasoning, actions and reviews")
+    out: str = option("runs/scaling", "folder for scaling.json, scaling.csv and the PNG plots")
+
+    def validate(self) -> None:
+        require(self.agent.startswith("rig:") and len(self.agent) > 4,
+                "--agent must name a RIG policy checkpoint: rig:OUT/final")
+        require(self.lookahead and all(n >= 0 for n in self.lookahead),
+                "--lookahead takes settings >= 0")
+        require(self.candidates and all(c >= 1 for c in self.candidates),
+                "--candidates takes settings >= 1")
+        self.eval_config(0, 1).validate()
+
+    def settings(self) -> list[tuple[int, int]]:
+        """(lookahead, candidates) pairs; lookahead 0 reviews nothing, so it runs once."""
+        pairs = []
+        for n in self.lookahead:
+            for c in ([1] if n == 0 else self.candidates):
+                if (n, c) not in pairs:
+                    pairs.append((n, c))
+        return pairs
+
+    def eval_config(self, lookahead: int, candidates: int) -> EvalConfig:
+        return EvalConfig(world=self.world, agent=self.agent, episodes=self.episodes,
+                          seed=self.seed, seeds=self.seeds, max_steps=self.max_steps,
+                          workers=self.workers, num_worlds=self.num_worlds, imagine=False,
+                          device=self.device, temperature=self.temperature,
+                          lookahead=lookahead, candidates=candidates)
+
+
+def _row(lookahead: int, candidates: int, summary: dict) -> dict:
+    """One setting's figures from its evaluation summary."""
+    episodes = summary["episodes_detail"]
+    steps = sum(e["length"] for e in episodes) or 1
+    tokens = sum(e["extras"].get("generated_tokens", 0) for e in episodes)
+    low, high = summary.get("crafter_score_ci95", (None, None))
+    return {"lookahead": lookahead, "candidates": candidates,
+            # Crafter score, or the task success rate for worlds with tasks (MiniWoB)
+            "crafter_score": summary.get("crafter_score", summary.get("success_rate", 0.0)),
+            "ci95_low": low, "ci95_high": high,
+            "episodes": summary["episodes"], "mean_length": summary["mean_length"],
+            "tokens_per_step": tokens / steps,
+            "ms_per_step": 1000 * summary["wall_seconds"] / steps,
+            "reviewed_share": sum(e["extras"].get("reviewed_steps", 0) for e in episodes) / steps,
+            "revised_share": sum(e["extras"].get("revised_steps", 0) for e in episodes) / steps,
+            "success_rates": summary.get("success_rates", {})}
+
+
+def _plots(rows: list[dict], out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for x_key, name, label in (("lookahead", "score_vs_lookahead.png", "lookahead (steps)"),
+                               ("tokens_per_step", "score_vs_compute.png",
+                                "generated tokens per environment step")):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for c in sorted({r["candidates"] for r in rows}):
+            line = sorted((r for r in rows if r["candidates"] == c or r["lookahead"] == 0),
+                          key=lambda r: r[x_key])
+            x = [r[x_key] for r in line]
+            y = [r["crafter_score"] for r in line]
+            err = [[max(0.0, r["crafter_score"] - (r["ci95_low"] or r["crafter_score"]))
+                    for r in line],
+                   [max(0.0, (r["ci95_high"] or r["crafter_score"]) - r["crafter_score"])
+                    for r in line]]
+            ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=f"candidates {c}")
+        ax.set_xlabel(label)
+        ax.set_ylabel("Crafter score (%)")
+        ax.set_title("RIG-lookahead: score against test-time compute")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=120)
+        plt.close(fig)
+        paths.append(out / name)
+    return paths
+
+
+def eval_scaling(config: EvalScalingConfig) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from rig.agents import check_world_and_agent
+
+    from .evaluate import run_evaluation
+
+    check_world_and_agent(config.world, config.agent)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    record_path = out / "scaling.json"
+    record = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    same_run = {k: getattr(config, k) for k in ("agent", "world", "episodes", "seed", "seeds",
+                                                 "max_steps", "temperature")}
+    if record and record.get("run") != same_run:
+        from rig.config import RigError
+
+        raise RigError(f"{record_path} holds a different run ({record.get('run')}); use another "
+                       "--out or delete it")
+    record["run"] = same_run
+    done = record.setdefault("settings", {})
+    console = Console()
+    settings = config.settings()
+    for i, (n, c) in enumerate(settings):
+        key = f"lookahead={n},candidates={c}"
+        if key in done:
+            console.print(f"[{i + 1}/{len(settings)}] {key}: already measured, skipped")
+            continue
+        summary = run_evaluation(config.eval_config(n, c), console,
+                                 label=f"[{i + 1}/{len(settings)}] {key}")
+        done[key] = _row(n, c, summary)
+        tmp = record_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=2))
+        tmp.replace(record_path)  # written after every setting: a killed run resumes here
+    rows = [done[f"lookahead={n},candidates={c}"] for n, c in settings]
+    columns = ["lookahead", "candidates", "crafter_score", "ci95_low", "ci95_high", "episodes",
+               "mean_length", "tokens_per_step", "ms_per_step", "reviewed_share",
+               "revised_share"]
+    with (out / "scaling.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    plots = _plots(rows, out)
+    table = Table(title=f"{config.agent} on {config.world}: test-time scaling "
+                        f"({config.episodes} episodes a setting, horizon {config.max_steps})")
+    for name in ("lookahead", "candidates", "score %", "95% CI", "tokens/step", "ms/step",
+                 "revised"):
+        table.add_column(name, justify="right")
+    for r in rows:
+        ci = f"{r['ci95_low']:.1f}-{r['ci95_high']:.1f}" if r["ci95_low"] is not None else "-"
+        table.add_row(str(r["lookahead"]), str(r["candidates"]), f"{r['crafter_score']:.2f}",
+                      ci, f"{r['tokens_per_step']:.0f}", f"{r['ms_per_step']:.0f}",
+                      f"{100 * r['revised_share']:.0f}%")
+    console.print(table)
+    console.print(f"wrote {record_path}, {out / 'scaling.csv'}, " + ", ".join(map(str, plots)))
+    return 0
