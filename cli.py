@@ -44,6 +44,13 @@ COMMANDS: dict = {
             "Runs one episode per seed in worker processes and prints the score table: "
             "per-episode return and length, per-achievement success rates, and the Crafter "
             "score. Sub-commands: `rig eval tokenizer --help`, `rig eval imagination --help`."),
+        "ablation": Command(
+            "rig.eval.ablation:EvalAblationConfig", "rig.eval.ablation:eval_ablation",
+            "the RIG ablation table: train and score each variant with the same data and budget",
+            "Trains action-only, +imagination, +reasoning and RIG-basic policies on the same "
+            "stores with the same steps, evaluates them and RIG-lookahead (RIG-basic reviewing "
+            "its imagined outcomes) on the same seeds, and writes OUT/ablation.json and "
+            "OUT/ablation.md. Resumable: trained variants and finished evaluations are kept."),
         "scaling": Command(
             "rig.eval.scaling:EvalScalingConfig", "rig.eval.scaling:eval_scaling",
             "test-time scaling: score against lookahead and candidates (JSON, CSV, PNG plots)",

@@ -105,3 +105,25 @@ def test_eval_scaling_writes_reports_and_resumes(trained, tmp_path, capsys):
     capsys.readouterr()
     assert main(args) == 0  # resumed: nothing left to measure
     assert capsys.readouterr().out.count("already measured") == 3
+
+
+def test_eval_ablation_trains_and_scores_every_variant(stores, tmp_path):
+    source, review = stores
+    out = tmp_path / "ablation"
+    args = ["eval", "ablation", str(source), str(review), "--out", str(out), "--steps", "2",
+            "--batch-size", "4", "--episodes", "2", "--max-steps", "3", "--workers", "1",
+            "--num-worlds", "2", "--device", "cpu", "--threads", "1"]
+    assert main(args) == 0
+    record = json.loads((out / "ablation.json").read_text())["variants"]
+    assert list(record) == ["action only", "+ imagination", "+ reasoning", "RIG-basic",
+                            "RIG-lookahead"]
+    assert record["RIG-lookahead"]["checkpoint"] == record["RIG-basic"]["checkpoint"]
+    assert record["RIG-lookahead"]["lookahead"] == 1 and record["RIG-basic"]["lookahead"] == 0
+    basic = json.loads((out / "reasoning-1-imagination-1" / "final" / "rig_policy.json")
+                       .read_text())
+    only = json.loads((out / "reasoning-0-imagination-0" / "final" / "rig_policy.json")
+                      .read_text())
+    assert len(basic["train"]["data"]) == 2 and len(only["train"]["data"]) == 1  # no reviews
+    assert not only["sequence"]["reasoning"] and not only["sequence"]["imagination"]
+    table = (out / "ablation.md").read_text()
+    assert table.count("\n") == 7 and "RIG-lookahead" in table
