@@ -68,6 +68,10 @@ class PolicyRun:
             train_eps, val_eps = split_by_seed(store, self.config.val_fraction)
             # A review store (`rig data review`): one example per episode, laid out as a review.
             review = "review_verdict" in store.data
+            if review and not (self.sequence.reasoning and self.sequence.imagination):
+                raise RigError(f"{path} is a review store: reviews need the reasoning and the "
+                               "imagination, so leave it out of --no-reasoning/--no-imagination "
+                               "runs")
             offsets = review_offsets(self.sequence) if review else self.sequence.offsets()
             image_tokens = store.read(IMAGE_KEY)  # small ints: read once, kept in RAM
             # The patch encoder reads pixels: keep them in RAM too when they fit (12 KB a
