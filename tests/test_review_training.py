@@ -127,3 +127,13 @@ def test_eval_ablation_trains_and_scores_every_variant(stores, tmp_path):
     assert not only["sequence"]["reasoning"] and not only["sequence"]["imagination"]
     table = (out / "ablation.md").read_text()
     assert table.count("\n") == 7 and "RIG-lookahead" in table
+
+
+def test_fine_tuning_a_rig_policy_keeps_its_vocabulary(stores, trained, tmp_path):
+    source, review = stores
+    out = tmp_path / "tuned"
+    assert main(["train", "policy", str(source), str(review), "--out", str(out), "--steps", "2",
+                 "--batch-size", "4", "--init-from", str(trained / "final"), "--device", "cpu",
+                 "--threads", "1", "--val-fraction", "0", "--checkpoint-every", "2"]) == 0
+    for name in ("vocab.json", "tokenizer.json"):
+        assert (out / "final" / name).read_text() == (trained / "final" / name).read_text()

@@ -158,8 +158,14 @@ class PolicyRun:
         self.open_data()
         self.val_sizes = np.cumsum([len(d) for d, _ in self.val_sets]) if self.val_sets else []
         resume = latest_checkpoint(self.out)
+        rig_init = self.config.init_from and (Path(self.config.init_from) / "vocab.json").is_file()
         if resume is not None:
             self.vocab = RigVocabulary.load(resume)
+        elif rig_init:  # fine-tuning a RIG policy: its token ids must keep their meaning
+            self.vocab = RigVocabulary.load(self.config.init_from)
+            if self.vocab.codebook_size != int(self.image_tokens["codebook_size"]):
+                raise RigError(f"{self.config.init_from} was trained on image tokens of another "
+                               "codebook size than these stores'")
         else:
             self.vocab = RigVocabulary.train(self.texts(), self.action_names(),
                                              int(self.image_tokens["codebook_size"]),
@@ -173,6 +179,8 @@ class PolicyRun:
             model = build_model(self.model_config, pad_id=self.vocab.id("<pad>"),
                                 bos_id=self.vocab.id("<bos>"), eos_id=self.vocab.id("<eos>"))
         model = wrap_model(model, self.model_config, self.vocab.id("<patch>"))
+        if rig_init:
+            model.load_encoder(self.config.init_from)
         decay = [p for p in model.parameters() if p.ndim >= 2]
         rest = [p for p in model.parameters() if p.ndim < 2]
         optimizer = self.torch.optim.AdamW(

@@ -28,7 +28,8 @@ class PolicyTrainConfig:
     out: str = option("runs/policy", "output folder: checkpoints/, final/, tensorboard/")
     preset: str = option("tiny", "model size: tiny | small | base | large")
     init_from: str | None = option(None, "start from a local Hugging Face causal-LM folder "
-                                   "(its vocabulary is extended with action and image tokens)")
+                                   "(its vocabulary is extended with action and image tokens), "
+                                   "or fine-tune a RIG policy folder (its vocabulary is kept)")
     steps: int = option(2000, "optimizer steps")
     batch_size: int = option(8, "sequences per step (across all processes)")
     lr: float = option(1e-3, "peak learning rate (AdamW, warmup then cosine decay)")
