@@ -51,7 +51,11 @@ def _base_type(annotation: Any) -> tuple[type, bool, bool]:
 
 def add_config_arguments(parser: argparse.ArgumentParser, config_cls: type) -> None:
     hints = typing.get_type_hints(config_cls)
-    for f in dataclasses.fields(config_cls):
+    # A config's own options first, then those it inherits (shared option groups, e.g. the
+    # policy's), so `--help` starts with what the command is about.
+    inherited = {f.name for base in config_cls.__mro__[1:] if dataclasses.is_dataclass(base)
+                 for f in dataclasses.fields(base)}
+    for f in sorted(dataclasses.fields(config_cls), key=lambda f: f.name in inherited):
         kind, optional, is_list = _base_type(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else None)

@@ -13,11 +13,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from rig.agents.options import PolicyOptions
 from rig.config import option, require
 
 
 @dataclass
-class EvalConfig:
+class EvalConfig(PolicyOptions):
     world: str = option("rig/Crafter-v0", "world id (`rig worlds` lists them)")
     agent: str = option("expert", "agent: random | expert | ppo:PATH | rig:PATH")
     episodes: int = option(10, "number of episodes, one per seed, from --seed upward")
@@ -28,20 +29,6 @@ class EvalConfig:
     num_worlds: int = option(1, "worlds each worker plays in lockstep (a batched agent such as "
                              "rig:PATH decodes them in one batch)")
     json: str | None = option(None, "also write the summary to this JSON file")
-    imagine: bool = option(True, "let a policy that imagines draw its imagined next frame "
-                           "(--no-imagine: act without it, several times faster)")
-    device: str = option("cpu", "where a neural policy runs: cpu | cuda | auto")
-    temperature: float = option(1.0, "the RIG policy's sampling temperature for reasoning and "
-                                "action (0: greedy)")
-    lookahead: int = option(0, "RIG-lookahead: imagine this many steps of a proposed action, "
-                            "review them and maybe revise before acting (0: act directly)")
-    candidates: int = option(1, "with --lookahead: proposals reviewed per step at most (a "
-                             "revision past the budget is acted on unreviewed)")
-
-    def policy_options(self) -> dict:
-        """What the RIG policy agent takes from this command's options."""
-        return dict(imagine=self.imagine, device=self.device, temperature=self.temperature,
-                    lookahead=self.lookahead, candidates=self.candidates)
 
     def validate(self) -> None:
         require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
@@ -49,9 +36,7 @@ class EvalConfig:
         require(self.seeds is None or all(s >= 0 for s in self.seeds), "--seeds must be >= 0")
         require(self.max_steps is None or self.max_steps >= 1,
                 f"--max-steps must be at least 1, got {self.max_steps}")
-        require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
-        require(self.lookahead >= 0 and self.candidates >= 1,
-                "--lookahead must be >= 0 and --candidates >= 1")
+        self.validate_policy_options()
         require(self.workers >= 0, f"--workers must be >= 0, got {self.workers}")
         require(self.num_worlds >= 1, f"--num-worlds must be at least 1, got {self.num_worlds}")
         require(self.agent.split(":")[0] != "human", "rig eval runs headless: use `rig play "

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rig.agents.options import PolicyOptions
 from rig.config import ConfigError, option, require
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 
 
 @dataclass
-class PlayConfig:
+class PlayConfig(PolicyOptions):
     world: str = option("rig/Crafter-v0", "world id (`rig worlds` lists them)")
     agent: str = option("expert", "agent: random | human | expert | ppo:PATH | rig:PATH")
     episodes: int = option(1, "number of episodes to play")
@@ -31,27 +32,11 @@ class PlayConfig:
     screenshot: str | None = option(None, "save the viewer's last frame to this .png")
     num_worlds: int = option(1, "worlds played in lockstep (a batched agent such as rig:PATH "
                              "decodes them in one batch); the viewer shows the first")
-    imagine: bool = option(True, "let a policy that imagines draw its imagined next frame "
-                           "(--no-imagine: act without it, several times faster)")
-    device: str = option("cpu", "where a neural policy runs: cpu | cuda | auto")
-    temperature: float = option(1.0, "the RIG policy's sampling temperature for reasoning and "
-                                "action (0: greedy)")
-    lookahead: int = option(0, "RIG-lookahead: imagine this many steps of a proposed action, "
-                            "review them and maybe revise before acting (0: act directly)")
-    candidates: int = option(1, "with --lookahead: proposals reviewed per step at most (a "
-                             "revision past the budget is acted on unreviewed)")
-
-    def policy_options(self) -> dict:
-        """What the RIG policy agent takes from this command's options."""
-        return dict(imagine=self.imagine, device=self.device, temperature=self.temperature,
-                    lookahead=self.lookahead, candidates=self.candidates)
     record: str | None = option(None, "append the played episodes (reasoning, actions, frames) "
                                 "to this trajectory store (created if missing)")
 
     def validate(self) -> None:
-        require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
-        require(self.lookahead >= 0 and self.candidates >= 1,
-                "--lookahead must be >= 0 and --candidates >= 1")
+        self.validate_policy_options()
         require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
         require(self.max_steps is None or self.max_steps >= 1,
                 f"--max-steps must be at least 1, got {self.max_steps}")

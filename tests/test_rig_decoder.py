@@ -47,15 +47,17 @@ def test_outputs_follow_the_grammar(parts):
             assert len(out.reasoning_ids) <= 6 and all(i in vocab.text for i in out.reasoning_ids)
 
 
-def test_ragged_batch_decodes_each_world_as_if_alone(parts):
+@pytest.mark.parametrize("options", [{}, {"lookahead": 1, "candidates": 2}],
+                         ids=["plain", "lookahead"])
+def test_ragged_batch_decodes_each_world_as_if_alone(parts, options):
     vocab, model, builder = parts
     prefixes = [builder.prefix("Survive.")[0], builder.prefix("Collect wood now please.")[0]]
-    batched = _decoder(vocab, model)
+    batched = _decoder(vocab, model, **options)
     batched.reset(prefixes)
-    alone = [_decoder(vocab, model) for _ in prefixes]
+    alone = [_decoder(vocab, model, **options) for _ in prefixes]
     for w, decoder in enumerate(alone):
         decoder.reset([prefixes[w]])
-    for step in range(3):
+    for step in range(3 if not options else 2):
         observations = [_observation(builder, step), _observation(builder, 50 + step, ["do"])]
         together = batched.step(observations)
         for w, decoder in enumerate(alone):
@@ -63,6 +65,8 @@ def test_ragged_batch_decodes_each_world_as_if_alone(parts):
             assert together[w].reasoning_ids == single.reasoning_ids
             assert together[w].action_id == single.action_id
             assert together[w].image_ids == single.image_ids
+            assert together[w].proposals == single.proposals
+            assert together[w].reviews == single.reviews
 
 
 def test_context_slides_and_stays_bounded(parts):
@@ -166,21 +170,3 @@ def test_lookahead_imagines_ahead_reviews_and_revises(parts):
     context = decoder.steps[0][-1]
     assert context.count(vocab.id("<imagined>")) == 2  # one per proposal (2 frames ahead each)
     assert context.count(vocab.id("<review>")) == 2 and context.count(vocab.id("<act>")) == 5
-
-
-def test_lookahead_ragged_batch_decodes_each_world_as_if_alone(parts):
-    vocab, model, builder = parts
-    prefixes = [builder.prefix("Survive.")[0], builder.prefix("Collect wood now please.")[0]]
-    batched = _decoder(vocab, model, lookahead=1, candidates=2)
-    batched.reset(prefixes)
-    alone = [_decoder(vocab, model, lookahead=1, candidates=2) for _ in prefixes]
-    for w, decoder in enumerate(alone):
-        decoder.reset([prefixes[w]])
-    for step in range(2):
-        observations = [_observation(builder, step), _observation(builder, 50 + step, ["do"])]
-        together = batched.step(observations)
-        for w, decoder in enumerate(alone):
-            (single,) = decoder.step([observations[w]])
-            assert together[w].proposals == single.proposals
-            assert together[w].reviews == single.reviews
-            assert together[w].action_id == single.action_id

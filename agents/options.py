@@ -1,0 +1,30 @@
+"""Options of the RIG policy agent that `rig play` and `rig eval` share (one definition)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rig.config import option, require
+
+
+@dataclass
+class PolicyOptions:
+    imagine: bool = option(True, "let a policy that imagines draw its imagined next frame "
+                           "(--no-imagine: act without it, several times faster)")
+    device: str = option("cpu", "where a neural policy runs: cpu | cuda | auto")
+    temperature: float = option(1.0, "the RIG policy's sampling temperature for reasoning and "
+                                "action (0: greedy)")
+    lookahead: int = option(0, "RIG-lookahead: imagine this many steps of a proposed action, "
+                            "review them and maybe revise before acting (0: act directly)")
+    candidates: int = option(1, "with --lookahead: proposals reviewed per step at most (a "
+                             "revision past the budget is acted on unreviewed)")
+
+    def policy_options(self) -> dict:
+        """What the RIG policy agent takes from these options (other agents ignore them)."""
+        return dict(imagine=self.imagine, device=self.device, temperature=self.temperature,
+                    lookahead=self.lookahead, candidates=self.candidates)
+
+    def validate_policy_options(self) -> None:
+        require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
+        require(self.lookahead >= 0 and self.candidates >= 1,
+                "--lookahead must be >= 0 and --candidates >= 1")
