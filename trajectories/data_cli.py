@@ -160,8 +160,8 @@ def data_show(config: DataShowConfig) -> int:
               f"{end:<3}  {_cut(ep['reasoning'][t], room)}")
         if "review" in ep and str(ep["review"][t]):
             verdict = str(ep["review_verdict"][t]) if "review_verdict" in ep else ""
-            label = f"review ({verdict})" if verdict else "review"
-            print(f"{'':>35}  {label}: {_cut(ep['review'][t], room - len(label))}")
+            text = f"[{verdict}] {ep['review'][t]}" if verdict else str(ep["review"][t])
+            print(f"{'':>35}  review: {_cut(text, room - 8)}")
             if verdict == "revise" and "review_corrected_action" in ep:
                 print(f"{'':>35}  correction: {ep['review_corrected_action'][t]}: "
                       f"{_cut(ep['review_corrected_reasoning'][t], room - 30)}")
