@@ -38,7 +38,6 @@ class StepOutput:
     rollouts: list[list[list[int]]] = field(default_factory=list)  # per proposal, its frames
     reviews: list[list[int]] = field(default_factory=list)  # per review, its text ids
     verdicts: list[str] = field(default_factory=list)       # per review: accept or revise
-    first_reasoning: list[int] = field(default_factory=list)  # the first proposal's reasoning
 
 
 class IncrementalDecoder:
@@ -66,6 +65,8 @@ class IncrementalDecoder:
         self.imagined, self.review, self.end_review = ids("<imagined>"), ids("<review>"), \
             ids("</review>")
         self.accept, self.revise = ids("<accept>"), ids("<revise>")
+        # what opens a decision: its reasoning, or the action when the policy does not reason
+        self.opener = [ids("<think>")] if reasoning else [self.act]
         v = len(vocab)
         self.allowed = {}
         for phase, rng in ((ACT, vocab.actions), (IMAGINE, vocab.images)):
@@ -180,7 +181,7 @@ class IncrementalDecoder:
         and, with a patch encoder, its frame (`frames[w]`: H x W x 3). A world given None (its
         episode is over) sits the step out and gets None back."""
         frames = list(frames) if frames is not None else [None] * len(observations)
-        opener = [self.vocab.id("<think>")] if self.reasoning else [self.act]
+        opener = self.opener
         active = [obs is not None for obs in observations]
         feeds = [self.pending[w] + list(observations[w]) + opener if active[w] else []
                  for w in range(self.k)]
@@ -236,8 +237,6 @@ class IncrementalDecoder:
                 if self._reviewing(out):
                     out.proposals.append(token)
                     out.rollouts.append([])
-                    if not out.first_reasoning:
-                        out.first_reasoning = list(out.reasoning_ids)
             if self._reviewing(out) or self.imagination:
                 frame[w] = []
                 return [token, self.imagine], IMAGINE
@@ -268,8 +267,7 @@ class IncrementalDecoder:
             self.pending[w] = [token, self.end_review]  # fed with the next step
             return [], DONE
         out.reasoning_ids = []  # the correction's reasoning replaces the proposal's
-        opener = [self.vocab.id("<think>")] if self.reasoning else [self.act]
-        return [token, self.end_review, *opener], (THINK if self.reasoning else ACT)
+        return [token, self.end_review, *self.opener], (THINK if self.reasoning else ACT)
 
     def context_length(self) -> int:
         return 0 if self.mask is None else int(self.mask.shape[1])

@@ -67,9 +67,10 @@ class EvalAblationConfig:
 
 
 def _is_review_store(path: str) -> bool:
+    from rig.train.sequence import is_review_store
     from rig.trajectories.store import TrajectoryStore
 
-    return "review_verdict" in TrajectoryStore.open(path, "r").data
+    return is_review_store(TrajectoryStore.open(path, "r"))
 
 
 def _run_name(reasoning: bool, imagination: bool) -> str:

@@ -26,23 +26,23 @@ DEFAULT_TASKS = ("click-button", "enter-text", "click-checkboxes", "login-user")
 
 
 def play(env, agent, seed: int, max_steps: int = 50) -> dict:
-    """One expert episode; returns success, steps, how it ended and the seconds it took."""
-    start = time.perf_counter()
-    obs, info = env.reset(seed=seed)
-    agent.reset(seed=seed)
-    steps, end, success, last = 0, "max_steps", False, ""
-    while steps < max_steps:
-        decision = agent.act(obs, info)
-        last = decision.reasoning
-        obs, reward, terminated, truncated, info = env.step(decision.action)
-        steps += 1
-        if terminated or truncated:
-            end = "terminated" if terminated else f"truncated: {info.get('truncated_reason')}"
-            success = bool(info.get("success"))
-            break
-    return {"seed": seed, "success": success, "steps": steps, "end": end,
-            "seconds": time.perf_counter() - start, "last_reasoning": last,
-            "reason": info.get("reason")}
+    """One expert episode through the shared episode loop (`rollout.run_episode`); returns
+    success, steps, how it ended, the seconds it took and the last reasoning."""
+    from .rollout import run_episode
+
+    last: dict = {}
+
+    def remember(step, obs, decision, reward, terminated, truncated, info, result):
+        last.update(reasoning=decision.reasoning, reason=info.get("reason"),
+                    truncated_reason=info.get("truncated_reason"))
+
+    result = run_episode(env, agent, seed, max_steps=max_steps, on_step=remember)
+    end = result.end
+    if end == "truncated":
+        end = f"truncated: {last.get('truncated_reason')}"
+    return {"seed": seed, "success": bool(result.success), "steps": result.length, "end": end,
+            "seconds": result.seconds, "last_reasoning": last.get("reasoning", ""),
+            "reason": last.get("reason")}
 
 
 _WORLD: dict = {}

@@ -21,8 +21,8 @@ import numpy as np
 
 from rig.config import RigError
 
-from .sequence import (IMAGE_KEY, SequenceBuilder, SequenceConfig, review_offsets, review_sample,
-                       strip_task)
+from .sequence import (IMAGE_KEY, SequenceBuilder, SequenceConfig, is_review_store,
+                       review_offsets, review_sample, strip_task)
 from .train_policy import PolicyTrainConfig, learning_rate, weighted_loss
 
 POLICY_FILE, STATE_FILE, DONE_FILE = "rig_policy.json", "trainer_state.pt", "complete"
@@ -67,7 +67,7 @@ class PolicyRun:
                                f"tokenize --data {path} --tokenizer TOKENIZER_DIR` first")
             train_eps, val_eps = split_by_seed(store, self.config.val_fraction)
             # A review store (`rig data review`): one example per episode, laid out as a review.
-            review = "review_verdict" in store.data
+            review = is_review_store(store)
             if review and not (self.sequence.reasoning and self.sequence.imagination):
                 raise RigError(f"{path} is a review store: reviews need the reasoning and the "
                                "imagination, so leave it out of --no-reasoning/--no-imagination "
@@ -137,7 +137,7 @@ class PolicyRun:
         dataset, store = sets[which]
         item = dataset[int(offset)]
         task = self.task_texts[id(store)][item["episode"]]
-        if "review_verdict" in dataset.offsets:
+        if is_review_store(store):
             return review_sample(self.builder, item, task)
         return self.builder.sample(item, task, imagine)
 
@@ -230,7 +230,7 @@ class PolicyRun:
             shutil.copytree(source, tmp / "image_tokenizer")
         if with_state:
             self.torch.save({"optimizer": self.optimizer.state_dict(), "step": self.step,
-                             "minutes": self.minutes(self.start)}, tmp / STATE_FILE)
+                             "minutes": self.minutes()}, tmp / STATE_FILE)
         (tmp / DONE_FILE).write_text("ok\n")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
@@ -276,15 +276,15 @@ class PolicyRun:
         self.model.train()
         return {name: float(np.mean(v)) for name, v in totals.items()}
 
-    def minutes(self, start: float) -> float:
+    def minutes(self) -> float:
         """Minutes of training so far, counted across resumes (the budget covers the whole run)."""
-        return self.minutes_before + (time.perf_counter() - start) / 60
+        return self.minutes_before + (time.perf_counter() - self.start) / 60
 
-    def out_of_time(self, start: float) -> bool:
+    def out_of_time(self) -> bool:
         """True once --max-minutes of training have passed (all processes agree)."""
         if not self.config.max_minutes:
             return False
-        late = self.minutes(start) >= self.config.max_minutes
+        late = self.minutes() >= self.config.max_minutes
         flag = self.torch.tensor([float(late)], device=self.accelerator.device)
         return bool(self.accelerator.reduce(flag, reduction="sum").item() > 0)
 
@@ -303,12 +303,12 @@ class PolicyRun:
         bar = tqdm(total=config.steps, initial=self.step, disable=not main, unit="step")
         # One JSON line per step: the loss curve a resumed run must reproduce.
         log = (self.out / "metrics.jsonl").open("a") if main else None
-        tokens, start = 0, time.perf_counter()
-        self.start = start
+        tokens = 0
+        self.start = start = time.perf_counter()
         self.model.train()
         while self.step < config.steps:
             for group in self.optimizer.param_groups:
-                group["lr"] = learning_rate(self.step, config, self.minutes(start))
+                group["lr"] = learning_rate(self.step, config, self.minutes())
             ids, mask, segments, frames = self.batch(self.step)
             loss, metrics = self.forward(ids, mask, segments, frames)
             self.optimizer.zero_grad(set_to_none=True)
@@ -334,7 +334,7 @@ class PolicyRun:
                 for name, value in self.validate().items():
                     if writer is not None:
                         writer.add_scalar(f"val/{name}", value, self.step)
-            out_of_time = self.out_of_time(start)
+            out_of_time = self.out_of_time()
             if self.step % config.checkpoint_every == 0 or self.step == config.steps \
                     or out_of_time:
                 self.save(self.out / "checkpoints" / f"step-{self.step:07d}", with_state=True)

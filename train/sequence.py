@@ -163,6 +163,11 @@ REVIEW_KEYS = ("review", "review_verdict", "review_corrected_action",
                "review_corrected_reasoning", "review_candidate_kind")
 
 
+def is_review_store(store) -> bool:
+    """Whether a trajectory store holds review examples (`rig data review`), not episodes."""
+    return "review_verdict" in store.data
+
+
 def review_offsets(config: SequenceConfig) -> dict[str, list[int]]:
     """Rows a review example needs, relative to its first step (the reviewed state)."""
     n = config.review_steps
