@@ -46,8 +46,10 @@ class IncrementalDecoder:
     def __init__(self, model, vocab, image_tokens: int, *, reasoning: bool = True,
                  imagination: bool = True, max_reasoning_tokens: int = 48,
                  max_context_tokens: int = 2048, keep_steps: int = 2, temperature: float = 1.0,
-                 seed: int = 0, lookahead: int = 0, candidates: int = 1):
+                 seed: int = 0, lookahead: int = 0, candidates: int = 1, image_anchor: int = 0):
         import torch
+
+        from rig.train.sequence import StepPositions
 
         self.torch, self.model, self.vocab = torch, model, vocab
         self.device = next(model.parameters()).device
@@ -62,6 +64,8 @@ class IncrementalDecoder:
         ids = vocab.id
         self.pad, self.end_think, self.act = ids("<pad>"), ids("</think>"), ids("<act>")
         self.imagine = ids("<imagine>")
+        # position ids as in training: `<imagine>` anchored `image_anchor` after its `<obs>`
+        self.step_positions = StepPositions(ids("<obs>"), self.imagine, image_anchor)
         self.imagined, self.review, self.end_review = ids("<imagined>"), ids("<review>"), \
             ids("</review>")
         self.accept, self.revise = ids("<accept>"), ids("<revise>")
@@ -95,7 +99,8 @@ class IncrementalDecoder:
         self.step_frames: list[list] = [[] for _ in prefixes]       # per world, per step frame
         self.pending: list[list[int]] = [[] for _ in prefixes]     # chosen, not yet fed
         self.cache, self.mask = None, None
-        self.positions = [0] * self.k
+        self.positions = [0] * self.k       # per world: the next position id
+        self.obs_at = [None] * self.k       # per world: the position of the last <obs>
         return self._feed([list(p) for p in prefixes], self.prefix_frames)
 
     def imagine_frames(self, logits) -> list[list[int]]:
@@ -130,11 +135,12 @@ class IncrementalDecoder:
             if n:
                 ids[w, :n] = torch.tensor(row)
                 new_mask[w, :n] = 1
-                positions[w, :n] = torch.arange(self.positions[w], self.positions[w] + n)
-                positions[w, n:] = self.positions[w] + n - 1
+                assigned, self.positions[w], self.obs_at[w] = self.step_positions.assign(
+                    row, self.positions[w], self.obs_at[w])
+                positions[w, :n] = torch.from_numpy(assigned)
+                positions[w, n:] = int(assigned[-1])
             else:
                 positions[w, :] = max(self.positions[w] - 1, 0)
-            self.positions[w] += n
         mask = new_mask if self.mask is None else torch.cat([self.mask, new_mask], dim=1)
         with torch.no_grad():
             out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
@@ -157,7 +163,8 @@ class IncrementalDecoder:
             rows.append(self.prefixes[w] + [t for s in self.steps[w] for t in s])
             kept = [f for f in [self.prefix_frames[w], *self.step_frames[w]] if f is not None]
             frames.append(np.concatenate(kept) if kept else None)
-        self.cache, self.mask, self.positions = None, None, [0] * self.k
+        self.cache, self.mask = None, None
+        self.positions, self.obs_at = [0] * self.k, [None] * self.k
         self._feed(rows, frames)
 
     def _step_budget(self) -> int:

@@ -95,7 +95,8 @@ class RigPolicy(Agent):
             max_reasoning_tokens=self.sequence.max_reasoning_tokens,
             max_context_tokens=self.model.config.max_position_embeddings,
             keep_steps=self.sequence.context_steps, temperature=temperature,
-            seed=seed or 0, lookahead=lookahead, candidates=candidates)
+            seed=seed or 0, lookahead=lookahead, candidates=candidates,
+            image_anchor=self.sequence.image_anchor)
         self.reset(seed)
 
     batched = True  # one agent serves K worlds: `reset_batch`, `act_batch`

@@ -87,7 +87,8 @@ def eval_imagination(config: EvalImaginationConfig) -> int:
     for start in range(0, len(prompts), config.batch):
         chunk = prompts[start:start + config.batch]
         decoder = IncrementalDecoder(model, vocab, grid * grid, temperature=0.0,
-                                     max_context_tokens=10**9)
+                                     max_context_tokens=10**9,
+                                     image_anchor=builder.config.image_anchor)
         logits = decoder.reset([c[0] for c in chunk], [c[1] for c in chunk])
         codes = np.stack([to_codes(vocab, t, grid) for t in decoder.imagine_frames(logits)])
         imagined.append(tokenizer.decode(codes))

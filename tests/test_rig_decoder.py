@@ -6,7 +6,7 @@ import torch
 
 from rig.agents.rig_decoder import IncrementalDecoder
 from rig.agents.rig_model import ModelConfig, build_model
-from rig.train.sequence import SequenceBuilder, SequenceConfig
+from rig.train.sequence import SequenceBuilder, SequenceConfig, StepPositions, pad_batch
 from rig.train.vocab import RigVocabulary
 from rig.worlds.crafter import ACTION_NAMES
 
@@ -170,3 +170,49 @@ def test_lookahead_imagines_ahead_reviews_and_revises(parts):
     context = decoder.steps[0][-1]
     assert context.count(vocab.id("<imagined>")) == 2  # one per proposal (2 frames ahead each)
     assert context.count(vocab.id("<review>")) == 2 and context.count(vocab.id("<act>")) == 5
+
+
+def test_anchored_positions_fix_the_distance_from_observed_to_imagined_tiles(parts):
+    vocab, _, builder = parts
+    config = SequenceConfig(context_steps=2)
+    anchor = config.anchor_for(GRID * GRID)
+    positions = StepPositions(vocab.id("<obs>"), vocab.id("<imagine>"), anchor)
+    image = np.arange(GRID * GRID).reshape(GRID, GRID) % 12
+    distances = set()
+    for reasoning in ("tree", "I see a tree to the left so I walk left, then I walk left."):
+        obs, _ = builder.observation(image, "Vitals: health 9/9.", ["noop"])
+        out, _ = builder.decision(reasoning, "move_left", image)
+        ids = np.asarray(obs + out)
+        assigned = positions.assign(ids)[0]
+        observed = assigned[2:2 + GRID * GRID]               # after <step> <obs>
+        imagined = assigned[-GRID * GRID:]
+        distances |= set((imagined - observed).tolist())
+        assert np.all(np.diff(assigned) > 0)                 # still increasing
+    assert distances == {anchor}                             # whatever the reasoning's length
+
+
+def test_anchored_decoder_agrees_with_the_training_layout(parts):
+    """Fed piecewise with its KV cache, the decoder must choose what a full forward pass over
+    the same ids with training's position ids (pad_batch) predicts."""
+    vocab, model, _ = parts
+    config = SequenceConfig(context_steps=2)
+    config.image_anchor = config.anchor_for(GRID * GRID)
+    builder = SequenceBuilder(vocab, config)
+    decoder = _decoder(vocab, model, image_anchor=config.image_anchor)
+    prefix = builder.prefix("Survive.")[0]
+    decoder.reset([prefix])
+    for step in range(2):
+        (out,) = decoder.step([_observation(builder, step)])
+    (after,) = decoder._feed([decoder.pending[0]])  # the logits after the last imagined token
+    ids = np.asarray(prefix + [t for s in decoder.steps[0] for t in s] + decoder.pending[0])
+    input_ids, mask, _, position_ids = pad_batch([(ids, np.zeros(len(ids), np.int8))], 0,
+                                                 None, builder.positions)
+    assert position_ids.max() > len(ids)  # the anchor left gaps
+    with torch.no_grad():
+        logits = model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids).logits[0]
+    assert torch.allclose(after, logits[-1].float(), atol=1e-5)
+    # the last step's imagined tokens, chosen greedily, are the full pass's predictions
+    start = len(ids) - GRID * GRID
+    images = vocab.images
+    predicted = logits[start - 1:len(ids) - 1, images.start:images.stop].argmax(-1) + images.start
+    assert predicted.tolist() == out.image_ids

@@ -90,6 +90,9 @@ class PolicyRun:
         if not train:
             raise RigError("no training episodes in the given stores")
         self.image_tokens = self._image_tokens_info()  # checked on every run, resumed ones too
+        if self.config.anchor_imagination and self.sequence.imagination:
+            rows, cols = self.image_tokens.get("grid") or (0, 0)
+            self.sequence.image_anchor = self.sequence.anchor_for(int(rows) * int(cols))
         self.train_sets, self.val_sets = train, val
         self.train_sizes = np.cumsum([len(d) for d, _ in train])
 
@@ -252,15 +255,18 @@ class PolicyRun:
         imagine = bool(rng.random() < (1.0 if val else self.config.imagine_rate))
         rank, world = self.accelerator.process_index, self.accelerator.num_processes
         sequences = [self.sample(int(i), val, imagine) for i in indices[rank::world]]
-        ids, mask, segments = pad_batch(sequences, self.vocab.id("<pad>"), self.max_length)
+        ids, mask, segments, positions = pad_batch(sequences, self.vocab.id("<pad>"),
+                                                   self.max_length, self.builder.positions)
         device = self.accelerator.device
         frames = [s[2] for s in sequences if s[2] is not None]
         frames = self.torch.from_numpy(np.concatenate(frames)).to(device) if frames else None
-        return ids.to(device), mask.to(device), segments.to(device), frames
+        return (ids.to(device), mask.to(device), segments.to(device), positions.to(device),
+                frames)
 
-    def forward(self, ids, mask, segments, frames=None):
+    def forward(self, ids, mask, segments, positions, frames=None):
         with self.accelerator.autocast():
-            logits = self.model(input_ids=ids, attention_mask=mask, frames=frames).logits
+            logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                                frames=frames).logits
         return weighted_loss(logits, ids, segments, mask, self.config.segment_weights())
 
     def validate(self) -> dict[str, float]:
@@ -309,8 +315,8 @@ class PolicyRun:
         while self.step < config.steps:
             for group in self.optimizer.param_groups:
                 group["lr"] = learning_rate(self.step, config, self.minutes())
-            ids, mask, segments, frames = self.batch(self.step)
-            loss, metrics = self.forward(ids, mask, segments, frames)
+            ids, mask, segments, positions, frames = self.batch(self.step)
+            loss, metrics = self.forward(ids, mask, segments, positions, frames)
             self.optimizer.zero_grad(set_to_none=True)
             self.accelerator.backward(loss)
             self.accelerator.clip_grad_norm_(self.model.parameters(), 1.0)

@@ -54,6 +54,15 @@ class SequenceConfig:
     imagination: bool = True        # include <imagine> segments (False: "no imagination" ablation)
     patches: int = 0                # <patch> placeholders per observed frame (0: VQ tokens instead)
     review_steps: int = 1           # imagined steps of a review example's proposal (lookahead)
+    image_anchor: int = 0           # position gap <obs> -> <imagine> (0: contiguous positions)
+
+    def anchor_for(self, image_tokens: int) -> int:
+        """The fixed position distance from a step's `<obs>` to its `<imagine>`: past the
+        longest observation + history + reasoning + action the layout allows, so that every
+        step's imagined tile k sits the same distance after its observed tile k."""
+        frame = self.patches or image_tokens
+        reasoning = self.max_reasoning_tokens + 2 if self.reasoning else 0
+        return 1 + frame + 2 + self.max_text_tokens + 1 + self.history_actions + reasoning + 2
 
     def offsets(self) -> dict[str, list[int]]:
         """Which rows around step t a sample needs, per store key (the dataset derives windows)."""
@@ -81,6 +90,7 @@ class SequenceBuilder:
             "<bos>", "<task>", "</task>", "<step>", "<obs>", "<text>", "</text>", "<hist>",
             "<think>", "</think>", "<act>", "</act>", "<imagine>", "<patch>", "<imagined>",
             "<review>", "</review>", "<accept>", "<revise>")}
+        self.positions = StepPositions(self.t["<obs>"], self.t["<imagine>"], config.image_anchor)
 
     def prefix(self, task_text: str) -> tuple[list[int], list[int]]:
         task = self.vocab.encode_text(task_text)[:64]
@@ -231,8 +241,42 @@ def review_sample(builder: SequenceBuilder, sample: dict[str, Any], task_text: s
     return np.asarray(ids, np.int64), np.asarray(segments, np.int8), frames
 
 
-def pad_batch(sequences: list[tuple], pad_id: int, max_length: int | None = None):
-    """Right-pad (ids, segments, ...) tuples into tensors: input_ids, attention_mask, segments.
+class StepPositions:
+    """Position ids of the token stream: contiguous, except that a step's `<imagine>` is placed
+    `anchor` positions after the step's `<obs>` (never earlier than contiguous).
+
+    Why: the rotary position embedding relates tokens by their distance. With contiguous
+    positions the distance from an observed tile to the same tile in the imagined frame varies
+    with the length of the reasoning between them, so "copy the tile that stays, shift the ones
+    that move by one" is a different attention pattern at every step. With the anchor it is one
+    fixed offset (same tile: `anchor`; one tile left or up: `anchor` - 1 or - grid), which a
+    head learns once. Gaps in position ids are harmless: only distances matter, and the causal
+    mask follows the order of the tokens. A pure function of the ids, so training
+    (`pad_batch`) and acting (`IncrementalDecoder`, fed piecewise) agree by construction.
+    """
+
+    def __init__(self, obs_id: int, imagine_id: int, anchor: int):
+        self.obs_id, self.imagine_id, self.anchor = obs_id, imagine_id, int(anchor)
+
+    def assign(self, ids, start: int = 0, obs_at: int | None = None):
+        """Positions of `ids` continuing from position `start` with the last `<obs>` at
+        `obs_at`; returns (positions, next start, last `<obs>` position)."""
+        positions = np.empty(len(ids), np.int64)
+        p = start
+        for i, token in enumerate(ids):
+            if token == self.imagine_id and self.anchor and obs_at is not None:
+                p = max(p, obs_at + self.anchor)
+            positions[i] = p
+            if token == self.obs_id:
+                obs_at = p
+            p += 1
+        return positions, p, obs_at
+
+
+def pad_batch(sequences: list[tuple], pad_id: int, max_length: int | None = None,
+              positions: StepPositions | None = None):
+    """Right-pad (ids, segments, ...) tuples into tensors: input_ids, attention_mask, segments
+    and, given a `StepPositions`, position_ids as a fourth.
 
     Sequences longer than `max_length` keep their end (the current step), cut at the left;
     sequences with frames must fit whole (a cut would split a frame's placeholders).
@@ -248,9 +292,16 @@ def pad_batch(sequences: list[tuple], pad_id: int, max_length: int | None = None
     input_ids = torch.full((len(sequences), length), pad_id, dtype=torch.long)
     segments = torch.full((len(sequences), length), STRUCTURE, dtype=torch.long)
     mask = torch.zeros((len(sequences), length), dtype=torch.long)
+    position_ids = torch.zeros((len(sequences), length), dtype=torch.long)
     for row, (ids, segs, *_) in enumerate(sequences):
         input_ids[row, :len(ids)] = torch.from_numpy(ids)
         segments[row, :len(ids)] = torch.from_numpy(segs.astype(np.int64))
         mask[row, :len(ids)] = 1
-    return input_ids, mask, segments
+        if positions is not None:
+            assigned = positions.assign(ids)[0]
+            position_ids[row, :len(ids)] = torch.from_numpy(assigned)
+            position_ids[row, len(ids):] = int(assigned[-1]) if len(ids) else 0
+    if positions is None:
+        return input_ids, mask, segments
+    return input_ids, mask, segments, position_ids
 

@@ -46,6 +46,10 @@ class PolicyTrainConfig:
                               "tokens it imagines in) | patches (a separate patch encoder, one "
                               "input per 7x7 tile; see docs/policy.md for the measurement)")
     patch_size: int = option(7, "pixels per square patch of the patch encoder")
+    anchor_imagination: bool = option(True, "give each step's <imagine> a fixed position "
+                                      "distance from its <obs>, so that imagining can copy and "
+                                      "shift observed tiles by one fixed offset "
+                                      "(--no-anchor-imagination: contiguous positions)")
     weight_reasoning: float = option(1.0, "loss weight of reasoning tokens")
     weight_action: float = option(4.0, "loss weight of action tokens")
     weight_imagination: float = option(0.5, "loss weight of imagined image tokens")
