@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rig.train.sequence import StepPositions
+
 THINK, ACT, IMAGINE, DONE, LOOK_ACT, REVIEW = range(6)
 
 
@@ -49,8 +51,6 @@ class IncrementalDecoder:
                  seed: int = 0, lookahead: int = 0, candidates: int = 1, image_anchor: int = 0):
         import torch
 
-        from rig.train.sequence import StepPositions
-
         self.torch, self.model, self.vocab = torch, model, vocab
         self.device = next(model.parameters()).device
         self.image_tokens, self.reasoning, self.imagination = image_tokens, reasoning, imagination
@@ -65,7 +65,8 @@ class IncrementalDecoder:
         self.pad, self.end_think, self.act = ids("<pad>"), ids("</think>"), ids("<act>")
         self.imagine = ids("<imagine>")
         # position ids as in training: `<imagine>` anchored `image_anchor` after its `<obs>`
-        self.step_positions = StepPositions(ids("<obs>"), self.imagine, image_anchor)
+        self.step_positions = StepPositions(ids("<obs>"), self.imagine, image_anchor,
+                                            vocab.images)
         self.imagined, self.review, self.end_review = ids("<imagined>"), ids("<review>"), \
             ids("</review>")
         self.accept, self.revise = ids("<accept>"), ids("<revise>")
@@ -99,8 +100,7 @@ class IncrementalDecoder:
         self.step_frames: list[list] = [[] for _ in prefixes]       # per world, per step frame
         self.pending: list[list[int]] = [[] for _ in prefixes]     # chosen, not yet fed
         self.cache, self.mask = None, None
-        self.positions = [0] * self.k       # per world: the next position id
-        self.obs_at = [None] * self.k       # per world: the position of the last <obs>
+        self.layout = [StepPositions.START] * self.k  # per world: position/slot state
         return self._feed([list(p) for p in prefixes], self.prefix_frames)
 
     def imagine_frames(self, logits) -> list[list[int]]:
@@ -130,17 +130,21 @@ class IncrementalDecoder:
         ids = torch.full((self.k, width), self.pad, dtype=torch.long)
         new_mask = torch.zeros((self.k, width), dtype=torch.long)
         positions = torch.zeros((self.k, width), dtype=torch.long)
+        slots = torch.full((self.k, width), -1, dtype=torch.long)
         for w, row in enumerate(tokens):
             n = len(row)
             if n:
                 ids[w, :n] = torch.tensor(row)
                 new_mask[w, :n] = 1
-                assigned, self.positions[w], self.obs_at[w] = self.step_positions.assign(
-                    row, self.positions[w], self.obs_at[w])
+                assigned, slot, self.layout[w] = self.step_positions.assign(row,
+                                                                             self.layout[w])
                 positions[w, :n] = torch.from_numpy(assigned)
                 positions[w, n:] = int(assigned[-1])
+                slots[w, :n] = torch.from_numpy(slot)
             else:
-                positions[w, :] = max(self.positions[w] - 1, 0)
+                positions[w, :] = max(self.layout[w][0] - 1, 0)
+        if getattr(self.model, "grid_embedding", None) is not None:
+            extra["image_slots"] = slots.to(self.device)
         mask = new_mask if self.mask is None else torch.cat([self.mask, new_mask], dim=1)
         with torch.no_grad():
             out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
@@ -164,7 +168,7 @@ class IncrementalDecoder:
             kept = [f for f in [self.prefix_frames[w], *self.step_frames[w]] if f is not None]
             frames.append(np.concatenate(kept) if kept else None)
         self.cache, self.mask = None, None
-        self.positions, self.obs_at = [0] * self.k, [None] * self.k
+        self.layout = [StepPositions.START] * self.k
         self._feed(rows, frames)
 
     def _step_budget(self) -> int:

@@ -14,6 +14,8 @@ Image input comes one of two ways (`ModelConfig.image_input`):
   With Crafter's 7-pixel tiles a 7x7 patch is exactly one tile (81 inputs a frame, as many as
   the tile-aligned VQ tokens); docs/policy.md has the measurement that kept VQ tokens the default.
 The imagined frame is always VQ tokens: generation needs a discrete space, seeing does not.
+Image tokens (seen or imagined) also get a learned embedding of their tile's place in the frame
+(`image_grid`), as the patch encoder's inputs do.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class ModelConfig:
     patch_size: int = 7             # pixels per square patch (Crafter's tiles are 7 pixels)
     patch_rows: int = 9             # patches per frame column (frames are cropped to the grid)
     patch_cols: int = 9             # patches per frame row
+    image_grid: int = 0             # tiles per image-token frame with a learned (row, column)
+                                    # embedding (0: none; positions alone place the tiles)
 
     def validate(self) -> None:
         if self.preset not in PRESETS:

@@ -18,6 +18,7 @@ from rig.config import RigError
 from .rig_model import ModelConfig
 
 PATCH_ENCODER_FILE = "patch_encoder.safetensors"
+GRID_EMBEDDING_FILE = "image_grid.safetensors"
 
 
 class PatchEncoder(nn.Module):
@@ -41,23 +42,40 @@ class PatchEncoder(nn.Module):
 
 
 class RigTransformer(nn.Module):
-    """The causal LM plus, for `patches` input, the patch encoder. `frames` lists the frames
-    of the `<patch>` placeholders in `input_ids`, in reading order (row by row)."""
+    """The causal LM plus, for `patches` input, the patch encoder, and the learned embedding of
+    an image token's place in its frame. `frames` lists the frames of the `<patch>`
+    placeholders in `input_ids`, in reading order (row by row); `image_slots` gives every image
+    token's index in its frame (-1 for other tokens; `train/sequence.py`'s StepPositions)."""
 
     def __init__(self, lm, config: ModelConfig, patch_id: int):
         super().__init__()
         self.lm, self.rig_config, self.patch_id = lm, config, patch_id
         hidden = lm.get_input_embeddings().embedding_dim
         self.patch_encoder = PatchEncoder(config, hidden) if config.patches else None
+        self.grid_embedding = None
+        if config.image_grid:
+            self.grid_embedding = nn.Embedding(config.image_grid, hidden)
+            nn.init.normal_(self.grid_embedding.weight, std=0.02)
 
     @property
     def config(self):  # the LM's Hugging Face config (max_position_embeddings, ...)
         return self.lm.config
 
-    def forward(self, input_ids, attention_mask=None, frames=None, **kwargs):
-        if self.patch_encoder is None:
+    def forward(self, input_ids, attention_mask=None, frames=None, image_slots=None, **kwargs):
+        grid = self.grid_embedding is not None and image_slots is not None
+        if self.patch_encoder is None and not grid:
             return self.lm(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
         embeds = self.lm.get_input_embeddings()(input_ids)
+        if grid:
+            if image_slots.shape != input_ids.shape:
+                raise ValueError(f"image_slots {tuple(image_slots.shape)} must match input_ids "
+                                 f"{tuple(input_ids.shape)}")
+            placed = (image_slots >= 0) & (image_slots < self.grid_embedding.num_embeddings)
+            where = self.grid_embedding(image_slots.clamp(0, self.grid_embedding.num_embeddings
+                                                          - 1))
+            embeds = embeds + where.to(embeds.dtype) * placed.unsqueeze(-1).to(embeds.dtype)
+        if self.patch_encoder is None:
+            return self.lm(inputs_embeds=embeds, attention_mask=attention_mask, **kwargs)
         slots = input_ids == self.patch_id
         count = int(slots.sum())
         if count:
@@ -74,21 +92,25 @@ class RigTransformer(nn.Module):
         from safetensors.torch import save_file
 
         self.lm.save_pretrained(folder, **kwargs)
-        if self.patch_encoder is not None:
-            state = {k: v.detach().contiguous().cpu()
-                     for k, v in self.patch_encoder.state_dict().items()}
-            save_file(state, str(Path(folder) / PATCH_ENCODER_FILE))
+        for module, name in self._extras():
+            state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
+            save_file(state, str(Path(folder) / name))
+
+    def _extras(self):
+        """(module, file) of the parts beside the LM that this model has."""
+        return [(m, name) for m, name in ((self.patch_encoder, PATCH_ENCODER_FILE),
+                                          (self.grid_embedding, GRID_EMBEDDING_FILE))
+                if m is not None]
 
     def load_encoder(self, folder) -> None:
-        """Load the patch encoder's weights saved beside the LM (nothing for token input)."""
+        """Load the weights saved beside the LM: the patch encoder, the grid embedding."""
         from safetensors.torch import load_file
 
-        if self.patch_encoder is None:
-            return
-        path = Path(folder) / PATCH_ENCODER_FILE
-        if not path.is_file():
-            raise RigError(f"{folder} has no {PATCH_ENCODER_FILE} (its model reads patches)")
-        try:
-            self.patch_encoder.load_state_dict(load_file(str(path)))
-        except Exception as error:
-            raise RigError(f"{path}: unreadable patch encoder weights ({error})") from error
+        for module, name in self._extras():
+            path = Path(folder) / name
+            if not path.is_file():
+                raise RigError(f"{folder} has no {name} (its model config asks for it)")
+            try:
+                module.load_state_dict(load_file(str(path)))
+            except Exception as error:
+                raise RigError(f"{path}: unreadable weights ({error})") from error

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from rig.agents.rig_decoder import IncrementalDecoder
-from rig.agents.rig_model import ModelConfig, build_model
+from rig.agents.rig_model import ModelConfig, build_model, wrap_model
 from rig.train.sequence import SequenceBuilder, SequenceConfig, StepPositions, pad_batch
 from rig.train.vocab import RigVocabulary
 from rig.worlds.crafter import ACTION_NAMES
@@ -192,9 +192,12 @@ def test_anchored_positions_fix_the_distance_from_observed_to_imagined_tiles(par
 
 
 def test_anchored_decoder_agrees_with_the_training_layout(parts):
-    """Fed piecewise with its KV cache, the decoder must choose what a full forward pass over
-    the same ids with training's position ids (pad_batch) predicts."""
-    vocab, model, _ = parts
+    """Fed piecewise with its KV cache, the decoder must compute what a full forward pass over
+    the same ids with training's position ids and tile slots (pad_batch) computes."""
+    vocab, _, _ = parts
+    config = ModelConfig(preset="tiny", vocab_size=len(vocab), image_grid=GRID * GRID)
+    torch.manual_seed(1)
+    model = wrap_model(build_model(config), config, vocab.id("<patch>")).double().eval()
     config = SequenceConfig(context_steps=2)
     config.image_anchor = config.anchor_for(GRID * GRID)
     builder = SequenceBuilder(vocab, config)
@@ -205,11 +208,13 @@ def test_anchored_decoder_agrees_with_the_training_layout(parts):
         (out,) = decoder.step([_observation(builder, step)])
     (after,) = decoder._feed([decoder.pending[0]])  # the logits after the last imagined token
     ids = np.asarray(prefix + [t for s in decoder.steps[0] for t in s] + decoder.pending[0])
-    input_ids, mask, _, position_ids = pad_batch([(ids, np.zeros(len(ids), np.int8))], 0,
-                                                 None, builder.positions)
+    input_ids, mask, _, position_ids, slots = pad_batch([(ids, np.zeros(len(ids), np.int8))],
+                                                        0, None, builder.positions)
     assert position_ids.max() > len(ids)  # the anchor left gaps
+    assert sorted(set(slots[0].tolist())) == list(range(-1, GRID * GRID))
     with torch.no_grad():
-        logits = model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids).logits[0]
+        logits = model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids,
+                       image_slots=slots).logits[0]
     assert torch.allclose(after, logits[-1].float(), atol=1e-5)
     # the last step's imagined tokens, chosen greedily, are the full pass's predictions
     start = len(ids) - GRID * GRID

@@ -173,6 +173,13 @@ class PolicyRun:
             self.vocab = RigVocabulary.train(self.texts(), self.action_names(),
                                              int(self.image_tokens["codebook_size"]),
                                              self.config.text_vocab)
+        rows, cols = self.image_tokens.get("grid") or (0, 0)
+        if self.config.grid_embedding:
+            self.model_config.image_grid = int(rows) * int(cols)
+        if rig_init:  # a fine-tune keeps the layout its model was trained with
+            meta = json.loads((Path(self.config.init_from) / POLICY_FILE).read_text())
+            self.model_config.image_grid = int(meta["model"].get("image_grid", 0))
+            self.sequence.image_anchor = int(meta["sequence"].get("image_anchor", 0))
         self.builder = SequenceBuilder(self.vocab, self.sequence)
         self.model_config.vocab_size = len(self.vocab)
         self.torch.manual_seed(self.config.seed)
@@ -255,18 +262,18 @@ class PolicyRun:
         imagine = bool(rng.random() < (1.0 if val else self.config.imagine_rate))
         rank, world = self.accelerator.process_index, self.accelerator.num_processes
         sequences = [self.sample(int(i), val, imagine) for i in indices[rank::world]]
-        ids, mask, segments, positions = pad_batch(sequences, self.vocab.id("<pad>"),
-                                                   self.max_length, self.builder.positions)
+        ids, mask, segments, positions, slots = pad_batch(
+            sequences, self.vocab.id("<pad>"), self.max_length, self.builder.positions)
         device = self.accelerator.device
         frames = [s[2] for s in sequences if s[2] is not None]
         frames = self.torch.from_numpy(np.concatenate(frames)).to(device) if frames else None
         return (ids.to(device), mask.to(device), segments.to(device), positions.to(device),
-                frames)
+                slots.to(device), frames)
 
-    def forward(self, ids, mask, segments, positions, frames=None):
+    def forward(self, ids, mask, segments, positions, slots, frames=None):
         with self.accelerator.autocast():
             logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                                frames=frames).logits
+                                image_slots=slots, frames=frames).logits
         return weighted_loss(logits, ids, segments, mask, self.config.segment_weights())
 
     def validate(self) -> dict[str, float]:
@@ -315,8 +322,8 @@ class PolicyRun:
         while self.step < config.steps:
             for group in self.optimizer.param_groups:
                 group["lr"] = learning_rate(self.step, config, self.minutes())
-            ids, mask, segments, positions, frames = self.batch(self.step)
-            loss, metrics = self.forward(ids, mask, segments, positions, frames)
+            ids, mask, segments, positions, slots, frames = self.batch(self.step)
+            loss, metrics = self.forward(ids, mask, segments, positions, slots, frames)
             self.optimizer.zero_grad(set_to_none=True)
             self.accelerator.backward(loss)
             self.accelerator.clip_grad_norm_(self.model.parameters(), 1.0)

@@ -90,7 +90,8 @@ class SequenceBuilder:
             "<bos>", "<task>", "</task>", "<step>", "<obs>", "<text>", "</text>", "<hist>",
             "<think>", "</think>", "<act>", "</act>", "<imagine>", "<patch>", "<imagined>",
             "<review>", "</review>", "<accept>", "<revise>")}
-        self.positions = StepPositions(self.t["<obs>"], self.t["<imagine>"], config.image_anchor)
+        self.positions = StepPositions(self.t["<obs>"], self.t["<imagine>"], config.image_anchor,
+                                       vocab.images)
 
     def prefix(self, task_text: str) -> tuple[list[int], list[int]]:
         task = self.vocab.encode_text(task_text)[:64]
@@ -242,41 +243,57 @@ def review_sample(builder: SequenceBuilder, sample: dict[str, Any], task_text: s
 
 
 class StepPositions:
-    """Position ids of the token stream: contiguous, except that a step's `<imagine>` is placed
-    `anchor` positions after the step's `<obs>` (never earlier than contiguous).
+    """Position ids and image-tile slots of the token stream.
 
-    Why: the rotary position embedding relates tokens by their distance. With contiguous
-    positions the distance from an observed tile to the same tile in the imagined frame varies
-    with the length of the reasoning between them, so "copy the tile that stays, shift the ones
-    that move by one" is a different attention pattern at every step. With the anchor it is one
-    fixed offset (same tile: `anchor`; one tile left or up: `anchor` - 1 or - grid), which a
-    head learns once. Gaps in position ids are harmless: only distances matter, and the causal
-    mask follows the order of the tokens. A pure function of the ids, so training
-    (`pad_batch`) and acting (`IncrementalDecoder`, fed piecewise) agree by construction.
+    Positions are contiguous, except that a step's `<imagine>` is placed `anchor` positions
+    after the step's `<obs>` (never earlier than contiguous). Why: the rotary position
+    embedding relates tokens by their distance. With contiguous positions the distance from an
+    observed tile to the same tile in the imagined frame varies with the length of the
+    reasoning between them, so "copy the tile that stays, shift the ones that move" is a
+    different attention pattern at every step. With the anchor it is one fixed offset (same
+    tile: `anchor`; one tile over: `anchor` -+ 1 or -+ the grid's width), which a head learns
+    once. Gaps in position ids are harmless: only distances matter, and the causal mask follows
+    the order of the tokens.
+
+    Slots: every image token's index in its frame (row-major; -1 for other tokens), counted from
+    the `<obs>` or `<imagine>` that opens the frame. The model adds a learned (row, column)
+    embedding by slot (`RigTransformer`), so "the tree is 4 tiles right" is read off the tile's
+    own embedding instead of being computed from distances.
+
+    A pure function of the ids, fed whole (training's `pad_batch`) or piecewise (the decoder,
+    carrying `state`), so training and acting agree by construction.
     """
 
-    def __init__(self, obs_id: int, imagine_id: int, anchor: int):
+    def __init__(self, obs_id: int, imagine_id: int, anchor: int, images: range | None = None):
         self.obs_id, self.imagine_id, self.anchor = obs_id, imagine_id, int(anchor)
+        self.images = images if images is not None else range(0)
 
-    def assign(self, ids, start: int = 0, obs_at: int | None = None):
-        """Positions of `ids` continuing from position `start` with the last `<obs>` at
-        `obs_at`; returns (positions, next start, last `<obs>` position)."""
+    START = (0, None, 0)  # (next position, position of the last <obs>, next slot)
+
+    def assign(self, ids, state=START):
+        """(positions, slots, state after `ids`) of `ids` fed after `state`."""
         positions = np.empty(len(ids), np.int64)
-        p = start
+        slots = np.full(len(ids), -1, np.int64)
+        p, obs_at, slot = state
+        low, high = self.images.start, self.images.stop
         for i, token in enumerate(ids):
             if token == self.imagine_id and self.anchor and obs_at is not None:
                 p = max(p, obs_at + self.anchor)
             positions[i] = p
             if token == self.obs_id:
                 obs_at = p
+            if token == self.obs_id or token == self.imagine_id:
+                slot = 0
+            elif low <= token < high:
+                slots[i], slot = slot, slot + 1
             p += 1
-        return positions, p, obs_at
+        return positions, slots, (p, obs_at, slot)
 
 
 def pad_batch(sequences: list[tuple], pad_id: int, max_length: int | None = None,
               positions: StepPositions | None = None):
     """Right-pad (ids, segments, ...) tuples into tensors: input_ids, attention_mask, segments
-    and, given a `StepPositions`, position_ids as a fourth.
+    and, given a `StepPositions`, position_ids and image_slots as a fourth and fifth.
 
     Sequences longer than `max_length` keep their end (the current step), cut at the left;
     sequences with frames must fit whole (a cut would split a frame's placeholders).
@@ -293,15 +310,17 @@ def pad_batch(sequences: list[tuple], pad_id: int, max_length: int | None = None
     segments = torch.full((len(sequences), length), STRUCTURE, dtype=torch.long)
     mask = torch.zeros((len(sequences), length), dtype=torch.long)
     position_ids = torch.zeros((len(sequences), length), dtype=torch.long)
+    image_slots = torch.full((len(sequences), length), -1, dtype=torch.long)
     for row, (ids, segs, *_) in enumerate(sequences):
         input_ids[row, :len(ids)] = torch.from_numpy(ids)
         segments[row, :len(ids)] = torch.from_numpy(segs.astype(np.int64))
         mask[row, :len(ids)] = 1
         if positions is not None:
-            assigned = positions.assign(ids)[0]
+            assigned, slots, _ = positions.assign(ids)
             position_ids[row, :len(ids)] = torch.from_numpy(assigned)
             position_ids[row, len(ids):] = int(assigned[-1]) if len(ids) else 0
+            image_slots[row, :len(ids)] = torch.from_numpy(slots)
     if positions is None:
         return input_ids, mask, segments
-    return input_ids, mask, segments, position_ids
+    return input_ids, mask, segments, position_ids, image_slots
 

@@ -50,6 +50,9 @@ class PolicyTrainConfig:
                                       "distance from its <obs>, so that imagining can copy and "
                                       "shift observed tiles by one fixed offset "
                                       "(--no-anchor-imagination: contiguous positions)")
+    grid_embedding: bool = option(True, "add a learned (row, column) embedding to every image "
+                                  "token, so the model reads where a tile is from the tile "
+                                  "itself (--no-grid-embedding: positions only)")
     weight_reasoning: float = option(1.0, "loss weight of reasoning tokens")
     weight_action: float = option(4.0, "loss weight of action tokens")
     weight_imagination: float = option(0.5, "loss weight of imagined image tokens")
