@@ -45,6 +45,9 @@ class EvalAblationConfig:
     steps: int = option(2000, "optimizer steps per variant (the same budget for all)")
     max_minutes: float = option(0.0, "and at most this many minutes of training per variant")
     batch_size: int = option(8, "sequences per step")
+    lr: float = option(1e-3, "peak learning rate of every variant")
+    imagine_rate: float = option(1.0, "share of training batches that keep the imagined frame, "
+                                 "in the variants that imagine")
     context_steps: int = option(1, "episode steps per sequence")
     lookahead: int = option(1, "imagined steps RIG-lookahead reviews before acting")
     candidates: int = option(2, "proposals RIG-lookahead may review per step")
@@ -104,7 +107,8 @@ def eval_ablation(config: EvalAblationConfig) -> int:
                     if reasoning and imagination or p not in review_stores]
             train = PolicyTrainConfig(
                 data=data, out=str(run), preset=config.preset, steps=config.steps,
-                max_minutes=config.max_minutes, batch_size=config.batch_size,
+                max_minutes=config.max_minutes, batch_size=config.batch_size, lr=config.lr,
+                imagine_rate=config.imagine_rate if imagination else 1.0,
                 context_steps=config.context_steps, reasoning=reasoning,
                 imagination=imagination, device=device, threads=config.threads)
             train.validate()
