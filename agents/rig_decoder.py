@@ -15,7 +15,9 @@ With a patch encoder, observation ids hold `<patch>` placeholders and the frames
 travel beside them (kept per step, so a context that slides is re-encoded with its frames).
 
 The grammar is enforced on the logits: in <think> only text tokens or </think>; at <act> only
-action tokens; in <imagine> exactly N image tokens. The output can therefore always be parsed.
+action tokens (or, for an open action language such as the GUI's `click(34, 120)`, text tokens
+closed by </act>, capped); in <imagine> exactly N image tokens. The output can therefore always
+be split into its parts; the world's action language then parses the action.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ THINK, ACT, IMAGINE, DONE, LOOK_ACT, REVIEW = range(6)
 class StepOutput:
     reasoning_ids: list[int] = field(default_factory=list)  # text ids between <think> and </think>
     action_id: int | None = None                            # the action token's id
+    action_text_ids: list[int] = field(default_factory=list)  # open languages: the action text
     image_ids: list[int] = field(default_factory=list)      # imagined image token ids
     generated: int = 0                                       # tokens the model chose (not forced)
     # RIG-lookahead (lookahead >= 1): every proposal, its imagined rollout and its review
@@ -48,8 +51,13 @@ class IncrementalDecoder:
     def __init__(self, model, vocab, image_tokens: int, *, reasoning: bool = True,
                  imagination: bool = True, max_reasoning_tokens: int = 48,
                  max_context_tokens: int = 2048, keep_steps: int = 2, temperature: float = 1.0,
-                 seed: int = 0, lookahead: int = 0, candidates: int = 1, image_anchor: int = 0):
+                 seed: int = 0, lookahead: int = 0, candidates: int = 1, image_anchor: int = 0,
+                 open_actions: bool = False, max_action_tokens: int = 24):
         import torch
+
+        if open_actions and lookahead:
+            raise ValueError("RIG-lookahead reviews closed action languages only (one token an "
+                             "action); play open-language worlds with --lookahead 0")
 
         self.torch, self.model, self.vocab = torch, model, vocab
         self.device = next(model.parameters()).device
@@ -57,12 +65,15 @@ class IncrementalDecoder:
         self.max_reasoning = max_reasoning_tokens
         self.max_context, self.keep_steps = max_context_tokens, keep_steps
         self.temperature = temperature
+        # open action languages write the action as text closed by </act>, at most this long
+        self.open_actions, self.max_action = bool(open_actions), int(max_action_tokens)
         # RIG-lookahead: imagine `lookahead` steps of a proposal, review them, and revise up to
         # `candidates - 1` times (each correction reviewed again while reviews remain).
         self.lookahead, self.candidates = int(lookahead), max(1, int(candidates))
         self.generator = torch.Generator(device="cpu").manual_seed(seed)
         ids = vocab.id
         self.pad, self.end_think, self.act = ids("<pad>"), ids("</think>"), ids("<act>")
+        self.end_act = ids("</act>")
         self.imagine = ids("<imagine>")
         # position ids as in training: `<imagine>` anchored `image_anchor` after its `<obs>`
         self.step_positions = StepPositions(ids("<obs>"), self.imagine, image_anchor,
@@ -82,6 +93,11 @@ class IncrementalDecoder:
         think[vocab.text.start:vocab.text.stop] = 0.0
         think[self.end_think] = 0.0
         self.allowed[THINK] = think.to(self.device)
+        if self.open_actions:  # the action is text, closed by </act>
+            action_text = think.clone()
+            action_text[self.end_think] = float("-inf")
+            action_text[self.end_act] = 0.0
+            self.allowed[ACT] = action_text.to(self.device)
         self.allowed[LOOK_ACT] = self.allowed[ACT]
         review = torch.full((v,), float("-inf"))
         review[vocab.text.start:vocab.text.stop] = 0.0
@@ -172,7 +188,8 @@ class IncrementalDecoder:
         self._feed(rows, frames)
 
     def _step_budget(self) -> int:
-        one = self.max_reasoning + 4 + (self.image_tokens + 1 if self.imagination else 0)
+        action = self.max_action + 1 if self.open_actions else 1
+        one = self.max_reasoning + 3 + action + (self.image_tokens + 1 if self.imagination else 0)
         if not self.lookahead:
             return one
         review = self.lookahead * (self.image_tokens + 3) + 2 * self.max_reasoning + 3
@@ -233,6 +250,8 @@ class IncrementalDecoder:
             token = self.end_think  # cap reached: close the reasoning ourselves
         elif phase == REVIEW and len(out.reviews[-1]) >= review_cap:
             token = self.accept  # a review that does not conclude accepts
+        elif phase == ACT and self.open_actions and len(out.action_text_ids) >= self.max_action:
+            token = self.end_act  # an action text that runs on is closed (and parsed) as is
         else:
             # reasoning, actions and reviews sampled at the temperature, image tokens greedy
             token = self._choose(logits, phase, greedy=phase == IMAGINE)
@@ -242,6 +261,15 @@ class IncrementalDecoder:
                 out.reasoning_ids.append(token)
                 return [token], THINK
             return [token, self.act], ACT
+        if phase == ACT and self.open_actions:
+            if token != self.end_act:
+                out.action_text_ids.append(token)
+                return [token], ACT
+            if self.imagination:
+                frame[w] = []
+                return [token, self.imagine], IMAGINE
+            self.pending[w] = [token]
+            return [], DONE
         if phase in (ACT, LOOK_ACT):
             if phase == ACT:
                 out.action_id = token

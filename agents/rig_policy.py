@@ -86,8 +86,11 @@ class RigPolicy(Agent):
         self.builder = SequenceBuilder(self.vocab, self.sequence)
         self.language = env.unwrapped.action_language
         self.task_text = env.unwrapped.task_text()
-        legal = self.language.vocabulary() or []
-        self.fallback_text = "noop" if "noop" in legal else (legal[0] if legal else "")
+        legal = self.language.vocabulary()
+        self.open_actions = legal is None  # e.g. GUI actions: text between <act> and </act>
+        legal = legal or []
+        # what a malformed action becomes: a no-op where the language has one
+        self.fallback_text = ("noop" if "noop" in legal else legal[0]) if legal else "wait()"
         grid = self.tokenizer.grid
         self.decoder = IncrementalDecoder(
             self.model, self.vocab, grid * grid, reasoning=self.sequence.reasoning,
@@ -96,7 +99,7 @@ class RigPolicy(Agent):
             max_context_tokens=self.model.config.max_position_embeddings,
             keep_steps=self.sequence.context_steps, temperature=temperature,
             seed=seed or 0, lookahead=lookahead, candidates=candidates,
-            image_anchor=self.sequence.image_anchor)
+            image_anchor=self.sequence.image_anchor, open_actions=self.open_actions)
         self.reset(seed)
 
     batched = True  # one agent serves K worlds: `reset_batch`, `act_batch`
@@ -159,7 +162,10 @@ class RigPolicy(Agent):
         for w in active:
             out = outputs[w]
             self.generated[w] += out.generated
-            action_text = self.vocab.action_name(out.action_id)
+            if self.open_actions:
+                action_text = self.vocab.decode_text(out.action_text_ids).strip()
+            else:
+                action_text = self.vocab.action_name(out.action_id)
             try:
                 action = self.language.parse(action_text)
             except ValueError:  # a token this world does not speak: fall back, and count it

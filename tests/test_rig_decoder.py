@@ -47,6 +47,25 @@ def test_outputs_follow_the_grammar(parts):
             assert len(out.reasoning_ids) <= 6 and all(i in vocab.text for i in out.reasoning_ids)
 
 
+def test_open_action_language_is_text_closed_by_end_act(parts):
+    vocab, model, builder = parts
+    decoder = _decoder(vocab, model, open_actions=True, max_action_tokens=5,
+                       max_context_tokens=4096)
+    decoder.reset([builder.prefix("Click the button.")[0]] * 2)
+    for step in range(2):
+        for out in decoder.step([_observation(builder, step), _observation(builder, 7 + step)]):
+            assert out.action_id is None
+            assert 1 <= len(out.action_text_ids) <= 5
+            assert all(i in vocab.text for i in out.action_text_ids)
+            assert len(out.image_ids) == GRID * GRID
+    closing = decoder.steps[0][0]
+    end_act = vocab.id("</act>")
+    assert closing.count(end_act) == 1  # closed once, right before <imagine>
+    assert closing[closing.index(end_act) + 1] == vocab.id("<imagine>")
+    with pytest.raises(ValueError, match="closed action languages"):
+        _decoder(vocab, model, open_actions=True, lookahead=1)
+
+
 @pytest.mark.parametrize("options", [{}, {"lookahead": 1, "candidates": 2}],
                          ids=["plain", "lookahead"])
 def test_ragged_batch_decodes_each_world_as_if_alone(parts, options):

@@ -107,7 +107,9 @@ class SequenceBuilder:
         else:
             image = v.image_ids(np.asarray(image_codes).reshape(-1))
         words = v.encode_text(text)[:cfg.max_text_tokens]
-        past = [v.action_id(a) for a in history[-cfg.history_actions:]] \
+        # past actions of closed languages, a token each (open-language actions are not listed:
+        # the acting policy sees the same)
+        past = [v.action_id(a) for a in history[-cfg.history_actions:] if a in v.action_names] \
             if cfg.history_actions else []
         ids = [t["<step>"], t["<obs>"], *image, t["<text>"], *words, t["</text>"], t["<hist>"],
                *past]
