@@ -5,7 +5,9 @@ action token, --grid x --grid imagined image tokens) for --steps environment ste
 episode, in the same process. `generate()` re-reads the whole context every step (it keeps no
 cache between calls) and spends one forward call per forced structure token; our decoder keeps
 the KV cache across steps, feeds forced tokens with the token before them, and batches K worlds.
-Prints tokens per second, ms per environment step, and the ratios.
+Prints tokens per second, ms per environment step, and the ratios. Our decoder runs the
+layout a new policy is trained with (anchored `<imagine>` positions, the tile embedding);
+`generate()` runs the same weights' LM with contiguous positions, as it only can.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from rig.config import option, require
 @dataclass
 class BenchPolicyConfig:
     preset: str = option("tiny", "model size preset")
-    grid: int = option(8, "image tokens per side (the tokenizer's grid)")
+    grid: int = option(9, "image tokens per side (the tokenizer's grid: 9 for Crafter's tiles)")
     codebook: int = option(512, "image codebook size")
     text_vocab: int = option(2000, "BPE text vocabulary size")
     reasoning: int = option(24, "reasoning tokens per step (the cap; a random model hits it)")
@@ -38,7 +40,7 @@ def _setup(config: BenchPolicyConfig):
     import numpy as np
     import torch
 
-    from rig.agents.rig_model import ModelConfig, build_model
+    from rig.agents.rig_model import ModelConfig, build_model, wrap_model
     from rig.train.sequence import SequenceBuilder, SequenceConfig
     from rig.train.vocab import RigVocabulary
     from rig.worlds.crafter import ACTION_NAMES
@@ -48,10 +50,14 @@ def _setup(config: BenchPolicyConfig):
     texts = [" ".join(rng.choice(words, 12)) for _ in range(2000)]
     vocab = RigVocabulary.train(texts, ACTION_NAMES, config.codebook, config.text_vocab)
     torch.manual_seed(0)
-    model = build_model(ModelConfig(preset=config.preset, vocab_size=len(vocab)))
+    # the layout a new policy is trained with: anchored <imagine>, a tile embedding
+    model_config = ModelConfig(preset=config.preset, vocab_size=len(vocab),
+                               image_grid=config.grid * config.grid)
+    model = wrap_model(build_model(model_config), model_config, vocab.id("<patch>"))
     model.to(config.device).eval()
-    builder = SequenceBuilder(vocab, SequenceConfig(context_steps=2,
-                                                    max_reasoning_tokens=config.reasoning))
+    sequence = SequenceConfig(context_steps=2, max_reasoning_tokens=config.reasoning)
+    sequence.image_anchor = sequence.anchor_for(config.grid * config.grid)
+    builder = SequenceBuilder(vocab, sequence)
     observations = [builder.observation(rng.integers(0, config.codebook, (config.grid,) * 2),
                                         "Vitals: health 9/9, food 8/9.", ["noop"] * 4)[0]
                     for _ in range(config.steps)]
@@ -101,8 +107,8 @@ def _time_generate(config, vocab, model, builder, observations) -> tuple[float, 
         ids = context + [t for s in steps[-1:] for t in s] + obs + [vocab.id("<think>")]
         tensor = torch.tensor([ids], device=config.device)
         budget = config.reasoning + 3 + image_tokens
-        with torch.no_grad():
-            out = model.generate(
+        with torch.no_grad():  # the LM's own generate() (it knows no tile embedding or anchor)
+            out = model.lm.generate(
                 tensor, attention_mask=torch.ones_like(tensor), do_sample=False,
                 max_new_tokens=budget, min_new_tokens=budget, pad_token_id=vocab.id("<pad>"),
                 logits_processor=LogitsProcessorList([_Grammar(vocab, len(ids), config.reasoning,
@@ -118,7 +124,8 @@ def _time_ours(config, vocab, model, builder, observations, worlds: int) -> tupl
 
     decoder = IncrementalDecoder(model, vocab, config.grid * config.grid,
                                  max_reasoning_tokens=config.reasoning, temperature=0.0,
-                                 max_context_tokens=4096)
+                                 max_context_tokens=4096,
+                                 image_anchor=builder.config.image_anchor)
     decoder.reset([builder.prefix("Survive.")[0]] * worlds)
     generated, start = 0, time.perf_counter()
     for obs in observations:
