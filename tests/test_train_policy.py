@@ -11,6 +11,7 @@ import time
 import pytest
 
 from rig.cli import main as rig_main
+from rig.train.sequence import SequenceConfig
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,11 @@ def test_trains_and_saves_a_loadable_checkpoint(tokenized_store, tmp_path):
     policy = json.loads((final / "rig_policy.json").read_text())
     assert policy["image_tokens"]["codebook_size"] == 32 and policy["step"] == 3
     assert policy["model"]["image_input"] == "tokens" and policy["sequence"]["patches"] == 0
+    grid = policy["image_tokens"]["grid"]
+    # new runs anchor <imagine> and embed tile places (docs/policy.md)
+    assert policy["model"]["image_grid"] == grid[0] * grid[1]
+    assert policy["sequence"]["image_anchor"] > grid[0] * grid[1]
+    assert (final / "image_grid.safetensors").exists()
     losses = _losses(out)
     assert sorted(losses) == [1, 2, 3] and all(0 < v < 20 for v in losses.values())
     assert not list(final.glob("*.pt")) and not list(final.glob("*.bin"))  # safetensors only
@@ -68,6 +74,8 @@ def test_patch_input_imagine_rate_and_time_budget(tokenized_store, tmp_path, cap
     policy = json.loads((out / "final" / "rig_policy.json").read_text())
     assert policy["step"] == 1 and policy["model"]["image_input"] == "patches"
     assert policy["sequence"]["patches"] == 81  # 64x64 frames: 9x9 patches of 7 pixels
+    # no imagined frames in training here, but the anchor follows --imagination, not the rate
+    assert policy["sequence"]["image_anchor"] == SequenceConfig(patches=81).anchor_for(0)
     assert (out / "final" / "patch_encoder.safetensors").exists()
     line = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
     assert "loss/imagination" not in line and "loss/action" in line
