@@ -114,6 +114,8 @@ def eval_ablation(config: EvalAblationConfig) -> int:
             train.validate()
             train_policy(train)
         n = config.lookahead if lookahead is None else lookahead
+        # the steps this variant reached: under --max-minutes they differ between variants
+        trained = json.loads((run / "final" / "rig_policy.json").read_text())
         evaluation = EvalConfig(
             agent=f"rig:{run / 'final'}", episodes=config.episodes, seed=config.seed,
             max_steps=config.max_steps, workers=config.workers, num_worlds=config.num_worlds,
@@ -125,21 +127,24 @@ def eval_ablation(config: EvalAblationConfig) -> int:
             "reasoning": reasoning, "imagination": imagination, "lookahead": n,
             "crafter_score": summary.get("crafter_score"),
             "ci95": summary.get("crafter_score_ci95"), "mean_length": summary["mean_length"],
-            "success_rates": summary.get("success_rates", {}), "checkpoint": str(run / "final")}
+            "success_rates": summary.get("success_rates", {}), "checkpoint": str(run / "final"),
+            "train_steps": int(trained.get("step", 0))}
         tmp = record_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=2))
         tmp.replace(record_path)
     table = Table(title=f"RIG ablation: {config.episodes} episodes from seed {config.seed}, "
                         f"horizon {config.max_steps}, {config.steps} steps of {config.preset}")
-    lines = ["| variant | reasoning | imagination | lookahead | Crafter score % | 95% CI |",
-             "|---|---|---|---|---|---|"]
-    for column in ("variant", "reasoning", "imagination", "lookahead", "score %", "95% CI"):
+    lines = ["| variant | reasoning | imagination | lookahead | training steps | Crafter score % "
+             "| 95% CI |", "|---|---|---|---|---|---|---|"]
+    for column in ("variant", "reasoning", "imagination", "lookahead", "steps", "score %",
+                   "95% CI"):
         table.add_column(column, justify="right")
     for name in VARIANTS:
         r = results[name]
         ci = f"{r['ci95'][0]:.1f}-{r['ci95'][1]:.1f}" if r["ci95"] else "-"
         cells = [name, "yes" if r["reasoning"] else "-", "yes" if r["imagination"] else "-",
-                 str(r["lookahead"] or "-"), f"{r['crafter_score']:.2f}", ci]
+                 str(r["lookahead"] or "-"), str(r.get("train_steps", "-")),
+                 f"{r['crafter_score']:.2f}", ci]
         table.add_row(*cells)
         lines.append("| " + " | ".join(cells) + " |")
     console.print(table)

@@ -119,6 +119,7 @@ def test_eval_ablation_trains_and_scores_every_variant(stores, tmp_path):
                             "RIG-lookahead"]
     assert record["RIG-lookahead"]["checkpoint"] == record["RIG-basic"]["checkpoint"]
     assert record["RIG-lookahead"]["lookahead"] == 1 and record["RIG-basic"]["lookahead"] == 0
+    assert all(r["train_steps"] == 2 for r in record.values())
     basic = json.loads((out / "reasoning-1-imagination-1" / "final" / "rig_policy.json")
                        .read_text())
     only = json.loads((out / "reasoning-0-imagination-0" / "final" / "rig_policy.json")
