@@ -261,17 +261,12 @@ class IncrementalDecoder:
                 out.reasoning_ids.append(token)
                 return [token], THINK
             return [token, self.act], ACT
-        if phase == ACT and self.open_actions:
-            if token != self.end_act:
-                out.action_text_ids.append(token)
-                return [token], ACT
-            if self.imagination:
-                frame[w] = []
-                return [token, self.imagine], IMAGINE
-            self.pending[w] = [token]
-            return [], DONE
         if phase in (ACT, LOOK_ACT):
-            if phase == ACT:
+            if self.open_actions:  # action text until </act> (never reviewed: no LOOK_ACT)
+                if token != self.end_act:
+                    out.action_text_ids.append(token)
+                    return [token], ACT
+            elif phase == ACT:
                 out.action_id = token
                 if self._reviewing(out):
                     out.proposals.append(token)

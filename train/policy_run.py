@@ -90,9 +90,6 @@ class PolicyRun:
         if not train:
             raise RigError("no training episodes in the given stores")
         self.image_tokens = self._image_tokens_info()  # checked on every run, resumed ones too
-        if self.config.anchor_imagination and self.sequence.imagination:
-            rows, cols = self.image_tokens.get("grid") or (0, 0)
-            self.sequence.image_anchor = self.sequence.anchor_for(int(rows) * int(cols))
         self.train_sets, self.val_sets = train, val
         self.train_sizes = np.cumsum([len(d) for d, _ in train])
 
@@ -173,7 +170,10 @@ class PolicyRun:
             self.vocab = RigVocabulary.train(self.texts(), self.action_names(),
                                              int(self.image_tokens["codebook_size"]),
                                              self.config.text_vocab)
+        # where image tokens sit (docs/policy.md): the anchor of <imagine>, the tile embedding
         rows, cols = self.image_tokens.get("grid") or (0, 0)
+        if self.config.anchor_imagination and self.sequence.imagination:
+            self.sequence.image_anchor = self.sequence.anchor_for(int(rows) * int(cols))
         if self.config.grid_embedding:
             self.model_config.image_grid = int(rows) * int(cols)
         if rig_init:  # a fine-tune keeps the layout its model was trained with
