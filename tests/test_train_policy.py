@@ -137,6 +137,17 @@ def test_trained_policy_plays_reasons_and_imagines(tokenized_store, tmp_path):
         assert episode["has_imagined_frame"].all()
         assert episode["imagined_tokens"].shape[0] == 4
     assert shot.stat().st_size > 0
+    # a checkpoint that lost its tile embedding, or holds a broken one, is refused clearly
+    from rig.agents.rig_policy import load_policy_folder
+    from rig.config import RigError
+
+    grid_file = out / "final" / "image_grid.safetensors"
+    grid_file.write_bytes(b"not safetensors")
+    with pytest.raises(RigError, match="image_grid.safetensors: unreadable weights"):
+        load_policy_folder(out / "final")
+    grid_file.unlink()
+    with pytest.raises(RigError, match="has no image_grid.safetensors"):
+        load_policy_folder(out / "final")
 
 
 def test_policy_checkpoint_errors(tmp_path):
