@@ -65,6 +65,14 @@ COMMANDS: dict = {
             "Reconstructs every frame of the held-out episodes (seed >= --holdout-seed) and "
             "prints PSNR, SSIM, codebook perplexity and dead codes beside the "
             "copy-current-frame baseline; writes a PNG of originals beside reconstructions."),
+        "resolution": Command(
+            "rig.imagination.resolution:EvalResolutionConfig",
+            "rig.imagination.resolution:eval_resolution",
+            "choose a tokenizer's input size: frame detail kept at each size, before training",
+            "Area-downsamples held-out frames to each --sizes and back (what a tokenizer with "
+            "--resize sees of them) and prints PSNR over the whole frame and over detail pixels "
+            "(text strokes, borders), with the token grid each size gives: an upper bound on "
+            "any tokenizer at that size, measured without training one."),
         "imagination": Command(
             "rig.eval.imagination:EvalImaginationConfig", "rig.eval.imagination:eval_imagination",
             "the policy's imagined next frames on held-out transitions, beside copy-the-frame",

@@ -52,7 +52,8 @@ class IncrementalDecoder:
                  imagination: bool = True, max_reasoning_tokens: int = 48,
                  max_context_tokens: int = 2048, keep_steps: int = 2, temperature: float = 1.0,
                  seed: int = 0, lookahead: int = 0, candidates: int = 1, image_anchor: int = 0,
-                 open_actions: bool = False, max_action_tokens: int = 24):
+                 open_actions: bool = False, max_action_tokens: int = 24,
+                 positions: StepPositions | None = None, image_range: range | None = None):
         import torch
 
         if open_actions and lookahead:
@@ -76,8 +77,9 @@ class IncrementalDecoder:
         self.end_act = ids("</act>")
         self.imagine = ids("<imagine>")
         # position ids as in training: `<imagine>` anchored `image_anchor` after its `<obs>`
-        self.step_positions = StepPositions(ids("<obs>"), self.imagine, image_anchor,
-                                            vocab.images)
+        # (training's `SequenceBuilder.positions` where given: a generalist's tile slots)
+        self.step_positions = positions or StepPositions(ids("<obs>"), self.imagine,
+                                                         image_anchor, vocab.images)
         self.imagined, self.review, self.end_review = ids("<imagined>"), ids("<review>"), \
             ids("</review>")
         self.accept, self.revise = ids("<accept>"), ids("<revise>")
@@ -85,7 +87,8 @@ class IncrementalDecoder:
         self.opener = [ids("<think>")] if reasoning else [self.act]
         v = len(vocab)
         self.allowed = {}
-        for phase, rng in ((ACT, vocab.actions), (IMAGINE, vocab.images)):
+        # imagined frames are written in this world's tokenizer's codes (`image_range`)
+        for phase, rng in ((ACT, vocab.actions), (IMAGINE, image_range or vocab.images)):
             mask = torch.full((v,), float("-inf"))
             mask[rng.start:rng.stop] = 0.0
             self.allowed[phase] = mask.to(self.device)
@@ -307,6 +310,10 @@ class IncrementalDecoder:
         return 0 if self.mask is None else int(self.mask.shape[1])
 
 
-def to_codes(vocab, image_ids: list[int], grid: int) -> np.ndarray:
-    """Image token ids as the tokenizer's (grid, grid) code map."""
-    return np.asarray(vocab.image_codes(image_ids), dtype=np.int32).reshape(grid, grid)
+def to_codes(vocab, image_ids: list[int], grid: int | tuple[int, int],
+             offset: int = 0) -> np.ndarray:
+    """Image token ids as the tokenizer's (rows, cols) code map; `offset`: the first code of
+    the tokenizer's block in the vocabulary (a generalist's second world's tokenizer)."""
+    rows, cols = (grid, grid) if isinstance(grid, int) else grid
+    codes = np.asarray(vocab.image_codes(image_ids), dtype=np.int64) - offset
+    return codes.astype(np.int32).reshape(rows, cols)

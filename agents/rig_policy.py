@@ -24,8 +24,31 @@ from .base import Agent, Decision
 from .rig_decoder import to_codes
 
 
-def load_policy_folder(path: str | Path, device: str = "cpu"):
-    """(model, vocabulary, rig_policy.json dict, image tokenizer) from a checkpoint folder."""
+def image_codecs(meta: dict) -> list[dict]:
+    """The policy's image codecs (tokenizer, block of codes, worlds), in vocabulary order; a
+    folder from before generalists holds one, described by its `image_tokens`."""
+    if meta.get("image_codecs"):
+        return list(meta["image_codecs"])
+    return [{**dict(meta.get("image_tokens") or {}), "offset": 0,
+             "worlds": list(meta.get("worlds") or [])}]
+
+
+def codec_index(meta: dict, world_id: str | None) -> int:
+    """Which image codec sees `world_id`: the one trained on it; a one-codec policy's only one."""
+    codecs = image_codecs(meta)
+    for index, codec in enumerate(codecs):
+        if world_id in codec.get("worlds", []):
+            return index
+    if len(codecs) == 1:
+        return 0
+    known = ", ".join(w for c in codecs for w in c.get("worlds", []))
+    raise RigError(f"this policy sees its worlds through {len(codecs)} image tokenizers and "
+                   f"was not trained on {world_id}; its worlds: {known}")
+
+
+def load_policy_folder(path: str | Path, device: str = "cpu", world_id: str | None = None):
+    """(model, vocabulary, rig_policy.json dict, image tokenizer, image codec) from a checkpoint
+    folder; the tokenizer and codec (its block of codes and grid) are `world_id`'s."""
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
 
@@ -61,14 +84,21 @@ def load_policy_folder(path: str | Path, device: str = "cpu"):
     model = wrap_model(model, model_config, vocab.id("<patch>"))
     model.load_encoder(folder)
     model.to(device).eval()
-    tokenizer_dir = folder / "image_tokenizer"
+    from rig.train.policy_run import tokenizer_folder
+
+    index = codec_index(meta, world_id)
+    codec = image_codecs(meta)[index]
+    tokenizer_dir = folder / tokenizer_folder(index)
     if not tokenizer_dir.is_dir():
-        tokenizer_dir = Path(str(meta.get("image_tokens", {}).get("tokenizer", "")))
+        tokenizer_dir = Path(str(codec.get("tokenizer", "")))
     if not tokenizer_dir.is_dir():
         raise RigError(f"{path!r}: its image tokenizer is missing (looked in "
-                       f"{folder / 'image_tokenizer'} and {tokenizer_dir})")
+                       f"{folder / tokenizer_folder(index)} and {tokenizer_dir})")
     tokenizer = ImageTokenizer.from_pretrained(tokenizer_dir, device=device)
-    return model, vocab, meta, tokenizer
+    if tokenizer.codebook_size != int(codec.get("codebook_size", tokenizer.codebook_size)):
+        raise RigError(f"{tokenizer_dir}: a tokenizer of {tokenizer.codebook_size} codes, where "
+                       f"the policy was trained on {codec['codebook_size']}")
+    return model, vocab, meta, tokenizer, codec
 
 
 class RigPolicy(Agent):
@@ -81,9 +111,16 @@ class RigPolicy(Agent):
 
         from .rig_decoder import IncrementalDecoder
 
-        self.model, self.vocab, self.meta, self.tokenizer = load_policy_folder(path, device)
+        world_id = env.spec.id if env.spec is not None else None
+        self.model, self.vocab, self.meta, self.tokenizer, codec = load_policy_folder(
+            path, device, world_id)
         self.sequence = SequenceConfig(**self.meta["sequence"])
         self.builder = SequenceBuilder(self.vocab, self.sequence)
+        # this world's block of image codes in the vocabulary
+        self.code_offset = int(codec.get("offset", 0))
+        image_range = range(self.vocab.images.start + self.code_offset,
+                            self.vocab.images.start + self.code_offset
+                            + self.tokenizer.codebook_size)
         self.language = env.unwrapped.action_language
         self.task_text = env.unwrapped.task_text()
         legal = self.language.vocabulary()
@@ -91,15 +128,16 @@ class RigPolicy(Agent):
         legal = legal or []
         # what a malformed action becomes: a no-op where the language has one
         self.fallback_text = ("noop" if "noop" in legal else legal[0]) if legal else "wait()"
-        grid = self.tokenizer.grid
         self.decoder = IncrementalDecoder(
-            self.model, self.vocab, grid * grid, reasoning=self.sequence.reasoning,
+            self.model, self.vocab, self.tokenizer.config.tokens_per_frame,
+            reasoning=self.sequence.reasoning,
             imagination=self.sequence.imagination and imagine,
             max_reasoning_tokens=self.sequence.max_reasoning_tokens,
             max_context_tokens=self.model.config.max_position_embeddings,
             keep_steps=self.sequence.context_steps, temperature=temperature,
             seed=seed or 0, lookahead=lookahead, candidates=candidates,
-            image_anchor=self.sequence.image_anchor, open_actions=self.open_actions)
+            image_anchor=self.sequence.image_anchor, open_actions=self.open_actions,
+            positions=self.builder.positions, image_range=image_range)
         self.reset(seed)
 
     batched = True  # one agent serves K worlds: `reset_batch`, `act_batch`
@@ -141,7 +179,8 @@ class RigPolicy(Agent):
         active = [w for w, obs in enumerate(observations) if obs is not None]
         frames = np.stack([np.asarray(observations[w]["image"]) for w in active])
         patches = bool(self.sequence.patches)  # the patch encoder reads pixels: no VQ encoding
-        codes = [None] * len(active) if patches else self.tokenizer.encode(frames)
+        codes = [None] * len(active) if patches else \
+            self.tokenizer.encode(frames).astype(np.int64) + self.code_offset
         inputs: list = [None] * len(observations)
         pixels: list = [None] * len(observations)
         for row, w in enumerate(active):
@@ -150,11 +189,11 @@ class RigPolicy(Agent):
             inputs[w] = self.builder.observation(codes[row], text, known)[0]
             pixels[w] = frames[row] if patches else None
         outputs = self.decoder.step(inputs, pixels)
-        grid = self.tokenizer.grid
         imagined = [w for w in active if outputs[w].image_ids]
         frames_out = {}
         if imagined:
-            tokens = np.stack([to_codes(self.vocab, outputs[w].image_ids, grid)
+            tokens = np.stack([to_codes(self.vocab, outputs[w].image_ids,
+                                        self.tokenizer.grid_shape, self.code_offset)
                                for w in imagined])
             for w, tok, frame in zip(imagined, tokens, self.tokenizer.decode(tokens)):
                 frames_out[w] = (tok, frame)

@@ -63,9 +63,9 @@ def bench_tokenizer(config: BenchTokenizerConfig) -> int:
     else:
         tokenizer = ImageTokenizer(TokenizerConfig())
     cfg = tokenizer.config
-    size, b = cfg.image_size, config.batch_size
-    frames = np.random.default_rng(0).integers(0, 256, (b, size, size, 3), dtype=np.uint8)
-    print(f"tokenizer: {cfg.grid}x{cfg.grid} tokens, codebook {cfg.codebook_size}, "
+    b = config.batch_size
+    frames = np.random.default_rng(0).integers(0, 256, (b, *cfg.frame_shape, 3), dtype=np.uint8)
+    print(f"tokenizer: {cfg.grid_shape[0]}x{cfg.grid_shape[1]} tokens, codebook {cfg.codebook_size}, "
           f"{tokenizer.num_parameters() / 1e6:.2f}M parameters "
           f"({config.tokenizer or 'untrained, default shape'}); batch {b}, median of "
           f"{config.rounds}, numpy in and out")

@@ -38,7 +38,7 @@ class EvalImaginationConfig:
         require(Path(self.data).exists(), f"no trajectory store at {self.data!r}")
 
 
-def _prompts(builder, store, config):
+def _prompts(builder, store, config, offset: int = 0):
     """(prompt ids, observed frames of its <patch> slots or None, current frame, next frame) for
     sampled held-out transitions."""
     import numpy as np
@@ -53,7 +53,7 @@ def _prompts(builder, store, config):
         raise RigError(f"{config.data} has no episode with seed >= {config.holdout_seed}: collect "
                        "held-out episodes (e.g. rig collect --seed 1000) and tokenize them")
     dataset = TrajectoryDataset(store, builder.config.offsets(), held_out)
-    dataset.cache[IMAGE_KEY] = store.read(IMAGE_KEY)
+    dataset.cache[IMAGE_KEY] = store.read(IMAGE_KEY).astype(np.int64) + offset  # its code block
     rng = np.random.default_rng(config.seed)
     candidates = [i for i in rng.permutation(len(dataset))
                   if not dataset[int(i)][f"{IMAGE_KEY}_is_pad"][-1]]  # a next frame exists
@@ -77,20 +77,26 @@ def eval_imagination(config: EvalImaginationConfig) -> int:
     from rig.train.sequence import SequenceBuilder, SequenceConfig
     from rig.trajectories.store import TrajectoryStore
 
-    model, vocab, meta, tokenizer = load_policy_folder(config.agent[4:], config.device)
+    store = TrajectoryStore.open(config.data, "r")
+    worlds = list(store.attrs.get("worlds") or [None])
+    model, vocab, meta, tokenizer, codec = load_policy_folder(config.agent[4:], config.device,
+                                                              worlds[0])
+    offset = int(codec.get("offset", 0))
     # The layout of training, with the <imagine> segment whatever the policy was trained with.
     builder = SequenceBuilder(vocab, SequenceConfig(**{**meta["sequence"], "imagination": True}))
-    grid = tokenizer.grid
-    store = TrajectoryStore.open(config.data, "r")
-    prompts = list(_prompts(builder, store, config))
+    image_range = range(vocab.images.start + offset,
+                        vocab.images.start + offset + tokenizer.codebook_size)
+    prompts = list(_prompts(builder, store, config, offset))
     imagined, current, real = [], [], []
     for start in range(0, len(prompts), config.batch):
         chunk = prompts[start:start + config.batch]
-        decoder = IncrementalDecoder(model, vocab, grid * grid, temperature=0.0,
-                                     max_context_tokens=10**9,
-                                     image_anchor=builder.config.image_anchor)
+        decoder = IncrementalDecoder(model, vocab, tokenizer.config.tokens_per_frame,
+                                     temperature=0.0, max_context_tokens=10**9,
+                                     image_anchor=builder.config.image_anchor,
+                                     positions=builder.positions, image_range=image_range)
         logits = decoder.reset([c[0] for c in chunk], [c[1] for c in chunk])
-        codes = np.stack([to_codes(vocab, t, grid) for t in decoder.imagine_frames(logits)])
+        codes = np.stack([to_codes(vocab, t, tokenizer.grid_shape, offset)
+                          for t in decoder.imagine_frames(logits)])
         imagined.append(tokenizer.decode(codes))
         current += [c[2] for c in chunk]
         real += [c[3] for c in chunk]

@@ -95,10 +95,10 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
     from .train_tokenizer import pick_device
     tokenizer = ImageTokenizer.from_pretrained(config.tokenizer, device=pick_device(config.device))
     frames, ends, episodes = load_heldout(config.data, config.holdout_seed, config.max_frames)
-    size = tokenizer.config.image_size
-    if frames.shape[1:] != (size, size, 3):
+    shape = (*tokenizer.config.frame_shape, 3)
+    if frames.shape[1:] != shape:
         raise RigError(f"{config.data} holds frames of shape {frames.shape[1:]}; the tokenizer "
-                       f"takes ({size}, {size}, 3)")
+                       f"takes {shape}")
     ids = tokenizer.encode(frames, config.batch_size)
     recons = tokenizer.decode(ids, config.batch_size)
     dev = tokenizer.device
@@ -112,14 +112,15 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
     write_grid(png, frames, recons, psnr)
     cfg = tokenizer.config
     passed = quality["psnr"] >= PSNR_BAR and quality["ssim"] >= SSIM_BAR
-    result = {"frames": len(frames), "episodes": episodes, "grid": cfg.grid,
+    result = {"frames": len(frames), "episodes": episodes, "grid": list(cfg.grid_shape),
               "tokens_per_frame": cfg.tokens_per_frame, "codebook_size": cfg.codebook_size,
               "psnr": quality["psnr"], "psnr_p5": float(np.percentile(psnr, 5)),
               "ssim": quality["ssim"], "perplexity": usage["perplexity"],
               "used_codes": usage["used"], "dead_share": usage["dead_share"],
               "copy_baseline_psnr": baseline["psnr"], "copy_baseline_ssim": baseline["ssim"],
               "passed": passed, "png": str(png)}
-    print(f"tokenizer {config.tokenizer}: {cfg.grid}x{cfg.grid} = {cfg.tokens_per_frame} tokens "
+    rows, cols = cfg.grid_shape
+    print(f"tokenizer {config.tokenizer}: {rows}x{cols} = {cfg.tokens_per_frame} tokens "
           f"per frame, codebook {cfg.codebook_size}, {tokenizer.num_parameters() / 1e6:.2f}M "
           f"parameters")
     print(f"held-out: {len(frames)} frames of {episodes} episodes (seed >= {config.holdout_seed}) "

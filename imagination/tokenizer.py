@@ -43,7 +43,14 @@ class TokenizerConfig:
     Crafter checkpoint is tile-aligned (`--channels 64 128 128 128 --tile 7`: 9x9 tokens, one per
     tile), which measured better with 3x fewer tokens (docs/imagination.md)."""
 
-    image_size: int = option(64, "frame height and width in pixels (square frames)")
+    image_size: int = option(64, "frame width in pixels (and its height, unless --image-height "
+                             "is set)")
+    image_height: int = option(0, "frame height in pixels when frames are not square "
+                               "(MiniWoB screenshots: 210 high, 160 wide); 0: image_size")
+    resize: list[int] = option(None, "network input HEIGHT WIDTH: frames are area-resized to it "
+                               "and decoded frames resized back (a screenshot's resolution is a "
+                               "measurement: `rig eval resolution`); none: frames as they are",
+                               factory=list)
     channels: list[int] = option(None, "encoder/decoder block widths; each block after the "
                                  "first halves the resolution: 3 blocks -> 64/4 = 16x16 tokens",
                                  factory=lambda: [64, 128, 128])
@@ -64,13 +71,19 @@ class TokenizerConfig:
                 f"every block width must be a positive multiple of norm_groups="
                 f"{self.norm_groups}, got {self.channels}")
         factor = 2 ** (len(self.channels) - 1)
-        require(self.tile >= 0 and self.image_size // max(self.tile, 1) >= 1,
-                f"tile must be 0 or a tile size up to image_size, got {self.tile}")
+        require(self.image_height >= 0, f"image_height must be 0 or positive, got "
+                f"{self.image_height}")
+        require(self.tile >= 0 and min(self.frame_shape) // max(self.tile, 1) >= 1,
+                f"tile must be 0 or a tile size up to the frame's side, got {self.tile}")
         require(self.tile <= factor, f"a {self.tile}-pixel tile needs at least "
                 f"{self.tile.bit_length() + 1} blocks (each token covers {factor} input pixels)")
-        require(self.tile > 0 or self.image_size % factor == 0,
-                f"{len(self.channels)} blocks downsample by {factor}, which does not divide "
-                f"image_size {self.image_size}")
+        require(not (self.tile and self.resize), "--tile and --resize exclude each other "
+                "(tile alignment sets the input size itself)")
+        require(not self.resize or (len(self.resize) == 2 and min(self.resize) >= 1),
+                f"resize must be two positive sizes, HEIGHT WIDTH, got {self.resize}")
+        require(self.tile > 0 or all(side % factor == 0 for side in self.input_shape),
+                f"{len(self.channels)} blocks downsample by {factor}, which does not divide the "
+                f"network input {self.input_shape[0]}x{self.input_shape[1]}")
         require(self.codebook_size >= 2, f"codebook_size must be >= 2, got {self.codebook_size}")
         require(self.code_dim >= 1 and self.latent_channels >= 1 and self.layers_per_block >= 1,
                 "code_dim, latent_channels and layers_per_block must be positive")
@@ -81,18 +94,44 @@ class TokenizerConfig:
         return 2 ** (len(self.channels) - 1)
 
     @property
+    def frame_shape(self) -> tuple[int, int]:
+        """(height, width) of the frames this tokenizer takes and gives back."""
+        return (self.image_height or self.image_size, self.image_size)
+
+    @property
+    def grid_shape(self) -> tuple[int, int]:
+        """(rows, columns) of tokens: the input's sides / 2**(blocks - 1), or whole tiles with
+        `tile`."""
+        if self.tile:
+            return tuple(side // self.tile for side in self.frame_shape)
+        return tuple(side // self.factor for side in self.input_shape)
+
+    @property
     def grid(self) -> int:
-        """Tokens per side: image_size / 2**(blocks - 1), or whole tiles per side with `tile`."""
-        return self.image_size // self.tile if self.tile else self.image_size // self.factor
+        """Tokens per side of a square grid (see `grid_shape` for any grid)."""
+        rows, cols = self.grid_shape
+        if rows != cols:
+            raise TokenizerError(f"this tokenizer's grid is {rows}x{cols}, not square: use "
+                                 "grid_shape")
+        return rows
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        """(height, width) of the network's input: the frame itself, `resize`, or the grid *
+        factor with `tile`."""
+        if self.tile:
+            return tuple(side // self.tile * self.factor for side in self.frame_shape)
+        return tuple(self.resize) if self.resize else self.frame_shape
 
     @property
     def input_size(self) -> int:
-        """Side of the network's input: the frame itself, or grid * factor with `tile`."""
-        return self.grid * self.factor if self.tile else self.image_size
+        """The input's longer side (diffusers keeps it as `sample_size`, informational)."""
+        return max(self.input_shape)
 
     @property
     def tokens_per_frame(self) -> int:
-        return self.grid * self.grid
+        rows, cols = self.grid_shape
+        return rows * cols
 
     def vq_model_kwargs(self) -> dict[str, Any]:
         n = len(self.channels)
@@ -134,6 +173,10 @@ class ImageTokenizer:
         return self.config.grid
 
     @property
+    def grid_shape(self) -> tuple[int, int]:
+        return self.config.grid_shape
+
+    @property
     def codebook_size(self) -> int:
         return self.config.codebook_size
 
@@ -142,53 +185,63 @@ class ImageTokenizer:
 
     # -- frames <-> model tensors -------------------------------------------------------------
     def _check_frames(self, frames) -> None:
-        size = self.config.image_size
+        height, width = self.config.frame_shape
         shape, dtype = tuple(frames.shape), str(frames.dtype)
         if len(shape) != 4:
             hint = " (one frame? pass frames[None])" if len(shape) == 3 else ""
-            raise TokenizerError(f"frames must be a batch (B, {size}, {size}, 3), got shape "
+            raise TokenizerError(f"frames must be a batch (B, {height}, {width}, 3), got shape "
                                  f"{shape}{hint}")
         if shape[3] != 3:
             raise TokenizerError(f"frames must have 3 channels (RGB, channels last), got shape "
                                  f"{shape}")
-        if shape[1:3] != (size, size):
-            raise TokenizerError(f"this tokenizer takes {size}x{size} frames, got "
+        if shape[1:3] != (height, width):
+            raise TokenizerError(f"this tokenizer takes {height}x{width} frames, got "
                                  f"{shape[1]}x{shape[2]} (shape {shape})")
         if dtype not in ("uint8", "torch.uint8"):
             raise TokenizerError(f"frames must be uint8 (0-255), got dtype {dtype}")
 
-    def _tile_index(self, inward: bool):
-        """Pixel indices that map whole tiles to the network's input (inward) and back. Tile j
-        spans pixels [jT, jT+T) of the frame and [jF, jF+F) of the input, so nearest-pixel
-        resizing keeps every tile inside its own token."""
+    def _tile_index(self, side: int, inward: bool):
+        """Pixel indices along one side (`side` tiles) that map whole tiles to the network's
+        input (inward) and back. Tile j spans pixels [jT, jT+T) of the frame and [jF, jF+F) of
+        the input, so nearest-pixel resizing keeps every tile inside its own token."""
         import torch
         c = self.config
         if inward:
-            return (torch.arange(c.input_size) * c.tile) // c.factor
-        return (torch.arange(c.grid * c.tile) * c.factor + c.tile - 1) // c.tile  # ceil
+            return (torch.arange(side * c.factor) * c.tile) // c.factor
+        return (torch.arange(side * c.tile) * c.factor + c.tile - 1) // c.tile  # ceil
 
     def frames_to_input(self, frames):
-        """uint8 (B, H, W, 3) -> float (B, 3, S, S) in [-1, 1] on the tokenizer's device."""
+        """uint8 (B, H, W, 3) -> float (B, 3, h, w) in [-1, 1] on the tokenizer's device."""
         import torch
         x = frames if _is_tensor(frames) else torch.from_numpy(frames)
         x = x.to(self.device, non_blocking=True)
         if self.config.tile:
-            index = self._tile_index(inward=True).to(x.device)
-            x = x[:, index][:, :, index]
-        return x.permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            rows, cols = self.config.grid_shape
+            x = x[:, self._tile_index(rows, True).to(x.device)]
+            x = x[:, :, self._tile_index(cols, True).to(x.device)]
+        x = x.permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        if self.config.resize and tuple(x.shape[2:]) != self.config.input_shape:
+            # area averaging: every frame pixel counts, so thin text strokes fade, not vanish
+            x = torch.nn.functional.interpolate(x, size=self.config.input_shape, mode="area")
+        return x
 
     def output_to_frames(self, x):
-        """float (B, 3, S, S) in [-1, 1] -> uint8 (B, H, W, 3) tensor (pixels outside whole
+        """float (B, 3, h, w) in [-1, 1] -> uint8 (B, H, W, 3) tensor (pixels outside whole
         tiles, Crafter's 1-pixel border, are black as in the world's own render)."""
         import torch
+        height, width = self.config.frame_shape
+        if self.config.resize and tuple(x.shape[2:]) != (height, width):
+            x = torch.nn.functional.interpolate(x.float(), size=(height, width),
+                                                mode="bilinear", align_corners=False)
         frames = ((x.clamp(-1, 1) + 1) * 127.5).round().to(dtype=torch.uint8) \
             .permute(0, 2, 3, 1).contiguous()
         if self.config.tile:
-            index = self._tile_index(inward=False).to(frames.device)
-            size = self.config.image_size
-            canvas = torch.zeros((frames.shape[0], size, size, 3), dtype=torch.uint8,
+            rows, cols = self.config.grid_shape
+            down = self._tile_index(rows, False).to(frames.device)
+            across = self._tile_index(cols, False).to(frames.device)
+            canvas = torch.zeros((frames.shape[0], height, width, 3), dtype=torch.uint8,
                                  device=frames.device)
-            canvas[:, :len(index), :len(index)] = frames[:, index][:, :, index]
+            canvas[:, :len(down), :len(across)] = frames[:, down][:, :, across]
             frames = canvas
         return frames
 
@@ -202,16 +255,16 @@ class ImageTokenizer:
             for i in range(0, frames.shape[0], batch_size):
                 h = self.vq.encode(self.frames_to_input(frames[i:i + batch_size])).latents
                 out.append(self.vq.quantize(h)[2][2])
-        ids = torch.cat(out) if out else torch.zeros((0, self.grid, self.grid), dtype=torch.long)
+        ids = torch.cat(out) if out else torch.zeros((0, *self.grid_shape), dtype=torch.long)
         if _is_tensor(frames):
             return ids.to(frames.device)
         return ids.cpu().numpy().astype("int32")
 
     def _check_ids(self, ids) -> None:
         shape, dtype = tuple(ids.shape), str(ids.dtype)
-        g = self.grid
-        if len(shape) != 3 or shape[1:] != (g, g):
-            raise TokenizerError(f"token ids must be (B, {g}, {g}), got shape {shape}")
+        rows, cols = self.grid_shape
+        if len(shape) != 3 or shape[1:] != (rows, cols):
+            raise TokenizerError(f"token ids must be (B, {rows}, {cols}), got shape {shape}")
         if not any(k in dtype for k in ("int", "uint")):
             raise TokenizerError(f"token ids must be integers, got dtype {dtype}")
         if shape[0] and (int(ids.min()) < 0 or int(ids.max()) >= self.codebook_size):
@@ -234,8 +287,8 @@ class ImageTokenizer:
             for i in range(0, t.shape[0], batch_size):
                 chunk = t[i:i + batch_size].to(self.device, dtype=torch.long)
                 out.append(self.output_to_frames(self.codes_to_output(chunk)))
-        size = self.config.image_size
-        frames = torch.cat(out) if out else torch.zeros((0, size, size, 3), dtype=torch.uint8)
+        frames = torch.cat(out) if out else torch.zeros((0, *self.config.frame_shape, 3),
+                                                        dtype=torch.uint8)
         return frames.to(ids.device) if _is_tensor(ids) else frames.cpu().numpy()
 
     def reconstruct(self, frames, batch_size: int = 256):

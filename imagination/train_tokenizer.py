@@ -187,9 +187,10 @@ def train_tokenizer(config: TrainTokenizerConfig) -> int:
 
     train, val = load_split_frames(config.data, config.holdout_seed, config.max_frames,
                                    config.val_frames)
-    if train.shape[1:] != (config.image_size, config.image_size, 3):
+    if train.shape[1:] != (*config.frame_shape, 3):
         raise RigError(f"{config.data} holds frames of shape {train.shape[1:]}; this tokenizer "
-                       f"takes ({config.image_size}, {config.image_size}, 3): set --image-size")
+                       f"takes {(*config.frame_shape, 3)}: set --image-size (and --image-height "
+                       "for frames that are not square)")
     torch.manual_seed(config.seed)
     if resuming:
         tokenizer = ImageTokenizer.from_pretrained(out, device=str(device))
@@ -211,7 +212,7 @@ def train_tokenizer(config: TrainTokenizerConfig) -> int:
     gen = torch.Generator(device=device).manual_seed(config.seed * 1_000_003 + info["step"])
     usage = torch.zeros(config.codebook_size, device=device)
     print(f"tokenizer: {tokenizer.num_parameters() / 1e6:.2f}M parameters, "
-          f"{shape.grid}x{shape.grid} tokens, {config.codebook_size} codes; "
+          f"{shape.grid_shape[0]}x{shape.grid_shape[1]} tokens, {config.codebook_size} codes; "
           f"{len(train)} training frames, {len(val)} held-out frames; device {device}"
           f"{' (bf16 autocast)' if bf16 else ''}" + (f"; resuming at step {info['step']}"
                                                      if resuming else ""))

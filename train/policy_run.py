@@ -29,6 +29,12 @@ POLICY_FILE, STATE_FILE, DONE_FILE = "rig_policy.json", "trainer_state.pt", "com
 PIXEL_CACHE_BYTES = 4 << 30  # frames of a store kept in RAM for the patch encoder
 
 
+def tokenizer_folder(index: int) -> str:
+    """Where a policy folder keeps its image tokenizers: the first (a one-world policy's only
+    one) in image_tokenizer/, others in image_tokenizer-1/, ..."""
+    return "image_tokenizer" if index == 0 else f"image_tokenizer-{index}"
+
+
 def latest_checkpoint(out: Path) -> Path | None:
     done = sorted(p.parent for p in (out / "checkpoints").glob(f"step-*/{DONE_FILE}"))
     return done[-1] if done else None
@@ -59,12 +65,14 @@ class PolicyRun:
 
         self.stores, train, val = [], [], []
         self.task_texts: dict[int, list[str]] = {}  # per store, read once (not per sample)
+        self.image_codecs: list[dict] = []  # one per image tokenizer, in vocabulary order
         for path in self.config.data:
             store = TrajectoryStore.open(path, "r")
             tokens = store.attrs.get(IMAGE_KEY) or {}
             if IMAGE_KEY not in store.data or int(tokens.get("steps", 0)) < store.num_steps:
                 raise RigError(f"{path} has no image tokens for all its steps: run `rig data "
                                f"tokenize --data {path} --tokenizer TOKENIZER_DIR` first")
+            codec = self._codec_of(store)
             train_eps, val_eps = split_by_seed(store, self.config.val_fraction)
             # A review store (`rig data review`): one example per episode, laid out as a review.
             review = is_review_store(store)
@@ -73,7 +81,8 @@ class PolicyRun:
                                "imagination, so leave it out of --no-reasoning/--no-imagination "
                                "runs")
             offsets = review_offsets(self.sequence) if review else self.sequence.offsets()
-            image_tokens = store.read(IMAGE_KEY)  # small ints: read once, kept in RAM
+            # small ints: read once, kept in RAM, moved to this tokenizer's block of codes
+            image_tokens = store.read(IMAGE_KEY).astype(np.int32) + codec["offset"]
             # The patch encoder reads pixels: keep them in RAM too when they fit (12 KB a
             # Crafter frame), else each sample reads its window from the store.
             frames = (store.read("image") if self.sequence.patches and store.num_steps
@@ -89,7 +98,7 @@ class PolicyRun:
             self.stores.append(store)
         if not train:
             raise RigError("no training episodes in the given stores")
-        self.image_tokens = self._image_tokens_info()  # checked on every run, resumed ones too
+        self.image_tokens = self.image_codecs[0]  # what a one-world policy's readers look for
         self.train_sets, self.val_sets = train, val
         self.train_sizes = np.cumsum([len(d) for d, _ in train])
 
@@ -120,14 +129,28 @@ class PolicyRun:
                 names += [n for n in vocabulary or [] if n not in names]
         return names
 
-    def _image_tokens_info(self) -> dict:
-        """What the stores' image tokens mean; every store must use the same tokenizer."""
-        infos = [dict(s.attrs.get(IMAGE_KEY) or {}) for s in self.stores]
-        digests = {info.get("tokenizer_sha256") for info in infos}
-        if len(digests) != 1:
-            raise RigError("the stores were tokenized with different image tokenizers: "
-                           "re-run `rig data tokenize` on all of them with the same one")
-        return infos[0]
+    def _codec_of(self, store) -> dict:
+        """The image codec (tokenizer and its block of codes) of a store's image tokens: stores
+        tokenized alike share one; another tokenizer (another world's) gets the next block."""
+        info = dict(store.attrs.get(IMAGE_KEY) or {})
+        info.pop("steps", None)
+        worlds = list(store.attrs.get("worlds") or [])
+        for codec in self.image_codecs:
+            if codec["tokenizer_sha256"] == info.get("tokenizer_sha256"):
+                codec["worlds"] = sorted(set(codec["worlds"]) | set(worlds))
+                return codec
+        taken = [w for c in self.image_codecs for w in c["worlds"] if w in worlds]
+        if taken:
+            raise RigError(f"{taken[0]} appears in stores tokenized with different image "
+                           "tokenizers: re-run `rig data tokenize` on them with the same one")
+        offset = sum(int(c["codebook_size"]) for c in self.image_codecs)
+        codec = {**info, "offset": offset, "worlds": sorted(worlds)}
+        self.image_codecs.append(codec)
+        return codec
+
+    @property
+    def codebook_total(self) -> int:
+        return sum(int(c["codebook_size"]) for c in self.image_codecs)
 
     def sample(self, index: int, val: bool = False, imagine: bool = True):
         sets = self.val_sets if val else self.train_sets
@@ -163,23 +186,31 @@ class PolicyRun:
             self.vocab = RigVocabulary.load(resume)
         elif rig_init:  # fine-tuning a RIG policy: its token ids must keep their meaning
             self.vocab = RigVocabulary.load(self.config.init_from)
-            if self.vocab.codebook_size != int(self.image_tokens["codebook_size"]):
+            if self.vocab.codebook_size != self.codebook_total:
                 raise RigError(f"{self.config.init_from} was trained on image tokens of another "
                                "codebook size than these stores'")
         else:
             self.vocab = RigVocabulary.train(self.texts(), self.action_names(),
-                                             int(self.image_tokens["codebook_size"]),
-                                             self.config.text_vocab)
-        # where image tokens sit (docs/policy.md): the anchor of <imagine>, the tile embedding
-        rows, cols = self.image_tokens.get("grid") or (0, 0)
+                                             self.codebook_total, self.config.text_vocab)
+        # where image tokens sit (docs/policy.md): the anchor of <imagine>, the tile embedding;
+        # one grid per image tokenizer (a generalist's worlds differ)
+        grids = [[int(c["codebook_size"]), *(int(n) for n in c.get("grid") or (0, 0))]
+                 for c in self.image_codecs]
+        self.sequence.image_grids = grids
         if self.config.anchor_imagination and self.sequence.imagination:
-            self.sequence.image_anchor = self.sequence.anchor_for(int(rows) * int(cols))
+            self.sequence.image_anchor = self.sequence.anchor_for(max(r * c for _, r, c in grids))
         if self.config.grid_embedding:
-            self.model_config.image_grid = int(rows) * int(cols)
+            self.model_config.image_grid = sum(r * c for _, r, c in grids)
         if rig_init:  # a fine-tune keeps the layout its model was trained with
             meta = json.loads((Path(self.config.init_from) / POLICY_FILE).read_text())
+            before = [c["tokenizer_sha256"] for c in meta.get("image_codecs")
+                      or [meta.get("image_tokens", {})]]
+            if before != [c["tokenizer_sha256"] for c in self.image_codecs]:
+                raise RigError(f"{self.config.init_from} was trained on other image tokenizers "
+                               "(or in another order of stores) than these stores'")
             self.model_config.image_grid = int(meta["model"].get("image_grid", 0))
             self.sequence.image_anchor = int(meta["sequence"].get("image_anchor", 0))
+            self.sequence.image_grids = list(meta["sequence"].get("image_grids") or [])
         self.builder = SequenceBuilder(self.vocab, self.sequence)
         self.model_config.vocab_size = len(self.vocab)
         self.torch.manual_seed(self.config.seed)
@@ -232,12 +263,13 @@ class PolicyRun:
         (tmp / POLICY_FILE).write_text(json.dumps({
             "format": 1, "sequence": asdict(self.sequence), "model": self.model_config.to_dict(),
             "train": asdict(self.config), "step": self.step,
-            "image_tokens": self.image_tokens,
+            "image_tokens": self.image_tokens, "image_codecs": self.image_codecs,
             "worlds": sorted({w for s in self.stores for w in s.attrs.get("worlds") or []}),
         }, indent=2, default=str))
-        source = Path(str(self.image_tokens.get("tokenizer", "")))
-        if source.is_dir() and not with_state:  # the final folder carries its image tokenizer
-            shutil.copytree(source, tmp / "image_tokenizer")
+        for index, codec in enumerate(self.image_codecs):
+            source = Path(str(codec.get("tokenizer", "")))
+            if source.is_dir() and not with_state:  # the final folder carries its tokenizers
+                shutil.copytree(source, tmp / tokenizer_folder(index))
         if with_state:
             self.torch.save({"optimizer": self.optimizer.state_dict(), "step": self.step,
                              "minutes": self.minutes()}, tmp / STATE_FILE)

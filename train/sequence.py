@@ -29,7 +29,7 @@ store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -55,6 +55,8 @@ class SequenceConfig:
     patches: int = 0                # <patch> placeholders per observed frame (0: VQ tokens instead)
     review_steps: int = 1           # imagined steps of a review example's proposal (lookahead)
     image_anchor: int = 0           # position gap <obs> -> <imagine> (0: contiguous positions)
+    image_grids: list = field(default_factory=list)  # per image tokenizer, in vocabulary order:
+                                    # [codebook size, rows, cols] (empty: one fills the range)
 
     def anchor_for(self, image_tokens: int) -> int:
         """The fixed position distance from a step's `<obs>` to its `<imagine>`: past the
@@ -91,7 +93,24 @@ class SequenceBuilder:
             "<think>", "</think>", "<act>", "</act>", "<imagine>", "<patch>", "<imagined>",
             "<review>", "</review>", "<accept>", "<revise>")}
         self.positions = StepPositions(self.t["<obs>"], self.t["<imagine>"], config.image_anchor,
-                                       vocab.images)
+                                       self.image_blocks())
+
+    def image_blocks(self) -> list[tuple[range, int]]:
+        """(token ids, first tile slot) of each image tokenizer's codes. A generalist sees
+        worlds through different tokenizers (Crafter's 9x9 tiles, MiniWoB's 13x10 screen
+        grid); their codes sit side by side in the vocabulary's image range, so an image
+        token's id says which grid it belongs to, and each grid has its own tile embeddings."""
+        images = self.vocab.images
+        if not self.config.image_grids:
+            return [(images, 0)]
+        blocks, start, slot = [], images.start, 0
+        for codebook, rows, cols in self.config.image_grids:
+            blocks.append((range(start, start + int(codebook)), slot))
+            start, slot = start + int(codebook), slot + int(rows) * int(cols)
+        if start != images.stop:
+            raise ValueError(f"image_grids cover {start - images.start} codes, the vocabulary "
+                             f"has {len(images)} image tokens")
+        return blocks
 
     def prefix(self, task_text: str) -> tuple[list[int], list[int]]:
         task = self.vocab.encode_text(task_text)[:64]
@@ -258,17 +277,21 @@ class StepPositions:
     the order of the tokens.
 
     Slots: every image token's index in its frame (row-major; -1 for other tokens), counted from
-    the `<obs>` or `<imagine>` that opens the frame. The model adds a learned (row, column)
-    embedding by slot (`RigTransformer`), so "the tree is 4 tiles right" is read off the tile's
-    own embedding instead of being computed from distances.
+    the `<obs>` or `<imagine>` that opens the frame, plus the first slot of its tokenizer's block
+    (`images`: (id range, first slot) per image tokenizer). The model adds a learned (row,
+    column) embedding by slot (`RigTransformer`), so "the tree is 4 tiles right" is read off the
+    tile's own embedding instead of being computed from distances.
 
     A pure function of the ids, fed whole (training's `pad_batch`) or piecewise (the decoder,
     carrying `state`), so training and acting agree by construction.
     """
 
-    def __init__(self, obs_id: int, imagine_id: int, anchor: int, images: range | None = None):
+    def __init__(self, obs_id: int, imagine_id: int, anchor: int,
+                 images: range | list[tuple[range, int]] | None = None):
         self.obs_id, self.imagine_id, self.anchor = obs_id, imagine_id, int(anchor)
-        self.images = images if images is not None else range(0)
+        self.blocks = images if isinstance(images, list) else [(images or range(0), 0)]
+        self.images = range(min(b.start for b, _ in self.blocks),
+                            max(b.stop for b, _ in self.blocks))
 
     START = (0, None, 0)  # (next position, position of the last <obs>, next slot)
 
@@ -287,7 +310,11 @@ class StepPositions:
             if token == self.obs_id or token == self.imagine_id:
                 slot = 0
             elif low <= token < high:
-                slots[i], slot = slot, slot + 1
+                base = 0
+                for block, first in self.blocks:
+                    if token in block:
+                        base = first
+                slots[i], slot = base + slot, slot + 1
             p += 1
         return positions, slots, (p, obs_at, slot)
 

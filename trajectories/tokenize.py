@@ -92,20 +92,20 @@ def data_tokenize(config: DataTokenizeConfig) -> int:
     from .store import TrajectoryStore
     tokenizer = ImageTokenizer.from_pretrained(config.tokenizer, device=pick_device(config.device))
     cfg = tokenizer.config
-    info = {"grid": [cfg.grid, cfg.grid], "codebook_size": cfg.codebook_size,
+    rows, cols = cfg.grid_shape
+    info = {"grid": [rows, cols], "codebook_size": cfg.codebook_size,
             "tokenizer": str(Path(config.tokenizer).resolve()),
             "tokenizer_sha256": weights_digest(config.tokenizer)}
     dtype = np.int16 if cfg.codebook_size <= np.iinfo(np.int16).max + 1 else np.int32
     with TrajectoryStore.open(config.data, "a") as store:
         if store.num_steps == 0:
             raise RigError(f"{config.data} holds no steps: nothing to tokenize")
-        size = cfg.image_size
-        if store.image_shape != (size, size, 3):
+        if store.image_shape != (*cfg.frame_shape, 3):
             raise RigError(f"{config.data} holds frames of shape {store.image_shape}; the "
-                           f"tokenizer takes ({size}, {size}, 3)")
+                           f"tokenizer takes {(*cfg.frame_shape, 3)}")
         old = store.attrs.get(KEY) or {}
         same = all(old.get(k) == v for k, v in info.items() if k != "tokenizer")
-        row = (cfg.grid * cfg.grid,)
+        row = (rows * cols,)
         if KEY in store.data and (not same or store.data[KEY].shape[1:] != row
                                   or store.data[KEY].dtype != dtype):
             del store.data[KEY]              # a different tokenizer: start over
@@ -126,6 +126,6 @@ def data_tokenize(config: DataTokenizeConfig) -> int:
                 write_rows(store, KEY, a, ids.reshape(len(ids), -1).astype(dtype))
                 store._publish({KEY: {**info, "steps": b}})
                 bar.update(b - a)
-    print(f"{config.data}: wrote image tokens for steps {start}..{total} ({cfg.grid}x{cfg.grid} "
+    print(f"{config.data}: wrote image tokens for steps {start}..{total} ({rows}x{cols} "
           f"ids per frame, codebook {cfg.codebook_size}) as data/{KEY}")
     return 0

@@ -1,0 +1,126 @@
+"""`rig eval resolution`: how small can a world's frames get before their detail is lost?
+
+Role in the data flow: run before `rig train tokenizer` on a new world (MiniWoB's screenshots)
+to choose the tokenizer's input size (`--resize`) by measurement. A tokenizer's reconstruction
+can be no better than the frame it sees, so the round trip frame -> area-downsampled input ->
+bilinear upsampled frame (what `ImageTokenizer` does around its network with `--resize`) is an
+upper bound on its quality at that size, and it costs no training.
+
+Two figures per size, on held-out episodes: PSNR over the whole frame, and PSNR over the
+*detail pixels* only: pixels whose 3x3 neighbourhood spans more than `--contrast` grey levels
+(glyph strokes, widget borders). Screenshots are mostly flat background, which the whole-frame
+figure is dominated by; small button text is where a too-small input fails first, and the
+detail figure is where that shows. A PNG puts a crop of every size side by side to look at.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.config import RigError, option, require
+
+
+@dataclass
+class EvalResolutionConfig:
+    data: str = option("data/miniwob-expert.zarr", "trajectory store holding held-out episodes")
+    sizes: list[str] = option(None, "input sizes to measure, HEIGHTxWIDTH",
+                              factory=lambda: ["52x40", "104x80", "156x120", "208x160"])
+    holdout_seed: int = option(1000, "episodes with seed >= this are measured")
+    max_frames: int = option(2000, "measure whole held-out episodes up to this many frames")
+    contrast: int = option(64, "a detail pixel's 3x3 neighbourhood spans more grey levels than "
+                           "this")
+    factors: list[int] = option(None, "tokenizer downsampling factors to print the token grid "
+                                "for (2**(blocks - 1))", factory=lambda: [8, 16])
+    png: str = option("", "where to write the side-by-side crops (empty: none)")
+    json_out: str = option("", "also write the figures to this JSON file")
+
+    def validate(self) -> None:
+        require(self.max_frames >= 1, f"--max-frames must be at least 1, got {self.max_frames}")
+        for size in self.sizes:
+            parse_size(size)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        height, width = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise RigError(f"size {text!r} is not HEIGHTxWIDTH (e.g. 104x80)") from None
+    require(height >= 1 and width >= 1, f"size {text!r} must be positive")
+    return height, width
+
+
+def round_trip(frames, size: tuple[int, int]):
+    """uint8 (B, H, W, 3) frames -> area-downsampled to `size` -> bilinear back: what a
+    tokenizer with `--resize` sees of them, before any loss of its own."""
+    import torch
+    x = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
+    small = torch.nn.functional.interpolate(x, size=size, mode="area")
+    back = torch.nn.functional.interpolate(small, size=frames.shape[1:3], mode="bilinear",
+                                           align_corners=False)
+    return back.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def detail_mask(frames, contrast: int):
+    """Pixels (B, H, W) whose 3x3 neighbourhood spans more than `contrast` grey levels."""
+    import torch
+    grey = torch.from_numpy(frames).float().mean(-1, keepdim=True).permute(0, 3, 1, 2)
+    high = torch.nn.functional.max_pool2d(grey, 3, stride=1, padding=1)
+    low = -torch.nn.functional.max_pool2d(-grey, 3, stride=1, padding=1)
+    return ((high - low) > contrast)[:, 0].numpy()
+
+
+def psnr(a, b, mask=None) -> float:
+    import numpy as np
+    err = (a.astype(np.float64) - b.astype(np.float64)) ** 2
+    mse = err[mask].mean() if mask is not None else err.mean()
+    return float(100.0 if mse == 0 else 10 * np.log10(255.0 ** 2 / mse))
+
+
+def eval_resolution(config: EvalResolutionConfig) -> int:
+    import numpy as np
+
+    from .eval_tokenizer import load_heldout
+
+    frames, _, episodes = load_heldout(config.data, config.holdout_seed, config.max_frames)
+    frames = frames[frames.reshape(len(frames), -1).max(1) > 0]  # MiniWoB's black end frames
+    if not len(frames):
+        raise RigError(f"{config.data}: the held-out frames are all black")
+    mask = detail_mask(frames, config.contrast)
+    height, width = frames.shape[1:3]
+    print(f"{config.data}: {len(frames)} held-out frames of {episodes} episodes, "
+          f"{height}x{width}; detail pixels {100 * mask.mean():.1f}% (contrast > "
+          f"{config.contrast})")
+    print(f"{'input':>9} {'PSNR':>7} {'detail PSNR':>12}  " +
+          "  ".join(f"tokens at /{f}" for f in config.factors))
+    rows, crops = [], []
+    for text in config.sizes:
+        size = parse_size(text)
+        back = round_trip(frames, size)
+        grids = {f: (size[0] // f, size[1] // f) if size[0] % f == 0 and size[1] % f == 0
+                 else None for f in config.factors}
+        row = {"size": list(size), "psnr": psnr(back, frames),
+               "detail_psnr": psnr(back, frames, mask),
+               "grids": {str(f): list(g) if g else None for f, g in grids.items()}}
+        rows.append(row)
+        crops.append(back)
+        grid_text = "  ".join(f"{g[0]}x{g[1]}={g[0] * g[1]:<5}".rjust(12) if g else
+                              "-".rjust(12) for g in grids.values())
+        print(f"{text:>9} {row['psnr']:6.2f}  {row['detail_psnr']:11.2f}  {grid_text}")
+    if config.png:
+        from PIL import Image
+
+        # the frame with the most detail, every size beside the original, at 3x
+        pick = int(mask.reshape(len(mask), -1).mean(1).argmax())
+        strip = np.concatenate([frames[pick]] + [c[pick] for c in crops], axis=1)
+        Path(config.png).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(strip).resize((strip.shape[1] * 3, strip.shape[0] * 3),
+                                      Image.NEAREST).save(config.png)
+        print(f"original, then each size left to right: {config.png}")
+    if config.json_out:
+        Path(config.json_out).write_text(json.dumps(
+            {"data": config.data, "frames": int(len(frames)), "episodes": episodes,
+             "contrast": config.contrast, "detail_share": float(mask.mean()),
+             "sizes": rows}, indent=2) + "\n")
+    return 0
