@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.config import RigError, option, require
+from rig.config import ConfigError, RigError, option, require
 
 
 @dataclass
@@ -46,7 +46,7 @@ def parse_size(text: str) -> tuple[int, int]:
     try:
         height, width = (int(part) for part in text.lower().split("x"))
     except ValueError:
-        raise RigError(f"size {text!r} is not HEIGHTxWIDTH (e.g. 104x80)") from None
+        raise ConfigError(f"size {text!r} is not HEIGHTxWIDTH (e.g. 104x80)") from None
     require(height >= 1 and width >= 1, f"size {text!r} must be positive")
     return height, width
 

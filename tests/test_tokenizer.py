@@ -151,3 +151,39 @@ def test_tile_aligned_geometry_keeps_each_tile_in_its_own_token():
     assert np.array_equal(back, frame)   # exact round trip, black border included
     ids = tok.encode(frame)
     assert ids.shape == (1, 9, 9) and tok.decode(ids).shape == (1, 64, 64, 3)
+
+
+def test_frames_that_are_not_square_with_a_resized_input(tmp_path):
+    """MiniWoB's 210x160 screenshots: resized to the network's 20x16 input (a 5x4 token grid
+    at factor 4), decoded back to 210x160; the shape survives a save and load."""
+    config = TokenizerConfig(image_size=160, image_height=210, resize=[20, 16],
+                             channels=[8, 8, 8], norm_groups=8, latent_channels=8,
+                             codebook_size=16, code_dim=4)
+    tok = ImageTokenizer(config)
+    assert config.frame_shape == (210, 160) and config.grid_shape == (5, 4)
+    assert config.tokens_per_frame == 20
+    with pytest.raises(TokenizerError, match="5x4, not square"):
+        _ = tok.grid
+    screens = np.random.default_rng(1).integers(0, 256, (3, 210, 160, 3), dtype=np.uint8)
+    assert tuple(tok.frames_to_input(screens).shape) == (3, 3, 20, 16)
+    ids = tok.encode(screens)
+    assert ids.shape == (3, 5, 4) and tok.decode(ids).shape == (3, 210, 160, 3)
+    with pytest.raises(TokenizerError, match="takes 210x160 frames"):
+        tok.encode(screens[:, :160])
+    with pytest.raises(TokenizerError, match=r"\(B, 5, 4\)"):
+        tok.decode(ids[:, :4, :4])
+    loaded = ImageTokenizer.from_pretrained(tok.save_pretrained(tmp_path / "screens"))
+    assert loaded.grid_shape == (5, 4) and np.array_equal(loaded.encode(screens), ids)
+    # a flat colour survives the resize round trip exactly (area down, bilinear up)
+    flat = np.full((1, 210, 160, 3), 200, np.uint8)
+    assert np.array_equal(tok.output_to_frames(tok.frames_to_input(flat)).numpy(), flat)
+
+
+def test_resize_is_checked():
+    with pytest.raises(ConfigError, match="exclude each other"):
+        TokenizerConfig(channels=[32, 32, 32, 32], tile=7, resize=[72, 72]).validate()
+    with pytest.raises(ConfigError, match="does not divide the network input 21x16"):
+        TokenizerConfig(image_size=160, image_height=210, resize=[21, 16],
+                        channels=[32, 32, 32]).validate()
+    with pytest.raises(ConfigError, match="two positive sizes"):
+        TokenizerConfig(resize=[64]).validate()

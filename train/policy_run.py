@@ -111,7 +111,7 @@ class PolicyRun:
                 task = tasks[e]
                 yield task
                 start, stop = store.episode_bounds(e)
-                for key in ("reasoning", "text", "review"):
+                for key in ("reasoning", "text", "review", "action_text"):
                     if key in store.data:
                         for value in store.read(key, start, stop):
                             yield strip_task(str(value), task)
@@ -286,9 +286,17 @@ class PolicyRun:
     def batch(self, step: int, val: bool = False):
         from .sequence import pad_batch
 
-        size = int((self.val_sizes if val else self.train_sizes)[-1])
+        sizes = self.val_sizes if val else self.train_sizes
         rng = np.random.default_rng([self.config.seed, step, int(val)])
-        indices = rng.integers(size, size=self.config.batch_size)
+        if self.config.mix:  # each store its share of the batch, whatever its size
+            sets = self.val_sets if val else self.train_sets
+            share = np.asarray([self.config.mix[self.stores.index(s)] for _, s in sets], float)
+            share = share / share.sum() if share.sum() > 0 else np.full(len(sets), 1 / len(sets))
+            which = rng.choice(len(sets), size=self.config.batch_size, p=share)
+            starts = np.concatenate([[0], sizes[:-1]])
+            indices = [int(starts[k]) + int(rng.integers(len(sets[k][0]))) for k in which]
+        else:
+            indices = rng.integers(int(sizes[-1]), size=self.config.batch_size)
         # Whole batches imagine or not (no padding of short rows to long ones); validation
         # always imagines, so its losses compare across --imagine-rate settings.
         imagine = bool(rng.random() < (1.0 if val else self.config.imagine_rate))

@@ -25,6 +25,9 @@ SEGMENT_WEIGHT_NAMES = ("reasoning", "action", "imagination", "review")
 class PolicyTrainConfig:
     data: list[str] = option(None, "trajectory stores to train on (tokenized with `rig data "
                              "tokenize`)", positional=True)
+    mix: list[float] = option(None, "share of the samples drawn from each store, in the order "
+                              "of the stores (a generalist on two worlds: 0.5 0.5); none: in "
+                              "proportion to the stores' sizes", factory=list)
     out: str = option("runs/policy", "output folder: checkpoints/, final/, tensorboard/")
     preset: str = option("tiny", "model size: tiny | small | base | large")
     init_from: str | None = option(None, "start from a local Hugging Face causal-LM folder "
@@ -87,6 +90,10 @@ class PolicyTrainConfig:
                 f"unknown preset {self.preset!r}; presets: {', '.join(PRESETS)}")
         for store in self.data:
             require(Path(store).exists(), f"no trajectory store at {store!r}")
+        require(not self.mix or (len(self.mix) == len(self.data) and min(self.mix) >= 0
+                                 and sum(self.mix) > 0),
+                f"--mix needs one non-negative share per store ({len(self.data)}), not all "
+                f"zero; got {self.mix}")
 
     def segment_weights(self) -> dict[str, float]:
         return {"reasoning": self.weight_reasoning, "action": self.weight_action,
