@@ -65,6 +65,13 @@ COMMANDS: dict = {
             "Reconstructs every frame of the held-out episodes (seed >= --holdout-seed) and "
             "prints PSNR, SSIM, codebook perplexity and dead codes beside the "
             "copy-current-frame baseline; writes a PNG of originals beside reconstructions."),
+        "miniwob": Command(
+            "rig.eval.miniwob_table:EvalMiniWoBConfig", "rig.eval.miniwob_table:eval_miniwob",
+            "MiniWoB++ success per task and the mean, for several agents side by side",
+            "Plays the same seeds of every task (the default suite unless --tasks) with each "
+            "agent (the DOM expert, the random clicker, RIG policies such as a Crafter + "
+            "MiniWoB generalist) in worker processes that each own a headless Chromium, and "
+            "prints the success table with the mean per agent."),
         "resolution": Command(
             "rig.imagination.resolution:EvalResolutionConfig",
             "rig.imagination.resolution:eval_resolution",

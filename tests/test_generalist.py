@@ -90,6 +90,20 @@ def test_generalist_trains_on_two_tokenizers_and_plays_both_worlds(stores, tmp_p
         gui.close()
 
 
+def test_eval_miniwob_tables_the_generalist_beside_the_random_clicker(stores, tmp_path, capsys):
+    out = tmp_path / "generalist"
+    assert _train(stores, out) == 0
+    report = tmp_path / "miniwob.json"
+    assert rig_main(["eval", "miniwob", "--tasks", "click-test", "--episodes", "2",
+                     "--max-steps", "2", "--agents", "random", f"rig:{out / 'final'}",
+                     "--no-imagine", "--json-out", str(report)]) == 0
+    table = json.loads(report.read_text())
+    assert set(table["success"]["click-test"]) == {"random", f"rig:{out / 'final'}"}
+    assert len(table["episodes"]) == 4 and table["seeds"] == [2000, 2001]
+    assert "| **mean** |" in capsys.readouterr().out
+    assert rig_main(["eval", "miniwob", "--tasks", "no-such-task"]) == 2
+
+
 def test_mix_sets_each_store_share_of_a_batch(stores, tmp_path):
     from rig.train.policy_run import PolicyRun
     from rig.train.train_policy import PolicyTrainConfig
