@@ -1,10 +1,11 @@
 """`rig eval resolution`: how small can a world's frames get before their detail is lost?
 
 Role in the data flow: run before `rig train tokenizer` on a new world (MiniWoB's screenshots)
-to choose the tokenizer's input size (`--resize`) by measurement. A tokenizer's reconstruction
-can be no better than the frame it sees, so the round trip frame -> area-downsampled input ->
-bilinear upsampled frame (what `ImageTokenizer` does around its network with `--resize`) is an
-upper bound on its quality at that size, and it costs no training.
+to choose the tokenizer's input size (`--resize`) by measurement. A tokenizer sees only the
+downsampled frame, so the round trip frame -> area-downsampled input -> bilinear upsampled
+frame (what `ImageTokenizer` does around its network with `--resize`) says how much of the
+frame an input size keeps, at no training cost. It is a reference, not a hard ceiling: a
+trained decoder upsamples better than bilinear and can end up a little above it.
 
 Two figures per size, on held-out episodes: PSNR over the whole frame, and PSNR over the
 *detail pixels* only: pixels whose 3x3 neighbourhood spans more than `--contrast` grey levels
