@@ -48,20 +48,21 @@ def play(env, agent, seed: int, max_steps: int = 50) -> dict:
 _WORLD: dict = {}
 
 
-def _episodes(task: str, seeds: list[int]) -> list[dict]:
-    """Worker job: play `seeds` of `task` in this process's browser (reused across jobs)."""
+def _episodes(task: str, seeds: list[int], agent: str = "expert", options: dict | None = None,
+              max_steps: int = 50) -> list[dict]:
+    """Worker job: play `seeds` of `task` with `agent` in this process's browser (world and
+    agent are kept for the next job of the same task and agent). `rig eval miniwob` runs it too."""
     import rig.worlds
     from rig.agents import make_agent
 
-    if _WORLD.get("task") != task:
+    if _WORLD.get("key") != (agent, task):
         if _WORLD.get("env") is not None:
             _WORLD["env"].close()
         env = rig.worlds.make(f"rig/MiniWoB-{task}-v0")
-        _WORLD.update(task=task, env=env, agent=make_agent("expert", env))
-    results = [play(_WORLD["env"], _WORLD["agent"], s) for s in seeds]
-    for r in results:
-        r["task"] = task
-    return results
+        _WORLD.update(key=(agent, task), env=env,
+                      agent=make_agent(agent, env, seed=seeds[0], **(options or {})))
+    rows = [play(_WORLD["env"], _WORLD["agent"], s, max_steps=max_steps) for s in seeds]
+    return [{**r, "task": task, "agent": agent} for r in rows]
 
 
 def _init_worker(barrier) -> None:

@@ -17,9 +17,6 @@ from pathlib import Path
 from rig.agents.options import PolicyOptions
 from rig.config import option, require
 
-_WORKER: dict = {}
-
-
 @dataclass
 class EvalMiniWoBConfig(PolicyOptions):
     agents: list[str] = option(None, "agents to score side by side: expert | random | rig:PATH "
@@ -44,29 +41,6 @@ class EvalMiniWoBConfig(PolicyOptions):
         self.validate_policy_options()
 
 
-def _init_worker() -> None:
-    from .rollout import single_threaded_worker
-
-    single_threaded_worker()
-
-
-def _episodes(agent: str, options: dict, task: str, seeds: list[int], max_steps: int):
-    """Worker job: play `seeds` of `task` with `agent` (world and agent kept for the next job)."""
-    import rig.worlds
-    from rig.agents import make_agent
-
-    from .bench_miniwob import play
-
-    if _WORKER.get("key") != (agent, task):
-        if _WORKER.get("env") is not None:
-            _WORKER["env"].close()
-        env = rig.worlds.make(f"rig/MiniWoB-{task}-v0")
-        _WORKER.update(key=(agent, task), env=env,
-                       agent=make_agent(agent, env, seed=seeds[0], **options))
-    rows = [play(_WORKER["env"], _WORKER["agent"], s, max_steps=max_steps) for s in seeds]
-    return [{**r, "task": task, "agent": agent} for r in rows]
-
-
 def eval_miniwob(config: EvalMiniWoBConfig) -> int:
     import concurrent.futures as futures
     import multiprocessing
@@ -75,6 +49,9 @@ def eval_miniwob(config: EvalMiniWoBConfig) -> int:
     from rich.progress import Progress
 
     from rig.worlds.miniwob_tasks import MINIWOB_SUITE
+
+    from .bench_miniwob import _episodes  # the worker job: one browser per process, reused
+    from .rollout import single_threaded_worker
 
     console = Console()
     tasks = list(config.tasks or MINIWOB_SUITE)
@@ -87,10 +64,11 @@ def eval_miniwob(config: EvalMiniWoBConfig) -> int:
     start = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     with futures.ProcessPoolExecutor(config.workers, mp_context=context,
-                                     initializer=_init_worker) as pool, Progress(
+                                     initializer=single_threaded_worker) as pool, Progress(
             console=console, transient=True) as progress:
         bar = progress.add_task("episodes", total=len(config.agents) * len(tasks) * len(seeds))
-        pending = [pool.submit(_episodes, a, options, t, s, config.max_steps) for a, t, s in jobs]
+        pending = [pool.submit(_episodes, t, s, a, options, config.max_steps)
+                   for a, t, s in jobs]
         for job in futures.as_completed(pending):
             rows = job.result()
             results += rows
