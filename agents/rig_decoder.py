@@ -310,10 +310,9 @@ class IncrementalDecoder:
         return 0 if self.mask is None else int(self.mask.shape[1])
 
 
-def to_codes(vocab, image_ids: list[int], grid: int | tuple[int, int],
-             offset: int = 0) -> np.ndarray:
+def to_codes(vocab, image_ids: list[int], grid: tuple[int, int], offset: int = 0) -> np.ndarray:
     """Image token ids as the tokenizer's (rows, cols) code map; `offset`: the first code of
     the tokenizer's block in the vocabulary (a generalist's second world's tokenizer)."""
-    rows, cols = (grid, grid) if isinstance(grid, int) else grid
+    rows, cols = grid
     codes = np.asarray(vocab.image_codes(image_ids), dtype=np.int64) - offset
     return codes.astype(np.int32).reshape(rows, cols)

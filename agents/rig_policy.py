@@ -46,6 +46,12 @@ def codec_index(meta: dict, world_id: str | None) -> int:
                    f"was not trained on {world_id}; its worlds: {known}")
 
 
+def codec_image_ids(vocab, codec: dict) -> range:
+    """The vocabulary's image-token ids of one codec: its block of the image range."""
+    start = vocab.images.start + int(codec.get("offset", 0))
+    return range(start, start + int(codec["codebook_size"]))
+
+
 def load_policy_folder(path: str | Path, device: str = "cpu", world_id: str | None = None):
     """(model, vocabulary, rig_policy.json dict, image tokenizer, image codec) from a checkpoint
     folder; the tokenizer and codec (its block of codes and grid) are `world_id`'s."""
@@ -118,9 +124,6 @@ class RigPolicy(Agent):
         self.builder = SequenceBuilder(self.vocab, self.sequence)
         # this world's block of image codes in the vocabulary
         self.code_offset = int(codec.get("offset", 0))
-        image_range = range(self.vocab.images.start + self.code_offset,
-                            self.vocab.images.start + self.code_offset
-                            + self.tokenizer.codebook_size)
         self.language = env.unwrapped.action_language
         self.task_text = env.unwrapped.task_text()
         legal = self.language.vocabulary()
@@ -137,7 +140,7 @@ class RigPolicy(Agent):
             keep_steps=self.sequence.context_steps, temperature=temperature,
             seed=seed or 0, lookahead=lookahead, candidates=candidates,
             image_anchor=self.sequence.image_anchor, open_actions=self.open_actions,
-            positions=self.builder.positions, image_range=image_range)
+            positions=self.builder.positions, image_range=codec_image_ids(self.vocab, codec))
         self.reset(seed)
 
     batched = True  # one agent serves K worlds: `reset_batch`, `act_batch`

@@ -72,7 +72,7 @@ def eval_imagination(config: EvalImaginationConfig) -> int:
     import numpy as np
 
     from rig.agents.rig_decoder import IncrementalDecoder, to_codes
-    from rig.agents.rig_policy import load_policy_folder
+    from rig.agents.rig_policy import codec_image_ids, load_policy_folder
     from rig.imagination.metrics import frame_metrics
     from rig.train.sequence import SequenceBuilder, SequenceConfig
     from rig.trajectories.store import TrajectoryStore
@@ -84,8 +84,7 @@ def eval_imagination(config: EvalImaginationConfig) -> int:
     offset = int(codec.get("offset", 0))
     # The layout of training, with the <imagine> segment whatever the policy was trained with.
     builder = SequenceBuilder(vocab, SequenceConfig(**{**meta["sequence"], "imagination": True}))
-    image_range = range(vocab.images.start + offset,
-                        vocab.images.start + offset + tokenizer.codebook_size)
+    image_range = codec_image_ids(vocab, codec)
     prompts = list(_prompts(builder, store, config, offset))
     imagined, current, real = [], [], []
     for start in range(0, len(prompts), config.batch):

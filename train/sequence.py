@@ -310,10 +310,7 @@ class StepPositions:
             if token == self.obs_id or token == self.imagine_id:
                 slot = 0
             elif low <= token < high:
-                base = 0
-                for block, first in self.blocks:
-                    if token in block:
-                        base = first
+                base = next(first for block, first in self.blocks if token in block)
                 slots[i], slot = base + slot, slot + 1
             p += 1
         return positions, slots, (p, obs_at, slot)
