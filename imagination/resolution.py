@@ -4,11 +4,12 @@ Role in the data flow: run before `rig train tokenizer` on a new world (MiniWoB'
 to choose the tokenizer's input size (`--resize`) by measurement. A tokenizer sees only the
 downsampled frame, so the round trip frame -> area-downsampled input -> bilinear upsampled
 frame (what `ImageTokenizer` does around its network with `--resize`) says how much of the
-frame an input size keeps, at no training cost. It is a reference, not a hard ceiling: a
-trained decoder upsamples better than bilinear and can end up a little above it.
+frame an input size keeps, at no training cost. It is a reference rather than a proven
+ceiling (a trained decoder may upsample better than bilinear), but it ranks the sizes.
 
-Two figures per size, on held-out episodes: PSNR over the whole frame, and PSNR over the
-*detail pixels* only: pixels whose 3x3 neighbourhood spans more than `--contrast` grey levels
+Two figures per size, on held-out episodes: PSNR over the whole frame (the mean over frames,
+as `rig eval tokenizer` reports it, so the two compare), and PSNR pooled over the *detail
+pixels* of all frames: pixels whose 3x3 neighbourhood spans more than `--contrast` grey levels
 (glyph strokes, widget borders). Screenshots are mostly flat background, which the whole-frame
 figure is dominated by; small button text is where a too-small input fails first, and the
 detail figure is where that shows. A PNG puts a crop of every size side by side to look at.
@@ -72,17 +73,21 @@ def detail_mask(frames, contrast: int):
     return ((high - low) > contrast)[:, 0].numpy()
 
 
-def psnr(a, b, mask=None) -> float:
+def detail_psnr(a, b, mask) -> float:
+    """PSNR pooled over the pixels of `mask` in all frames (a frame's detail can be a handful of
+    pixels: a per-frame figure would be noise)."""
     import numpy as np
-    err = (a.astype(np.float64) - b.astype(np.float64)) ** 2
-    mse = err[mask].mean() if mask is not None else err.mean()
-    return float(100.0 if mse == 0 else 10 * np.log10(255.0 ** 2 / mse))
+
+    from .metrics import PSNR_CAP
+    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2)[mask].mean()
+    return float(PSNR_CAP if mse == 0 else 10 * np.log10(255.0 ** 2 / mse))
 
 
 def eval_resolution(config: EvalResolutionConfig) -> int:
     import numpy as np
 
     from .eval_tokenizer import load_heldout
+    from .metrics import frame_metrics
 
     frames, _, episodes = load_heldout(config.data, config.holdout_seed, config.max_frames)
     frames = frames[frames.reshape(len(frames), -1).max(1) > 0]  # MiniWoB's black end frames
@@ -101,8 +106,8 @@ def eval_resolution(config: EvalResolutionConfig) -> int:
         back = round_trip(frames, size)
         grids = {f: (size[0] // f, size[1] // f) if size[0] % f == 0 and size[1] % f == 0
                  else None for f in config.factors}
-        row = {"size": list(size), "psnr": psnr(back, frames),
-               "detail_psnr": psnr(back, frames, mask),
+        row = {"size": list(size), "psnr": frame_metrics(back, frames)["psnr"],
+               "detail_psnr": detail_psnr(back, frames, mask),
                "grids": {str(f): list(g) if g else None for f, g in grids.items()}}
         rows.append(row)
         crops.append(back)
