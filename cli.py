@@ -43,7 +43,8 @@ COMMANDS: dict = {
             "score an agent over many seeds in parallel worker processes (no window)",
             "Runs one episode per seed in worker processes and prints the score table: "
             "per-episode return and length, per-achievement success rates, and the Crafter "
-            "score. Sub-commands: `rig eval tokenizer --help`, `rig eval imagination --help`."),
+            "score. Sub-commands measure other things: tokenizer, imagination, resolution, "
+            "miniwob, scaling, ablation (`rig eval NAME --help`)."),
         "ablation": Command(
             "rig.eval.ablation:EvalAblationConfig", "rig.eval.ablation:eval_ablation",
             "the RIG ablation table: train and score each variant with the same data and budget",
