@@ -30,11 +30,16 @@ class EvalTokenizerConfig:
                       "(empty: TOKENIZER/eval_grid.png)")
     json_out: str = option("", "also write the figures to this JSON file")
     batch_size: int = option(256, "frames per encode/decode batch")
+    ocr_frames: int = option(0, "also read the words of this many held-out frames (spread "
+                             "evenly) by OCR, before and after the round trip, and report the "
+                             "share still read: whether small text survives (needs tesseract; "
+                             "for screenshots). 0: off")
     device: str = option("auto", "cpu, cuda, cuda:N, or auto (cuda when available)")
 
     def validate(self) -> None:
         require(self.max_frames >= 2, f"--max-frames must be at least 2, got {self.max_frames}")
         require(self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}")
+        require(self.ocr_frames >= 0, f"--ocr-frames must be 0 or more, got {self.ocr_frames}")
 
 
 def load_heldout(path, holdout_seed: int, max_frames: int):
@@ -111,6 +116,11 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
     png = Path(config.png) if config.png else Path(config.tokenizer) / "eval_grid.png"
     write_grid(png, frames, recons, psnr)
     cfg = tokenizer.config
+    ocr = None
+    if config.ocr_frames:
+        from .ocr import pick_text_frames, read_all, word_recall
+        pick = pick_text_frames(frames, config.ocr_frames)
+        ocr = word_recall(read_all(recons[pick]), read_all(frames[pick]))
     passed = quality["psnr"] >= PSNR_BAR and quality["ssim"] >= SSIM_BAR
     result = {"frames": len(frames), "episodes": episodes, "grid": list(cfg.grid_shape),
               "tokens_per_frame": cfg.tokens_per_frame, "codebook_size": cfg.codebook_size,
@@ -118,7 +128,7 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
               "ssim": quality["ssim"], "perplexity": usage["perplexity"],
               "used_codes": usage["used"], "dead_share": usage["dead_share"],
               "copy_baseline_psnr": baseline["psnr"], "copy_baseline_ssim": baseline["ssim"],
-              "passed": passed, "png": str(png)}
+              "passed": passed, "png": str(png), "ocr": ocr}
     rows, cols = cfg.grid_shape
     print(f"tokenizer {config.tokenizer}: {rows}x{cols} = {cfg.tokens_per_frame} tokens "
           f"per frame, codebook {cfg.codebook_size}, {tokenizer.num_parameters() / 1e6:.2f}M "
@@ -132,7 +142,11 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
           f"{usage['used']} used, dead codes {100 * usage['dead_share']:.1f}%")
     print(f"  copy-current-frame baseline (next frame): PSNR {baseline['psnr']:.2f} dB, SSIM "
           f"{baseline['ssim']:.4f}")
-    print(f"  quality bar: {'met' if passed else 'NOT met'}")
+    if ocr is not None:
+        print(f"  OCR word recall      {100 * ocr['word_recall']:6.1f}%      of the "
+              f"{ocr['words']} words read on {ocr['frames']} originals; "
+              f"{100 * ocr['frames_all_words']:.0f}% of frames keep every word")
+    print(f"  quality bar (Crafter frames): {'met' if passed else 'NOT met'}")
     print(f"grid of originals (left) and reconstructions (right): {png}")
     if config.json_out:
         Path(config.json_out).write_text(json.dumps(result, indent=2) + "\n")

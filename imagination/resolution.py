@@ -35,11 +35,15 @@ class EvalResolutionConfig:
                            "this")
     factors: list[int] = option(None, "tokenizer downsampling factors to print the token grid "
                                 "for (2**(blocks - 1))", factory=lambda: [8, 16])
+    ocr_frames: int = option(0, "also read the words of this many held-out frames (spread "
+                             "evenly) by OCR, on the original and after each size's round trip, "
+                             "and report the share still read (needs tesseract). 0: off")
     png: str = option("", "where to write the side-by-side crops (empty: none)")
     json_out: str = option("", "also write the figures to this JSON file")
 
     def validate(self) -> None:
         require(self.max_frames >= 1, f"--max-frames must be at least 1, got {self.max_frames}")
+        require(self.ocr_frames >= 0, f"--ocr-frames must be 0 or more, got {self.ocr_frames}")
         for size in self.sizes:
             parse_size(size)
 
@@ -98,7 +102,15 @@ def eval_resolution(config: EvalResolutionConfig) -> int:
     print(f"{config.data}: {len(frames)} held-out frames of {episodes} episodes, "
           f"{height}x{width}; detail pixels {100 * mask.mean():.1f}% (contrast > "
           f"{config.contrast})")
+    reference = pick = None
+    if config.ocr_frames:
+        from .ocr import pick_text_frames, read_all, word_recall
+        pick = pick_text_frames(frames, config.ocr_frames)
+        reference = read_all(frames[pick])
+        print(f"OCR: {sum(sum(c.values()) for c in reference)} words read on {len(pick)} "
+              "original frames")
     print(f"{'input':>9} {'PSNR':>7} {'detail PSNR':>12}  " +
+          (f"{'OCR words':>10}  " if reference else "") +
           "  ".join(f"tokens at /{f}" for f in config.factors))
     rows, crops = [], []
     for text in config.sizes:
@@ -109,11 +121,14 @@ def eval_resolution(config: EvalResolutionConfig) -> int:
         row = {"size": list(size), "psnr": frame_metrics(back, frames)["psnr"],
                "detail_psnr": detail_psnr(back, frames, mask),
                "grids": {str(f): list(g) if g else None for f, g in grids.items()}}
+        if reference:
+            row["ocr"] = word_recall(read_all(back[pick]), reference)
         rows.append(row)
         crops.append(back)
         grid_text = "  ".join(f"{g[0]}x{g[1]}={g[0] * g[1]:<5}".rjust(12) if g else
                               "-".rjust(12) for g in grids.values())
-        print(f"{text:>9} {row['psnr']:6.2f}  {row['detail_psnr']:11.2f}  {grid_text}")
+        ocr_text = f"{100 * row['ocr']['word_recall']:9.1f}%  " if reference else ""
+        print(f"{text:>9} {row['psnr']:6.2f}  {row['detail_psnr']:11.2f}  {ocr_text}{grid_text}")
     if config.png:
         from PIL import Image
 

@@ -38,6 +38,10 @@ class TrainTokenizerConfig(TokenizerConfig):
     out: str = option("runs/tokenizer", "checkpoint folder (created; resumed when it holds a run)")
     steps: int = option(4000, "optimizer steps in all (a resumed run continues up to this)")
     batch_size: int = option(64, "frames per step")
+    crop: int = option(0, "train on random CROPxCROP windows of the network input, at token-"
+                       "aligned offsets (a multiple of the downsampling factor). The network is "
+                       "convolutional, so it then runs on whole frames: crops make a full-"
+                       "resolution screenshot tokenizer affordable on a CPU. 0: whole frames")
     lr: float = option(1e-3, "peak AdamW learning rate (warmup 200 steps, cosine decay to a tenth)")
     weight_decay: float = option(0.0, "AdamW weight decay")
     holdout_seed: int = option(1000, "episodes with seed >= this are held out (validation)")
@@ -64,6 +68,15 @@ class TrainTokenizerConfig(TokenizerConfig):
                 "--val-every and --checkpoint-every must be at least 1")
         require(self.val_frames >= 1 and self.max_frames >= 1,
                 "--val-frames and --max-frames must be at least 1")
+        factor = self.factor
+        require(self.crop >= 0 and self.crop % factor == 0,
+                f"--crop must be 0 or a multiple of the downsampling factor {factor}, got "
+                f"{self.crop}")
+        require(self.crop <= min(self.input_shape), f"--crop {self.crop} is larger than the "
+                f"network input {self.input_shape[0]}x{self.input_shape[1]}")
+        require(not (self.crop and self.mid_attention), "--crop needs a purely convolutional "
+                "network: self-attention in the middle block would see a different extent in "
+                "training than on whole frames (drop --mid-attention)")
         require(self.device == "auto" or self.device.split(":")[0] in ("cpu", "cuda"),
                 f"--device must be cpu, cuda, cuda:N or auto, got {self.device!r}")
 
@@ -167,6 +180,18 @@ def validate_tokenizer(tokenizer, frames, batch_size: int = 256) -> dict:
     return result
 
 
+def random_crops(x, size: int, step: int, gen):
+    """One random size x size window of each image in x (B, C, H, W), at offsets that are
+    multiples of `step` (so a crop's tokens sit where the whole frame's tokens sit)."""
+    import torch
+    rows = (x.shape[2] - size) // step + 1
+    cols = (x.shape[3] - size) // step + 1
+    oy = torch.randint(rows, (len(x),), device=x.device, generator=gen) * step
+    ox = torch.randint(cols, (len(x),), device=x.device, generator=gen) * step
+    return torch.stack([x[i, :, y:y + size, c:c + size]
+                        for i, (y, c) in enumerate(zip(oy.tolist(), ox.tolist()))])
+
+
 def train_tokenizer(config: TrainTokenizerConfig) -> int:
     import torch
     from tqdm import tqdm
@@ -245,6 +270,8 @@ def train_tokenizer(config: TrainTokenizerConfig) -> int:
                 group["lr"] = lr_at(step)
             idx = torch.randint(len(frames), (config.batch_size,), device=device, generator=gen)
             x = tokenizer.frames_to_input(frames[idx])
+            if config.crop:
+                x = random_crops(x, config.crop, shape.factor, gen)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 h = vq.quant_conv(vq.encoder(x))
             zq, vq_loss, (_, _, ids) = vq.quantize(h.float())

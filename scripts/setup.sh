@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 VENV="${RIG_VENV:-.venv}"
 
-# System packages: Chromium and its driver for the GUI world (MiniWoB++, headless).
-APT_PACKAGES=(chromium chromium-driver)
+# System packages: Chromium and its driver for the GUI world (MiniWoB++, headless); Tesseract
+# OCR, which measures whether screen text survives the image tokenizer (`--ocr-frames`).
+APT_PACKAGES=(chromium chromium-driver tesseract-ocr tesseract-ocr-eng)
 if ((${#APT_PACKAGES[@]})) && command -v apt-get >/dev/null; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq

@@ -4,6 +4,8 @@ get their own grid of tile slots, training mixes the stores by share, and the ch
 both worlds in their own codes. Drives a real headless Chromium, like tests/test_miniwob.py."""
 
 import json
+import os
+import shutil
 
 import numpy as np
 import pytest
@@ -147,3 +149,20 @@ def test_eval_resolution_measures_detail_at_each_size(stores, tmp_path, capsys):
     assert (tmp_path / "r.png").is_file() and "104x80" in capsys.readouterr().out
     assert rig_main(["eval", "resolution", "--data", str(stores[1]), "--sizes", "10by3"]) == 2
     assert np.isfinite(rows[0]["psnr"])
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None and not os.environ.get("CI"),
+                    reason="tesseract is not installed; CI always has it")
+def test_eval_resolution_and_tokenizer_report_ocr_word_recall(stores, tmp_path):
+    report = tmp_path / "resolution.json"
+    assert rig_main(["eval", "resolution", "--data", str(stores[1]), "--sizes", "13x10",
+                     "210x160", "--ocr-frames", "3", "--json-out", str(report)]) == 0
+    small, full = (row["ocr"] for row in json.loads(report.read_text())["sizes"])
+    assert full["words"] >= 3 and full["word_recall"] == 1.0   # the frames as they are
+    assert small["word_recall"] < 0.5                           # 13x10 keeps no glyph
+    folder = stores[1].parent / "gui-tokenizer"                 # untrained: reads nothing
+    assert rig_main(["eval", "tokenizer", "--tokenizer", str(folder), "--data", str(stores[1]),
+                     "--ocr-frames", "3", "--json-out", str(tmp_path / "t.json"),
+                     "--device", "cpu"]) == 0
+    ocr = json.loads((tmp_path / "t.json").read_text())["ocr"]
+    assert ocr["words"] == full["words"] and ocr["word_recall"] < 0.5

@@ -162,3 +162,34 @@ def test_time_limit_stops_with_a_checkpoint_then_continues(tmp_path, capsys):
     config.time_limit = 0
     train_tokenizer(config)
     assert "done: 5 steps" in capsys.readouterr().out
+
+
+def test_random_crops_are_token_aligned_windows_of_each_image():
+    from rig.imagination.train_tokenizer import random_crops
+    x = torch.arange(2 * 1 * 12 * 8, dtype=torch.float32).reshape(2, 1, 12, 8)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(10):
+        crops = random_crops(x, 4, 4, gen)
+        assert crops.shape == (2, 1, 4, 4)
+        for image, crop in zip(x, crops):
+            # the crop's top-left value tells where it was cut: offsets are multiples of 4
+            flat = int((crop[0, 0, 0] - image[0, 0, 0]).item())
+            y, c = divmod(flat, 8)
+            assert y % 4 == 0 and c % 4 == 0
+            assert torch.equal(crop, image[:, y:y + 4, c:c + 4])
+
+
+def test_crop_training_runs_on_windows_and_validates_whole_frames(tmp_path, capsys):
+    data = _store(tmp_path / "s.zarr", [0, 1000], length=6)
+    config = TrainTokenizerConfig(**{**TINY, "image_size": 16, "channels": [32, 32, 32]},
+                                  data=str(data), out=str(tmp_path / "o"), steps=3,
+                                  batch_size=4, crop=8, device="cpu")
+    config.validate()
+    train_tokenizer(config)
+    assert "done: 3 steps" in capsys.readouterr().out
+    tokenizer = ImageTokenizer.from_pretrained(tmp_path / "o")
+    assert tokenizer.grid_shape == (4, 4)   # whole 16x16 frames at /4, though it saw 8x8 crops
+    for bad in (dict(crop=6), dict(crop=32), dict(crop=8, mid_attention=True)):
+        with pytest.raises(Exception, match="--crop"):
+            TrainTokenizerConfig(**{**TINY, "channels": [32, 32, 32], **bad},
+                                 data=str(data)).validate()

@@ -1,0 +1,94 @@
+"""Does small text survive? Word recall by OCR, for screenshots sent through a tokenizer.
+
+Role in the data flow: `rig eval resolution --ocr-frames N` and `rig eval tokenizer
+--ocr-frames N` read the words of held-out screenshots with Tesseract (Debian's `tesseract-ocr`,
+installed by scripts/setup.sh) and read them again after the round trip (a smaller input size,
+or a tokenizer's encode and decode). PSNR says how many pixels are off; word recall says what a
+reader of the screen (the policy, a person) has lost: the share of the words read on the
+original that are still read, word for word, on the reconstruction.
+
+Words are compared as multisets after lowercasing and stripping punctuation; tokens with fewer
+than two letters or digits are dropped (OCR noise on borders and icons). Frames are upscaled 3x
+before OCR: Tesseract is tuned for ~30-pixel text, MiniWoB's is ~10. The original's own recall
+is 1 by definition; what counts is how far a reconstruction falls below it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from rig.config import RigError
+
+OCR_SCALE = 3          # upscale factor before OCR (Tesseract wants ~30-pixel glyphs)
+_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def tesseract_binary() -> str:
+    path = shutil.which("tesseract")
+    if path is None:
+        raise RigError("OCR needs the tesseract binary, which is not installed: "
+                       "`apt-get install tesseract-ocr tesseract-ocr-eng` (scripts/setup.sh "
+                       "installs it), or leave out --ocr-frames")
+    return path
+
+
+def normalize(text: str) -> list[str]:
+    """OCR output -> comparable words: lowercase letters and digits, at least two of them."""
+    words = (_WORD.sub("", token.lower()) for token in text.split())
+    return [w for w in words if len(w) >= 2]
+
+
+def read_words(frame, binary: str | None = None, scale: int = OCR_SCALE) -> Counter:
+    """The words Tesseract reads on one uint8 (H, W, 3) frame, as a multiset."""
+    import io
+
+    from PIL import Image
+    image = Image.fromarray(frame)
+    image = image.resize((image.width * scale, image.height * scale), Image.LANCZOS)
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    # one thread each: the callers run several frames at once (see read_all)
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        done = subprocess.run([binary or tesseract_binary(), "stdin", "stdout", "--psm", "11"],
+                              input=png.getvalue(), capture_output=True, timeout=60, env=env)
+    except subprocess.TimeoutExpired:
+        raise RigError("tesseract took over 60 s on one frame") from None
+    if done.returncode != 0:
+        raise RigError(f"tesseract failed (exit {done.returncode}): "
+                       f"{done.stderr.decode(errors='replace').strip()[-300:]}")
+    return Counter(normalize(done.stdout.decode(errors="replace")))
+
+
+def read_all(frames, workers: int = 2) -> list[Counter]:
+    """`read_words` of every frame, `workers` Tesseract processes at a time."""
+    binary = tesseract_binary()
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        return list(pool.map(lambda f: read_words(f, binary), frames))
+
+
+def word_recall(read: list[Counter], reference: list[Counter]) -> dict:
+    """Share of the reference frames' words (pooled, counted with multiplicity) also read on the
+    matching frames of `read`; and the share of frames that keep all their words."""
+    if len(read) != len(reference):
+        raise ValueError(f"{len(read)} frames read against {len(reference)} references")
+    total = sum(sum(ref.values()) for ref in reference)
+    kept = sum(sum((got & ref).values()) for got, ref in zip(read, reference))
+    with_text = [(got, ref) for got, ref in zip(read, reference) if ref]
+    whole = sum(not (ref - got) for got, ref in with_text)
+    return {"word_recall": kept / total if total else float("nan"), "words": total,
+            "frames": len(reference),
+            "frames_all_words": whole / len(with_text) if with_text else float("nan")}
+
+
+def pick_text_frames(frames, count: int):
+    """Indices of `count` frames spread evenly over `frames` (all when count >= len)."""
+    import numpy as np
+    if count >= len(frames):
+        return np.arange(len(frames))
+    return np.unique(np.linspace(0, len(frames) - 1, count).round().astype(int))
