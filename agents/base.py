@@ -26,6 +26,9 @@ class Decision:
     imagined_frame: np.ndarray | None = None      # expected next frame, uint8 (H, W, 3), if imagined
     imagined_tokens: np.ndarray | None = None     # the image-token ids it was decoded from, if any
     review: str | None = None                     # the agent's review of its imagined outcome, if any
+    # RIG-lookahead: the imagined rollout of each reviewed proposal, uint8 (C, N, H, W, 3) for
+    # C proposals at most and N steps ahead; proposals not made this step are all zero
+    lookahead_frames: np.ndarray | None = None
     extras: dict[str, Any] = field(default_factory=dict)  # agent-specific diagnostics (counts, timings)
 
 

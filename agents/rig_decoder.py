@@ -41,6 +41,8 @@ class StepOutput:
     # RIG-lookahead (lookahead >= 1): every proposal, its imagined rollout and its review
     proposals: list[int] = field(default_factory=list)      # action ids proposed, in order
     rollouts: list[list[list[int]]] = field(default_factory=list)  # per proposal, its frames
+    rollout_actions: list[list[int]] = field(default_factory=list)  # per proposal, the actions
+    #                                   imagined after it (one per rollout frame after the first)
     reviews: list[list[int]] = field(default_factory=list)  # per review, its text ids
     verdicts: list[str] = field(default_factory=list)       # per review: accept or revise
 
@@ -274,6 +276,9 @@ class IncrementalDecoder:
                 if self._reviewing(out):
                     out.proposals.append(token)
                     out.rollouts.append([])
+                    out.rollout_actions.append([])
+            else:  # LOOK_ACT: an action taken inside the imagined rollout
+                out.rollout_actions[-1].append(token)
             if self._reviewing(out) or self.imagination:
                 frame[w] = []
                 return [token, self.imagine], IMAGINE

@@ -141,6 +141,9 @@ class RigPolicy(Agent):
             seed=seed or 0, lookahead=lookahead, candidates=candidates,
             image_anchor=self.sequence.image_anchor, open_actions=self.open_actions,
             positions=self.builder.positions, image_range=codec_image_ids(self.vocab, codec))
+        # decode every imagined rollout frame to pixels (the viewer and --record show them);
+        # off by default: `rig eval` would pay C x N decodes a step for nothing
+        self.decode_rollouts = False
         self.reset(seed)
 
     batched = True  # one agent serves K worlds: `reset_batch`, `act_batch`
@@ -167,10 +170,36 @@ class RigPolicy(Agent):
         if not out.reviews:
             return None
         parts = []
-        for proposal, review, verdict in zip(out.proposals, out.reviews, out.verdicts):
+        later = out.rollout_actions + [[]] * (len(out.proposals) - len(out.rollout_actions))
+        for proposal, then, review, verdict in zip(out.proposals, later, out.reviews,
+                                                   out.verdicts):
             text = self.vocab.decode_text(review).strip()
-            parts.append(f"{self.vocab.action_name(proposal)}? {text} [{verdict}]")
+            actions = " -> ".join(self.vocab.action_name(a) for a in [proposal, *then])
+            parts.append(f"{actions}? {text} [{verdict}]")
         return " | ".join(parts)
+
+    def _rollout_frames(self, outputs, active) -> dict[int, np.ndarray]:
+        """Each world's imagined rollouts in pixels, (C, N, H, W, 3): row c is the c-th reviewed
+        proposal, column n its imagined frame n+1 steps ahead; all zero where none was made."""
+        lookahead, candidates = self.decoder.lookahead, self.decoder.candidates
+        if not (lookahead and self.decode_rollouts):
+            return {}
+        where, codes = [], []
+        for w in active:
+            for c, rollout in enumerate(outputs[w].rollouts[:candidates]):
+                for n, ids in enumerate(rollout[:lookahead]):
+                    where.append((w, c, n))
+                    codes.append(to_codes(self.vocab, ids, self.tokenizer.grid_shape,
+                                          self.code_offset))
+        if not codes:
+            return {}
+        height, width = self.tokenizer.config.frame_shape
+        result: dict[int, np.ndarray] = {}
+        for (w, c, n), pixels in zip(where, self.tokenizer.decode(np.stack(codes))):
+            if w not in result:
+                result[w] = np.zeros((candidates, lookahead, height, width, 3), np.uint8)
+            result[w][c, n] = pixels
+        return result
 
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
         return self.act_batch([obs], [info])[0]
@@ -200,6 +229,7 @@ class RigPolicy(Agent):
                                for w in imagined])
             for w, tok, frame in zip(imagined, tokens, self.tokenizer.decode(tokens)):
                 frames_out[w] = (tok, frame)
+        rollouts = self._rollout_frames(outputs, active)
         decisions: list[Decision | None] = [None] * len(observations)
         for w in active:
             out = outputs[w]
@@ -223,6 +253,7 @@ class RigPolicy(Agent):
                 action=action, action_text=action_text,
                 reasoning=self.vocab.decode_text(out.reasoning_ids).strip(),
                 imagined_frame=frame, imagined_tokens=tokens, review=review,
+                lookahead_frames=rollouts.get(w),
                 extras={"generated_tokens": out.generated, "fallbacks": self.fallbacks[w],
                         "proposals": [self.vocab.action_name(p) for p in out.proposals],
                         "verdicts": list(out.verdicts)})

@@ -96,9 +96,15 @@ def play(config: PlayConfig) -> int:
             for _ in range(min(config.num_worlds, config.episodes))]
     env = envs[0]
     drawing = window or config.video is not None or config.screenshot is not None
-    viewer = Viewer(window, title=f"RIG - {config.world}", fps=config.fps) if drawing else None
+    rollouts = (config.candidates, config.lookahead) if config.lookahead else None
+    viewer = Viewer(window, title=f"RIG - {config.world}", fps=config.fps,
+                    rollouts=rollouts) if drawing else None
     agents = make_agents(config.agent, envs, seed=config.seed, viewer=viewer,
                          **config.policy_options())
+    # a reviewing policy shows (and records) its whole imagined rollout
+    for agent in agents if isinstance(agents, list) else [agents]:
+        if hasattr(agent, "decode_rollouts"):
+            agent.decode_rollouts = bool(drawing or config.record)
     writer = _video_writer(config.video, config.video_fps) if config.video else None
     store = None
     if config.record:

@@ -6,7 +6,9 @@ drawn off-screen (SDL's dummy driver) when there is no display, so that screensh
 look exactly like the window. The human agent reads its keys from this window.
 
 Layout: [ real frame | imagined next frame ] on top, a text panel below (step, action, return,
-achievements, then the reasoning, wrapped).
+achievements, then the reasoning and the review, wrapped). With RIG-lookahead (`rollouts=(C, N)`)
+a strip at the bottom shows every reviewed proposal of the step: its imagined actions, its N
+imagined frames (marked as imagined, never as observations) and its verdict.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ BACKGROUND = (24, 26, 30)
 TEXT = (230, 230, 230)
 DIM = (140, 146, 156)
 ACCENT = (120, 200, 255)
+THUMB_PX = 72           # an imagined rollout frame in the lookahead strip
+ROLLOUT_ROW_H = THUMB_PX + 26
+VERDICT_COLOR = {"accept": (120, 220, 140), "revise": (255, 170, 90)}
 
 
 def display_available() -> bool:
@@ -38,7 +43,10 @@ def display_available() -> bool:
 class Viewer:
     """Draws play steps; `window=False` renders off-screen only (for videos and screenshots)."""
 
-    def __init__(self, window: bool, title: str = "RIG", fps: float = 0.0):
+    def __init__(self, window: bool, title: str = "RIG", fps: float = 0.0,
+                 rollouts: tuple[int, int] | None = None):
+        """rollouts: (C, N) to make room for C reviewed proposals of N imagined frames each
+        (RIG-lookahead); the canvas keeps one size for a whole video."""
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
         if not window:
             os.environ["SDL_VIDEODRIVER"] = "dummy"
@@ -49,7 +57,10 @@ class Viewer:
         pygame.font.init()
         self.window = window
         self.fps = fps
-        self.size = (800, 672)  # multiples of 16, so MP4 encoders take frames unscaled
+        self.rollouts = rollouts
+        extra = 0 if not rollouts else 24 + rollouts[0] * ROLLOUT_ROW_H
+        # multiples of 16, so MP4 encoders take frames unscaled
+        self.size = (800, 672 + (extra + 15) // 16 * 16)
         if window:
             self.screen = pygame.display.set_mode(self.size)
             pygame.display.set_caption(title)
@@ -110,11 +121,44 @@ class Viewer:
                 for wrapped in textwrap.wrap(line, 110)[:2]:
                     self._text(wrapped, (PAD, y), DIM, self.small)
                     y += 17
+        if self.rollouts:
+            self._rollout_strip(decision, 672)
+
+    def _rollout_strip(self, decision, top: int) -> None:
+        """Each reviewed proposal: its imagined actions and verdict, then its imagined frames."""
+        pg = self.pygame
+        candidates, lookahead = self.rollouts
+        frames = getattr(decision, "lookahead_frames", None) if decision is not None else None
+        extras = getattr(decision, "extras", {}) if decision is not None else {}
+        proposals, verdicts = extras.get("proposals", []), extras.get("verdicts", [])
+        pg.draw.line(self.screen, (60, 64, 72), (PAD, top), (self.size[0] - PAD, top), 1)
+        self._label(f"imagined before acting: up to {candidates} proposal(s), {lookahead} "
+                    "step(s) ahead each (imagined frames, not observations)", (PAD, top + 4))
+        review = (getattr(decision, "review", None) or "").split(" | ")
+        for c in range(candidates):
+            y = top + 24 + c * ROLLOUT_ROW_H
+            if c >= len(proposals) or frames is None:
+                continue
+            verdict = verdicts[c] if c < len(verdicts) else ""
+            actions = review[c].split("?")[0] if c < len(review) else proposals[c]
+            self._text(f"{c + 1}. {actions}", (PAD, y), TEXT, self.small)
+            if verdict:
+                self._text(verdict, (self.size[0] - PAD - 60, y), VERDICT_COLOR.get(verdict, DIM),
+                           self.small)
+            for n in range(min(lookahead, (self.size[0] - PAD) // (THUMB_PX + PAD))):
+                x = PAD + n * (THUMB_PX + PAD)
+                frame = np.ascontiguousarray(frames[c, n])
+                surface = pg.surfarray.make_surface(frame.transpose(1, 0, 2))
+                scale = THUMB_PX / max(frame.shape[:2])
+                size = (round(frame.shape[1] * scale), round(frame.shape[0] * scale))
+                self.screen.blit(pg.transform.scale(surface, size), (x, y + 18))
 
     def _label(self, text: str, pos) -> None:
         self.screen.blit(self.small.render(text, True, DIM), pos)
 
     def _text(self, text: str, pos, color=TEXT, font=None) -> None:
+        # model output is data: control characters (SDL refuses NUL) are shown as spaces
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
         self.screen.blit((font or self.font).render(text, True, color), pos)
 
     @staticmethod

@@ -86,6 +86,26 @@ def test_train_policy_on_expert_and_review_stores(trained):
     assert (trained / "final" / "rig_policy.json").exists()
 
 
+def test_play_with_lookahead_shows_and_records_the_imagined_rollouts(trained, tmp_path):
+    from rig.trajectories import TrajectoryStore
+    record, shot = tmp_path / "played.zarr", tmp_path / "view.png"
+    assert main(["play", "--agent", f"rig:{trained / 'final'}", "--max-steps", "3",
+                 "--lookahead", "2", "--candidates", "2", "--record", str(record),
+                 "--screenshot", str(shot), "--device", "cpu"]) == 0
+    with TrajectoryStore.open(record, "r") as store:
+        episode = store.episode(0)
+    frames, made = episode["lookahead_frames"], episode["has_lookahead_frames"]
+    assert frames.shape == (len(episode["action"]), 2, 2, 64, 64, 3) and made.all()
+    assert frames[:, 0].reshape(len(frames), -1).max(1).min() > 0  # proposal 1: two frames
+    for t, review in enumerate(episode["review"]):  # "a -> b? text [verdict] | ..."
+        assert review.count("->") == review.count("[") >= 1
+        reviewed = review.count("[")
+        assert not frames[t, reviewed:].any()          # proposals not made stay black
+    from PIL import Image
+    width, height = Image.open(shot).size
+    assert (width, height) == (800, 672 + 224) and height % 16 == 0   # room for the strip
+
+
 def test_eval_scaling_writes_reports_and_resumes(trained, tmp_path, capsys):
     out = tmp_path / "scaling"
     args = ["eval", "scaling", "--agent", f"rig:{trained / 'final'}", "--lookahead", "0", "1",

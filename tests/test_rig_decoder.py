@@ -176,6 +176,9 @@ def test_lookahead_imagines_ahead_reviews_and_revises(parts):
     (out,) = decoder.step([_observation(builder, 1)])
     assert 1 <= len(out.proposals) <= 2 and len(out.verdicts) == len(out.reviews) >= 1
     assert all(len(r) == 2 and all(len(f) == GRID * GRID for f in r) for r in out.rollouts)
+    # one imagined action per rollout frame after the first, each a legal action
+    assert [len(a) for a in out.rollout_actions] == [1] * len(out.proposals)
+    assert all(a in vocab.actions for acts in out.rollout_actions for a in acts)
     assert out.action_id in vocab.actions and all(p in vocab.actions for p in out.proposals)
     if out.verdicts[0] == "accept":
         assert out.action_id == out.proposals[0] and out.image_ids == out.rollouts[0][0]

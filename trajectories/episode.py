@@ -28,7 +28,8 @@ REQUIRED_STEP_KEYS = {"image": np.uint8, "text": str, "action": np.int64, "actio
 # Optional step keys (present in a store once any episode had them).
 OPTIONAL_STEP_KEYS = {"imagined_frame": np.uint8, "has_imagined_frame": np.bool_,
                       "imagined_tokens": np.int32, "has_imagined_tokens": np.bool_,
-                      "review": str, "inventory": np.int16, "achievements_unlocked": np.bool_}
+                      "review": str, "inventory": np.int16, "achievements_unlocked": np.bool_,
+                      "lookahead_frames": np.uint8, "has_lookahead_frames": np.bool_}
 # Keys whose second axis is named by a list of column names (recorded in the store's attrs).
 COLUMN_KEYS = ("inventory", "achievements_unlocked")
 # Per-episode metadata and its dtype.
@@ -116,7 +117,7 @@ class EpisodeBuilder:
         s["terminated"].append(bool(terminated))
         s["truncated"].append(bool(truncated))
         s["reasoning"].append(str(decision.reasoning or ""))
-        for key in ("imagined_frame", "imagined_tokens", "review"):
+        for key in ("imagined_frame", "imagined_tokens", "review", "lookahead_frames"):
             value = getattr(decision, key, None)
             if value is not None:
                 self.optional.setdefault(key, {})[t] = value
@@ -155,7 +156,7 @@ class EpisodeBuilder:
                     else:
                         rows[t] = [name in value for name in names]
                 data[key] = rows
-            else:  # imagined_frame / imagined_tokens: zero-filled where absent, plus a mask
+            else:  # imagined_frame / _tokens, lookahead_frames: zero-filled where absent, + mask
                 first = np.asarray(next(iter(by_step.values())))
                 dtype = OPTIONAL_STEP_KEYS[key]
                 rows = np.zeros((n,) + first.shape, dtype=dtype)
