@@ -193,3 +193,14 @@ def test_crop_training_runs_on_windows_and_validates_whole_frames(tmp_path, caps
         with pytest.raises(Exception, match="--crop"):
             TrainTokenizerConfig(**{**TINY, "channels": [32, 32, 32], **bad},
                                  data=str(data)).validate()
+
+
+def test_detail_weights_favour_strokes_and_keep_the_loss_scale():
+    from rig.imagination.train_tokenizer import detail_weights
+    x = torch.ones(1, 3, 8, 8)
+    x[:, :, :, 4:] = -1.0                      # a black stroke on white: an edge at column 4
+    weights = detail_weights(x, 4.0)
+    assert weights.shape == (1, 1, 8, 8) and weights.mean().item() == pytest.approx(1.0)
+    assert weights[0, 0, :, 3:5].min() > weights[0, 0, :, 0].max()   # the edge weighs more
+    flat = detail_weights(torch.zeros(2, 3, 8, 8), 4.0)
+    assert torch.allclose(flat, torch.ones_like(flat))               # no detail: plain MSE
