@@ -26,6 +26,7 @@ BACKGROUND = (24, 26, 30)
 TEXT = (230, 230, 230)
 DIM = (140, 146, 156)
 ACCENT = (120, 200, 255)
+PANEL_BOTTOM = 672      # the text panel ends here; the lookahead strip starts
 THUMB_PX = 72           # an imagined rollout frame in the lookahead strip
 ROLLOUT_ROW_H = THUMB_PX + 26
 VERDICT_COLOR = {"accept": (120, 220, 140), "revise": (255, 170, 90)}
@@ -60,7 +61,7 @@ class Viewer:
         self.rollouts = rollouts
         extra = 0 if not rollouts else 24 + rollouts[0] * ROLLOUT_ROW_H
         # multiples of 16, so MP4 encoders take frames unscaled
-        self.size = (800, 672 + (extra + 15) // 16 * 16)
+        self.size = (800, PANEL_BOTTOM + (extra + 15) // 16 * 16)
         if window:
             self.screen = pygame.display.set_mode(self.size)
             pygame.display.set_caption(title)
@@ -119,10 +120,12 @@ class Viewer:
             y += 18
             for line in observation_text.splitlines()[:5]:
                 for wrapped in textwrap.wrap(line, 110)[:2]:
+                    if y + 17 > PANEL_BOTTOM:   # never into the lookahead strip below
+                        break
                     self._text(wrapped, (PAD, y), DIM, self.small)
                     y += 17
         if self.rollouts:
-            self._rollout_strip(decision, 672)
+            self._rollout_strip(decision, PANEL_BOTTOM)
 
     def _rollout_strip(self, decision, top: int) -> None:
         """Each reviewed proposal: its imagined actions and verdict, then its imagined frames."""
