@@ -170,9 +170,8 @@ class RigPolicy(Agent):
         if not out.reviews:
             return None
         parts = []
-        later = out.rollout_actions + [[]] * (len(out.proposals) - len(out.rollout_actions))
-        for proposal, then, review, verdict in zip(out.proposals, later, out.reviews,
-                                                   out.verdicts):
+        for proposal, then, review, verdict in zip(out.proposals, out.rollout_actions,
+                                                   out.reviews, out.verdicts):
             text = self.vocab.decode_text(review).strip()
             actions = " -> ".join(self.vocab.action_name(a) for a in [proposal, *then])
             parts.append(f"{actions}? {text} [{verdict}]")
