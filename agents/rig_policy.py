@@ -165,17 +165,17 @@ class RigPolicy(Agent):
         return {"fallbacks": self.fallbacks[world], "generated_tokens": self.generated[world],
                 "reviewed_steps": self.reviewed[world], "revised_steps": self.revised[world]}
 
-    def _review_text(self, out) -> str | None:
-        """What the lookahead did, in words: each proposal, its review and the verdict."""
+    def _imagined_actions(self, out) -> list[str]:
+        """Each reviewed proposal with the actions imagined after it: "move_up -> noop"."""
+        return [" -> ".join(self.vocab.action_name(a) for a in [proposal, *then])
+                for proposal, then in zip(out.proposals, out.rollout_actions)]
+
+    def _review_text(self, out, chains: list[str]) -> str | None:
+        """What the lookahead did, in words: each proposal's chain, its review and the verdict."""
         if not out.reviews:
             return None
-        parts = []
-        for proposal, then, review, verdict in zip(out.proposals, out.rollout_actions,
-                                                   out.reviews, out.verdicts):
-            text = self.vocab.decode_text(review).strip()
-            actions = " -> ".join(self.vocab.action_name(a) for a in [proposal, *then])
-            parts.append(f"{actions}? {text} [{verdict}]")
-        return " | ".join(parts)
+        return " | ".join(f"{chain}? {self.vocab.decode_text(review).strip()} [{verdict}]"
+                          for chain, review, verdict in zip(chains, out.reviews, out.verdicts))
 
     def _rollout_frames(self, outputs, active) -> dict[int, np.ndarray]:
         """Each world's imagined rollouts in pixels, (C, N, H, W, 3): row c is the c-th reviewed
@@ -245,7 +245,8 @@ class RigPolicy(Agent):
                 action = self.language.parse(action_text)
             self.history[w].append(action_text)
             tokens, frame = frames_out.get(w, (None, None))
-            review = self._review_text(out)
+            chains = self._imagined_actions(out)
+            review = self._review_text(out, chains)
             self.reviewed[w] += bool(out.reviews)
             self.revised[w] += "revise" in out.verdicts
             decisions[w] = Decision(
@@ -255,5 +256,6 @@ class RigPolicy(Agent):
                 lookahead_frames=rollouts.get(w),
                 extras={"generated_tokens": out.generated, "fallbacks": self.fallbacks[w],
                         "proposals": [self.vocab.action_name(p) for p in out.proposals],
+                        "imagined_actions": chains,
                         "verdicts": list(out.verdicts)})
         return decisions

@@ -20,7 +20,6 @@ import textwrap
 import numpy as np
 
 FRAME_PX = 384          # each frame is scaled (nearest) to this many pixels a side
-PANEL_H = 230           # height of the text panel below the frames
 PAD = 8
 BACKGROUND = (24, 26, 30)
 TEXT = (230, 230, 230)
@@ -133,28 +132,22 @@ class Viewer:
         candidates, lookahead = self.rollouts
         frames = getattr(decision, "lookahead_frames", None) if decision is not None else None
         extras = getattr(decision, "extras", {}) if decision is not None else {}
-        proposals, verdicts = extras.get("proposals", []), extras.get("verdicts", [])
+        # one "proposal -> imagined action -> ..." chain per reviewed proposal (RigPolicy)
+        chains, verdicts = extras.get("imagined_actions", []), extras.get("verdicts", [])
         pg.draw.line(self.screen, (60, 64, 72), (PAD, top), (self.size[0] - PAD, top), 1)
         self._label(f"imagined before acting: up to {candidates} proposal(s), {lookahead} "
                     "step(s) ahead each (imagined frames, not observations)", (PAD, top + 4))
-        review = (getattr(decision, "review", None) or "").split(" | ")
-        for c in range(candidates):
+        if frames is None:
+            return
+        for c, chain in enumerate(chains[:candidates]):
             y = top + 24 + c * ROLLOUT_ROW_H
-            if c >= len(proposals) or frames is None:
-                continue
+            self._text(f"{c + 1}. {chain}", (PAD, y), TEXT, self.small)
             verdict = verdicts[c] if c < len(verdicts) else ""
-            actions = review[c].split("?")[0] if c < len(review) else proposals[c]
-            self._text(f"{c + 1}. {actions}", (PAD, y), TEXT, self.small)
             if verdict:
                 self._text(verdict, (self.size[0] - PAD - 60, y), VERDICT_COLOR.get(verdict, DIM),
                            self.small)
             for n in range(min(lookahead, (self.size[0] - PAD) // (THUMB_PX + PAD))):
-                x = PAD + n * (THUMB_PX + PAD)
-                frame = np.ascontiguousarray(frames[c, n])
-                surface = pg.surfarray.make_surface(frame.transpose(1, 0, 2))
-                scale = THUMB_PX / max(frame.shape[:2])
-                size = (round(frame.shape[1] * scale), round(frame.shape[0] * scale))
-                self.screen.blit(pg.transform.scale(surface, size), (x, y + 18))
+                self._blit_frame(frames[c, n], (PAD + n * (THUMB_PX + PAD), y + 18), THUMB_PX)
 
     def _label(self, text: str, pos) -> None:
         self.screen.blit(self.small.render(text, True, DIM), pos)
@@ -165,15 +158,15 @@ class Viewer:
         self.screen.blit((font or self.font).render(text, True, color), pos)
 
     @staticmethod
-    def _fit(shape) -> float:
-        """Scale of a frame in its FRAME_PX square (aspect kept: GUI screenshots are tall)."""
-        return FRAME_PX / max(shape[0], shape[1])
+    def _fit(shape, px: int = FRAME_PX) -> float:
+        """Scale of a frame in its px square (aspect kept: GUI screenshots are tall)."""
+        return px / max(shape[0], shape[1])
 
-    def _blit_frame(self, frame: np.ndarray, pos) -> None:
+    def _blit_frame(self, frame: np.ndarray, pos, px: int = FRAME_PX) -> None:
         pg = self.pygame
         frame = np.ascontiguousarray(frame[..., :3], dtype=np.uint8)
         surface = pg.surfarray.make_surface(frame.transpose(1, 0, 2))
-        scale = self._fit(frame.shape)
+        scale = self._fit(frame.shape, px)
         size = (round(frame.shape[1] * scale), round(frame.shape[0] * scale))
         if surface.get_size() != size:
             surface = pg.transform.scale(surface, size)

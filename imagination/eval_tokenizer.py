@@ -118,8 +118,8 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
     cfg = tokenizer.config
     ocr = None
     if config.ocr_frames:
-        from .ocr import pick_text_frames, read_all, word_recall
-        pick = pick_text_frames(frames, config.ocr_frames)
+        from .ocr import evenly_spaced, read_all, word_recall
+        pick = evenly_spaced(frames, config.ocr_frames)
         ocr = word_recall(read_all(recons[pick]), read_all(frames[pick]))
     passed = quality["psnr"] >= PSNR_BAR and quality["ssim"] >= SSIM_BAR
     result = {"frames": len(frames), "episodes": episodes, "grid": list(cfg.grid_shape),

@@ -86,7 +86,7 @@ def word_recall(read: list[Counter], reference: list[Counter]) -> dict:
             "frames_all_words": whole / len(with_text) if with_text else float("nan")}
 
 
-def pick_text_frames(frames, count: int):
+def evenly_spaced(frames, count: int):
     """Indices of `count` frames spread evenly over `frames` (all when count >= len)."""
     import numpy as np
     if count >= len(frames):

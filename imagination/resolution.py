@@ -68,13 +68,21 @@ def round_trip(frames, size: tuple[int, int]):
     return back.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
+def grey_span(images):
+    """How far the grey level varies in each pixel's 3x3 neighbourhood (max - min), (B, 1, H,
+    W), for images (B, C, H, W) on any scale: glyph strokes and borders span far, flat
+    background not at all. `detail_mask` and the tokenizer's `--detail-weight` both read it."""
+    import torch
+    grey = images.float().mean(1, keepdim=True)
+    high = torch.nn.functional.max_pool2d(grey, 3, stride=1, padding=1)
+    low = -torch.nn.functional.max_pool2d(-grey, 3, stride=1, padding=1)
+    return high - low
+
+
 def detail_mask(frames, contrast: int):
     """Pixels (B, H, W) whose 3x3 neighbourhood spans more than `contrast` grey levels."""
     import torch
-    grey = torch.from_numpy(frames).float().mean(-1, keepdim=True).permute(0, 3, 1, 2)
-    high = torch.nn.functional.max_pool2d(grey, 3, stride=1, padding=1)
-    low = -torch.nn.functional.max_pool2d(-grey, 3, stride=1, padding=1)
-    return ((high - low) > contrast)[:, 0].numpy()
+    return (grey_span(torch.from_numpy(frames).permute(0, 3, 1, 2)) > contrast)[:, 0].numpy()
 
 
 def detail_psnr(a, b, mask) -> float:
@@ -104,8 +112,8 @@ def eval_resolution(config: EvalResolutionConfig) -> int:
           f"{config.contrast})")
     reference = pick = None
     if config.ocr_frames:
-        from .ocr import pick_text_frames, read_all, word_recall
-        pick = pick_text_frames(frames, config.ocr_frames)
+        from .ocr import evenly_spaced, read_all, word_recall
+        pick = evenly_spaced(frames, config.ocr_frames)
         reference = read_all(frames[pick])
         print(f"OCR: {sum(sum(c.values()) for c in reference)} words read on {len(pick)} "
               "original frames")

@@ -202,11 +202,8 @@ def detail_weights(x, weight: float, contrast: float = 0.5):
     """Per-pixel loss weights (B, 1, H, W) for inputs x in [-1, 1]: 1 + weight where the grey
     level's 3x3 neighbourhood spans more than `contrast` (as `rig eval resolution` counts detail
     pixels: 64 of 255 grey levels), normalised to mean 1 so the loss keeps its scale."""
-    import torch
-    grey = x.mean(1, keepdim=True)
-    high = torch.nn.functional.max_pool2d(grey, 3, stride=1, padding=1)
-    low = -torch.nn.functional.max_pool2d(-grey, 3, stride=1, padding=1)
-    weights = 1 + weight * ((high - low) > contrast).float()
+    from .resolution import grey_span
+    weights = 1 + weight * (grey_span(x) > contrast).float()
     return weights / weights.mean()
 
 

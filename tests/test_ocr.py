@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from rig.imagination.ocr import normalize, pick_text_frames, read_all, word_recall
+from rig.imagination.ocr import normalize, evenly_spaced, read_all, word_recall
 
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None and not os.environ.get("CI"),
@@ -39,7 +39,7 @@ def test_word_recall_counts_words_with_multiplicity():
     assert word_recall(reference, reference)["frames_all_words"] == 1.0
     with pytest.raises(ValueError):
         word_recall(read[:1], reference)
-    assert pick_text_frames(np.zeros(10), 3).tolist() == [0, 4, 9]
+    assert evenly_spaced(np.zeros(10), 3).tolist() == [0, 4, 9]
 
 
 @needs_tesseract
