@@ -53,3 +53,14 @@ def test_ocr_reads_screen_text_and_loses_it_when_shrunk():
     assert word_recall(read_all(frames), reference)["word_recall"] == 1.0
     # a 13x10 round trip keeps no glyph: the measurement must see the loss
     assert word_recall(read_all(round_trip(frames, (13, 10))), reference)["word_recall"] < 0.2
+
+
+def test_missing_tesseract_and_bad_counts_are_clear_errors(monkeypatch, rig_cli):
+    from rig.config import RigError
+    from rig.imagination import ocr
+    monkeypatch.setattr(ocr.shutil, "which", lambda name: None)
+    with pytest.raises(RigError, match="apt-get install tesseract-ocr"):
+        read_all(np.zeros((1, 8, 8, 3), np.uint8))
+    result = rig_cli("eval", "tokenizer", "--ocr-frames", "-1")
+    assert result.returncode == 2 and "--ocr-frames" in result.stderr
+    assert "Traceback" not in result.stderr
