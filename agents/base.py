@@ -29,6 +29,9 @@ class Decision:
     # RIG-lookahead: the imagined rollout of each reviewed proposal, uint8 (C, N, H, W, 3) for
     # C proposals at most and N steps ahead; proposals not made this step are all zero
     lookahead_frames: np.ndarray | None = None
+    # DAgger: what the teacher would have done at this state when another agent drove
+    # (`action` is what was executed; this is the training label)
+    teacher_action_text: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)  # agent-specific diagnostics (counts, timings)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from rig.config import RigError
 
-from .sequence import (IMAGE_KEY, SequenceBuilder, SequenceConfig, is_review_store,
+from .sequence import (IMAGE_KEY, TEACHER_KEY, SequenceBuilder, SequenceConfig, is_review_store,
                        review_offsets, review_sample, strip_task)
 from .train_policy import PolicyTrainConfig, learning_rate, weighted_loss
 
@@ -81,6 +81,8 @@ class PolicyRun:
                                "imagination, so leave it out of --no-reasoning/--no-imagination "
                                "runs")
             offsets = review_offsets(self.sequence) if review else self.sequence.offsets()
+            if not review and TEACHER_KEY in store.data:  # a DAgger store: labels beside actions
+                offsets[TEACHER_KEY] = offsets["text"]
             # small ints: read once, kept in RAM, moved to this tokenizer's block of codes
             image_tokens = store.read(IMAGE_KEY).astype(np.int32) + codec["offset"]
             # The patch encoder reads pixels: keep them in RAM too when they fit (12 KB a

@@ -24,7 +24,9 @@ The loss falls on the imagined frames (what really followed), the review and the
 never on the proposal itself (a poor action is not to be imitated). The loss falls on reasoning (with `</think>`), the action and the
 imagined frame of every step; observations, history and structure are inputs only. Switches
 drop the reasoning and/or the imagination segments, giving the RIG paper's ablations from one
-store.
+store. In a DAgger store (`rig collect --driver`) the `<act>` target is the teacher's label
+(`teacher_action_text`) while `<hist>` lists what was executed; a step whose executed action
+was not the label has no `<imagine>` (its next frame shows the other action's outcome).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ SEGMENT_NAMES = ("structure", "task", "observation", "history", "reasoning", "ac
                  "imagination", "review")
 LOSS_SEGMENTS = (REASONING, ACTION, IMAGINATION, REVIEW)
 IMAGE_KEY = "image_tokens"   # the store key `rig data tokenize` writes
+TEACHER_KEY = "teacher_action_text"  # DAgger stores: the teacher's action, the training label
 
 
 @dataclass
@@ -173,6 +176,7 @@ class SequenceBuilder:
         action_pad = np.asarray(sample["action_text_is_pad"])
         text_pad = np.asarray(sample["text_is_pad"])
         h = cfg.history_actions
+        teachers = sample.get(TEACHER_KEY)  # history stays the executed actions
         for j in range(cfg.context_steps):
             if text_pad[j]:
                 continue  # before the episode's first step
@@ -181,9 +185,14 @@ class SequenceBuilder:
                 images[j], strip_task(sample["text"][j], task_text), history)
             if cfg.patches:
                 frames.append(sample["image"][j])
-            has_next = imagine and cfg.imagination and not image_pad[j + 1]
+            executed = actions[j + h]
+            # a DAgger store: the target is the teacher's label; the next frame shows what the
+            # executed action did, so it is imagined only where the two agree
+            label = str(teachers[j]) if teachers is not None and teachers[j] else executed
+            has_next = (imagine and cfg.imagination and not image_pad[j + 1]
+                        and label == executed)
             reasoning = sample["reasoning"][j] if cfg.reasoning else None
-            out_ids, out_segments = self.decision(reasoning, actions[j + h],
+            out_ids, out_segments = self.decision(reasoning, label,
                                                   images[j + 1] if has_next else None)
             ids += step_ids + out_ids
             segments += step_segments + out_segments

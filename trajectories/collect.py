@@ -3,6 +3,9 @@
 Role in the data flow: the bridge from agents to training data. Each worker process builds its
 own world and agent once, plays the seeds it is handed and sends back whole built episodes; the
 parent is the store's only writer, so episodes land whole and in seed order of completion.
+With `--driver`, another agent drives and the (expert) agent labels every state it reaches
+(DAgger, `agents/dagger.py`): the store then holds the driver's trajectories with the teacher's
+actions and reasoning as training labels.
 Resumable: seeds that the store already holds for the same world and agent are skipped, so a
 killed run is finished by running the same command again, and nothing is ever overwritten.
 """
@@ -26,6 +29,10 @@ class CollectConfig:
                        "are skipped)")
     max_steps: int | None = option(None, "horizon per episode (none: the world's own limit)")
     workers: int = option(0, "worker processes (0: one per CPU core)")
+    driver: str | None = option(None, "DAgger: this agent (e.g. rig:OUT/final, or random for "
+                                "noise injection) drives, --agent labels every state it reaches")
+    driver_rate: float = option(0.5, "with --driver: share of steps that execute the driver's "
+                                "action (the rest execute the label)")
 
     def validate(self) -> None:
         require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
@@ -35,21 +42,45 @@ class CollectConfig:
         require(self.workers >= 0, f"--workers must be >= 0, got {self.workers}")
         require(self.agent.split(":")[0] != "human", "a person plays through `rig play --agent "
                 "human --record STORE`, not through workers")
+        require(0.0 <= self.driver_rate <= 1.0,
+                f"--driver-rate must be in [0, 1], got {self.driver_rate}")
+        require(self.driver is None or self.driver.split(":")[0] != "human",
+                "--driver human is not supported: a person cannot play in worker processes")
         parent = Path(self.out).expanduser().resolve().parent
         require(parent.is_dir(), f"--out: folder {parent} does not exist")
+
+
+    def agent_spec(self) -> str:
+        """What the store records as the episodes' agent (and resumes by)."""
+        if self.driver is None:
+            return self.agent
+        return f"{self.agent} labelling {self.driver} (driver rate {self.driver_rate:g})"
 
 
 _WORKER: dict = {}
 
 
-def _init_worker(world: str, agent: str) -> None:
-    import rig.worlds
+def build_agent(env, agent: str, driver: str | None = None, driver_rate: float = 0.5):
+    """The agent to record: `agent`, or with a driver, the DAgger pair (`agent` labels)."""
     from rig.agents import make_agent
+
+    if driver is None:
+        return make_agent(agent, env)
+    from rig.agents.dagger import DaggerAgent
+
+    # the driver only needs its action: no imagined frame (faster, and not recorded)
+    return DaggerAgent(make_agent(agent, env), make_agent(driver, env, imagine=False),
+                       driver_rate)
+
+
+def _init_worker(world: str, agent: str, driver: str | None, driver_rate: float,
+                 spec: str) -> None:
+    import rig.worlds
     from rig.eval.rollout import single_threaded_worker
 
     single_threaded_worker()
     env = rig.worlds.make(world)
-    _WORKER.update(env=env, agent=make_agent(agent, env), spec=agent)
+    _WORKER.update(env=env, agent=build_agent(env, agent, driver, driver_rate), spec=spec)
 
 
 def record_episode(env, agent, seed: int, agent_spec: str, max_steps: int | None):
@@ -95,9 +126,12 @@ def collect(config: CollectConfig) -> int:
     from .store import TrajectoryStore
 
     check_world_and_agent(config.world, config.agent)
+    if config.driver is not None:
+        check_world_and_agent(config.world, config.driver)
+    spec = config.agent_spec()
     console = Console()
     with TrajectoryStore.open(config.out, mode="a") as store:
-        done = existing_seeds(store, config.world, config.agent)
+        done = existing_seeds(store, config.world, spec)
         wanted = range(config.seed, config.seed + config.episodes)
         seeds = [s for s in wanted if s not in done]
         if len(seeds) < len(wanted):
@@ -107,7 +141,7 @@ def collect(config: CollectConfig) -> int:
             console.print("nothing to collect")
             return 0
         workers = min(config.workers or os.cpu_count() or 1, len(seeds))
-        console.print(f"collecting {len(seeds)} episodes of {config.agent} on {config.world} "
+        console.print(f"collecting {len(seeds)} episodes of {spec} on {config.world} "
                       f"into {config.out} with {workers} worker(s)")
         columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[steps]} steps, {task.fields[rate]} steps/s"),
@@ -116,7 +150,8 @@ def collect(config: CollectConfig) -> int:
         context = multiprocessing.get_context("spawn")
         with Progress(*columns, console=console) as progress, futures.ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_init_worker,
-                initargs=(config.world, config.agent)) as pool:
+                initargs=(config.world, config.agent, config.driver, config.driver_rate,
+                          spec)) as pool:
             task = progress.add_task("collect", total=len(seeds), steps=0, rate=0)
             pending = [pool.submit(_collect_seed, s, config.max_steps) for s in seeds]
             for future in futures.as_completed(pending):

@@ -29,7 +29,8 @@ REQUIRED_STEP_KEYS = {"image": np.uint8, "text": str, "action": np.int64, "actio
 OPTIONAL_STEP_KEYS = {"imagined_frame": np.uint8, "has_imagined_frame": np.bool_,
                       "imagined_tokens": np.int32, "has_imagined_tokens": np.bool_,
                       "review": str, "inventory": np.int16, "achievements_unlocked": np.bool_,
-                      "lookahead_frames": np.uint8, "has_lookahead_frames": np.bool_}
+                      "lookahead_frames": np.uint8, "has_lookahead_frames": np.bool_,
+                      "teacher_action_text": str}
 # Keys whose second axis is named by a list of column names (recorded in the store's attrs).
 COLUMN_KEYS = ("inventory", "achievements_unlocked")
 # Per-episode metadata and its dtype.
@@ -117,7 +118,8 @@ class EpisodeBuilder:
         s["terminated"].append(bool(terminated))
         s["truncated"].append(bool(truncated))
         s["reasoning"].append(str(decision.reasoning or ""))
-        for key in ("imagined_frame", "imagined_tokens", "review", "lookahead_frames"):
+        for key in ("imagined_frame", "imagined_tokens", "review", "lookahead_frames",
+                    "teacher_action_text"):
             value = getattr(decision, key, None)
             if value is not None:
                 self.optional.setdefault(key, {})[t] = value
@@ -144,7 +146,7 @@ class EpisodeBuilder:
                                 for k, v in self.steps.items() if k != "image"}
         data["image"] = np.stack(self.steps["image"])
         for key, by_step in self.optional.items():
-            if key == "review":
+            if OPTIONAL_STEP_KEYS[key] is str:  # review, teacher_action_text: "" where absent
                 data[key] = np.array([str(by_step.get(t, "")) for t in range(n)], dtype=str)
             elif key in COLUMN_KEYS:
                 names = self.columns[key]
