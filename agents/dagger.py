@@ -23,40 +23,75 @@ from .base import Agent, Decision
 
 
 class DaggerAgent(Agent):
-    name = "dagger"
+    """One teacher per world and a driver (one batched agent, or one per world), played as one
+    batched agent (`act_batch`), so that a RIG policy driver decodes K worlds together."""
 
-    def __init__(self, teacher: Agent, driver: Agent, driver_rate: float, seed: int | None = None):
+    name = "dagger"
+    batched = True
+
+    def __init__(self, teachers: list[Agent], driver, driver_rate: float):
         if not 0.0 <= driver_rate <= 1.0:
             raise ValueError(f"driver_rate must be in [0, 1], got {driver_rate}")
-        self.teacher, self.driver, self.driver_rate = teacher, driver, float(driver_rate)
-        self.rng = np.random.default_rng(seed)
-        self.driven = 0  # steps of this episode that executed the driver's action
+        self.teachers, self.driver, self.driver_rate = list(teachers), driver, float(driver_rate)
+        self.reset_batch([None] * len(self.teachers))
 
     def reset(self, seed: int | None = None) -> None:
-        self.teacher.reset(seed=seed)
-        self.driver.reset(seed=seed)
-        if seed is not None:
-            self.rng = np.random.default_rng([int(seed), 1])  # not the agents' own streams
-        self.driven = 0
+        self.reset_batch([seed])
+
+    def reset_batch(self, seeds: list[int | None]) -> None:
+        for teacher, seed in zip(self.teachers, seeds):
+            teacher.reset(seed=seed)
+        if getattr(self.driver, "batched", False):
+            self.driver.reset_batch(list(seeds))
+        else:
+            for driver, seed in zip(self.driver, seeds):
+                driver.reset(seed=seed)
+        # which steps are driven: a stream per world, apart from the agents' own
+        self.rngs = [np.random.default_rng(None if s is None else [int(s), 1]) for s in seeds]
+        self.driven = [0] * len(seeds)  # steps of the episode that executed the driver's action
+
+    def episode_stats(self, world: int = 0) -> dict[str, int]:
+        return {"driven_steps": self.driven[world]}
 
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
-        label = self.teacher.act(obs, info)
+        return self.act_batch([obs], [info])[0]
+
+    def _history(self, world: int) -> list | None:
+        """The driver's record of its past actions in `world` (the RIG policy keeps one)."""
+        if getattr(self.driver, "batched", False):
+            histories = getattr(self.driver, "history", None)
+            return histories[world] if histories else None
+        histories = getattr(self.driver[world], "history", None)
+        return histories[0] if histories else None
+
+    def act_batch(self, observations: list, infos: list) -> list[Decision | None]:
+        active = [w for w, obs in enumerate(observations) if obs is not None]
         # the driver sees every step, so that its context (history, cache) follows the episode
-        proposal = self.driver.act(obs, info)
-        drive = self.rng.random() < self.driver_rate
-        executed = proposal if drive else label
-        self.driven += int(drive)
-        history = getattr(self.driver, "history", None)
-        if history and history[0] and not drive:
-            # the driver remembers its own choice as the past action; it was not taken
-            history[0][-1] = label.action_text
-        return Decision(
-            action=executed.action, action_text=executed.action_text,
-            reasoning=label.reasoning, teacher_action_text=label.action_text,
-            extras={"driver_action": proposal.action_text, "driven": drive,
-                    "driven_steps": self.driven, **{f"teacher_{k}": v
-                                                    for k, v in label.extras.items()}})
+        if getattr(self.driver, "batched", False):
+            proposals = self.driver.act_batch(observations, infos)
+        else:
+            proposals = [self.driver[w].act(observations[w], infos[w]) if w in active else None
+                         for w in range(len(observations))]
+        decisions: list[Decision | None] = [None] * len(observations)
+        for w in active:
+            label = self.teachers[w].act(observations[w], infos[w])
+            proposal = proposals[w]
+            drive = bool(self.rngs[w].random() < self.driver_rate)
+            executed = proposal if drive else label
+            self.driven[w] += int(drive)
+            history = self._history(w)
+            if history and not drive:
+                history[-1] = label.action_text  # the driver's choice was not taken
+            decisions[w] = Decision(
+                action=executed.action, action_text=executed.action_text,
+                reasoning=label.reasoning, teacher_action_text=label.action_text,
+                extras={"driver_action": proposal.action_text, "driven": drive,
+                        "driven_steps": self.driven[w],
+                        **{f"teacher_{k}": v for k, v in label.extras.items()}})
+        return decisions
 
     def close(self) -> None:
-        self.teacher.close()
-        self.driver.close()
+        for teacher in self.teachers:
+            teacher.close()
+        for driver in (self.driver if isinstance(self.driver, list) else [self.driver]):
+            driver.close()

@@ -8,6 +8,7 @@ store recorder). Returns an `EpisodeResult`, the plain record the summaries are 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
@@ -32,8 +33,18 @@ class EpisodeResult:
 
 def single_threaded_worker() -> None:
     """Call first in a worker process: workers share the cores, so each gets one torch/BLAS
-    thread (two threads per process across several processes collapse throughput)."""
+    thread (two threads per process across several processes collapse throughput). On Linux
+    the worker also ends with its parent: a `kill` of `rig collect` or `rig eval` must not
+    leave workers playing out their episodes on cores that the next run needs."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:  # PR_SET_PDEATHSIG = 1
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl in this libc: workers then end when their current task does
     try:
         import torch
 

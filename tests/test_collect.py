@@ -1,6 +1,13 @@
 """`rig collect` and `rig play --record`: episodes land in stores whole, runs resume."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import numpy as np
+import pytest
 
 from rig.trajectories.store import TrajectoryStore
 
@@ -48,3 +55,46 @@ def test_collect_bad_input(rig_cli, tmp_path):
     assert out.returncode == 2 and "rig play --agent human --record" in out.stderr
     out = rig_cli("collect", "--out", str(tmp_path / "x.zarr"), "--world", "rig/Nope-v1")
     assert out.returncode == 2 and "valid worlds" in out.stderr
+
+
+
+def _live_children(parent_pid: int) -> list[int]:
+    """Processes whose parent is `parent_pid`, zombies left out (Linux /proc)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            state, ppid = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if int(ppid) == parent_pid and state != "Z":
+            found.append(int(pid))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_killing_collect_ends_its_workers(tmp_path):
+    """A `kill` of `rig collect` must not leave workers playing out their episodes."""
+    # expert episodes at the world's own limit: thousands of steps each, so the worker is busy
+    parent = subprocess.Popen([sys.executable, "-m", "rig", "collect", "--out",
+                               str(tmp_path / "long.zarr"), "--agent", "expert", "--episodes",
+                               "3", "--workers", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while len(_live_children(parent.pid)) < 2 and time.time() < deadline:
+        time.sleep(0.2)  # the resource tracker, then the worker
+    children = _live_children(parent.pid)
+    assert len(children) >= 2, "rig collect started no worker"
+    time.sleep(3)  # the worker is inside an episode now
+    parent.send_signal(signal.SIGTERM)
+    parent.wait(timeout=30)
+    deadline = time.time() + 20
+    while any(map(_alive, children)) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in children if _alive(pid)], "workers outlived rig collect"

@@ -30,7 +30,7 @@ class Scripted(Agent):
 @pytest.mark.parametrize("rate", [0.0, 0.3, 1.0])
 def test_the_driver_acts_at_its_rate_and_the_teacher_always_labels(rate):
     teacher, driver = Scripted(1, "move_left"), Scripted(5, "do")
-    agent = DaggerAgent(teacher, driver, rate)
+    agent = DaggerAgent([teacher], [driver], rate)
     agent.reset(seed=3)
     decisions = [agent.act({}, {}) for _ in range(400)]
     driven = np.array([d.extras["driven"] for d in decisions])
@@ -50,7 +50,7 @@ def test_the_driver_acts_at_its_rate_and_the_teacher_always_labels(rate):
 
 def test_a_bad_rate_is_refused():
     with pytest.raises(ValueError, match="driver_rate"):
-        DaggerAgent(Scripted(0, "noop"), Scripted(0, "noop"), 1.5)
+        DaggerAgent([Scripted(0, "noop")], [Scripted(0, "noop")], 1.5)
     assert main(["collect", "--driver", "random", "--driver-rate", "2"]) == 2
     assert main(["collect", "--driver", "human"]) == 2
 
@@ -58,13 +58,15 @@ def test_a_bad_rate_is_refused():
 def test_collect_with_a_driver_records_labels_and_resumes(tmp_path, capsys):
     out = tmp_path / "dagger.zarr"
     args = ["collect", "--out", str(out), "--agent", "expert", "--driver", "random",
-            "--driver-rate", "0.5", "--episodes", "2", "--max-steps", "40", "--workers", "1"]
+            "--driver-rate", "0.5", "--episodes", "3", "--max-steps", "40", "--workers", "1",
+            "--num-worlds", "2"]  # a batch of two worlds in lockstep, then one of one
     assert main(args) == 0
     assert main(["data", "check", str(out)]) == 0
     with TrajectoryStore.open(out, "r") as store:
-        assert store.num_episodes == 2
+        assert store.num_episodes == 3
+        assert sorted(int(s) for s in store.read_meta("seed")) == [0, 1, 2]
         agents = [str(a) for a in store.read_meta("agent")]
-        assert agents == ["expert labelling random (driver rate 0.5)"] * 2
+        assert agents == ["expert labelling random (driver rate 0.5)"] * 3
         executed = np.array([str(a) for a in store.read("action_text")])
         labels = np.array([str(a) for a in store.read(TEACHER_KEY)])
     assert (labels != "").all()  # every state has the expert's label

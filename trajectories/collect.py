@@ -1,8 +1,9 @@
 """`rig collect`: play an agent in worker processes and append its episodes to a trajectory store.
 
 Role in the data flow: the bridge from agents to training data. Each worker process builds its
-own world and agent once, plays the seeds it is handed and sends back whole built episodes; the
-parent is the store's only writer, so episodes land whole and in seed order of completion.
+own worlds (`--num-worlds`, played in lockstep) and agent once, plays the seeds it is handed
+and sends back whole built episodes; the parent is the store's only writer, so episodes land
+whole and in seed order of completion.
 With `--driver`, another agent drives and the (expert) agent labels every state it reaches
 (DAgger, `agents/dagger.py`): the store then holds the driver's trajectories with the teacher's
 actions and reasoning as training labels.
@@ -29,6 +30,8 @@ class CollectConfig:
                        "are skipped)")
     max_steps: int | None = option(None, "horizon per episode (none: the world's own limit)")
     workers: int = option(0, "worker processes (0: one per CPU core)")
+    num_worlds: int = option(1, "worlds each worker plays in lockstep: a RIG policy (as agent or "
+                             "driver) decodes them as one batch")
     driver: str | None = option(None, "DAgger: this agent (e.g. rig:OUT/final, or random for "
                                 "noise injection) drives, --agent labels every state it reaches")
     driver_rate: float = option(0.5, "with --driver: share of steps that execute the driver's "
@@ -40,6 +43,7 @@ class CollectConfig:
         require(self.max_steps is None or self.max_steps >= 1,
                 f"--max-steps must be at least 1, got {self.max_steps}")
         require(self.workers >= 0, f"--workers must be >= 0, got {self.workers}")
+        require(self.num_worlds >= 1, f"--num-worlds must be at least 1, got {self.num_worlds}")
         require(self.agent.split(":")[0] != "human", "a person plays through `rig play --agent "
                 "human --record STORE`, not through workers")
         require(0.0 <= self.driver_rate <= 1.0,
@@ -60,49 +64,52 @@ class CollectConfig:
 _WORKER: dict = {}
 
 
-def build_agent(env, agent: str, driver: str | None = None, driver_rate: float = 0.5):
-    """The agent to record: `agent`, or with a driver, the DAgger pair (`agent` labels)."""
-    from rig.agents import make_agent
+def build_agents(envs: list, agent: str, driver: str | None = None, driver_rate: float = 0.5):
+    """The agent(s) to record in `envs`: `agent` (one batched agent or one per world), or with
+    a driver, the DAgger pair (`agent` labels, one teacher per world)."""
+    from rig.agents import make_agent, make_agents
 
     if driver is None:
-        return make_agent(agent, env)
+        return make_agents(agent, envs)
     from rig.agents.dagger import DaggerAgent
 
     # the driver only needs its action: no imagined frame (faster, and not recorded)
-    return DaggerAgent(make_agent(agent, env), make_agent(driver, env, imagine=False),
-                       driver_rate)
+    return DaggerAgent([make_agent(agent, env) for env in envs],
+                       make_agents(driver, envs, imagine=False), driver_rate)
 
 
 def _init_worker(world: str, agent: str, driver: str | None, driver_rate: float,
-                 spec: str) -> None:
+                 spec: str, num_worlds: int) -> None:
     import rig.worlds
     from rig.eval.rollout import single_threaded_worker
 
     single_threaded_worker()
-    env = rig.worlds.make(world)
-    _WORKER.update(env=env, agent=build_agent(env, agent, driver, driver_rate), spec=spec)
+    envs = [rig.worlds.make(world) for _ in range(num_worlds)]
+    _WORKER.update(envs=envs, agents=build_agents(envs, agent, driver, driver_rate), spec=spec)
 
 
-def record_episode(env, agent, seed: int, agent_spec: str, max_steps: int | None):
-    """Play one episode and return (built episode dict, EpisodeResult)."""
-    from rig.eval.rollout import run_episode
+def record_episodes(envs, agents, seeds: list[int], agent_spec: str, max_steps: int | None):
+    """Play one episode per seed, in lockstep in `envs` (`rollout.run_batch`), and return a
+    (built episode dict, EpisodeResult) per seed."""
+    from rig.eval.rollout import run_batch
 
     from .episode import EpisodeBuilder
 
-    world_id = env.spec.id if env.spec is not None else ""
-    builder = EpisodeBuilder(world_id=world_id, seed=seed, agent=agent_spec,
-                             task_text=env.unwrapped.task_text())
+    envs = envs[:len(seeds)]
+    builders = [EpisodeBuilder(world_id=env.spec.id if env.spec is not None else "", seed=seed,
+                               agent=agent_spec, task_text=env.unwrapped.task_text())
+                for env, seed in zip(envs, seeds)]
 
-    def on_step(step, obs, decision, reward, terminated, truncated, info, so_far):
-        builder.add_step(obs, decision, reward, terminated, truncated, info)
+    def on_step(world, step, obs, decision, reward, terminated, truncated, info, so_far):
+        builders[world].add_step(obs, decision, reward, terminated, truncated, info)
 
-    result = run_episode(env, agent, seed, agent_spec=agent_spec, max_steps=max_steps,
-                         on_step=on_step)
-    return builder.build(), result
+    results = run_batch(envs, agents, seeds, agent_spec=agent_spec, max_steps=max_steps,
+                        on_step=on_step)
+    return [(builder.build(), result) for builder, result in zip(builders, results)]
 
 
-def _collect_seed(seed: int, max_steps: int | None):
-    return record_episode(_WORKER["env"], _WORKER["agent"], seed, _WORKER["spec"], max_steps)
+def _collect_seeds(seeds: list[int], max_steps: int | None):
+    return record_episodes(_WORKER["envs"], _WORKER["agents"], seeds, _WORKER["spec"], max_steps)
 
 
 def existing_seeds(store, world: str, agent: str) -> set[int]:
@@ -140,7 +147,10 @@ def collect(config: CollectConfig) -> int:
         if not seeds:
             console.print("nothing to collect")
             return 0
-        workers = min(config.workers or os.cpu_count() or 1, len(seeds))
+        # batches of --num-worlds seeds, one batch a task
+        batches = [seeds[i:i + config.num_worlds] for i in range(0, len(seeds),
+                                                                  config.num_worlds)]
+        workers = min(config.workers or os.cpu_count() or 1, len(batches))
         console.print(f"collecting {len(seeds)} episodes of {spec} on {config.world} "
                       f"into {config.out} with {workers} worker(s)")
         columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(),
@@ -151,14 +161,14 @@ def collect(config: CollectConfig) -> int:
         with Progress(*columns, console=console) as progress, futures.ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_init_worker,
                 initargs=(config.world, config.agent, config.driver, config.driver_rate,
-                          spec)) as pool:
+                          spec, config.num_worlds)) as pool:
             task = progress.add_task("collect", total=len(seeds), steps=0, rate=0)
-            pending = [pool.submit(_collect_seed, s, config.max_steps) for s in seeds]
+            pending = [pool.submit(_collect_seeds, b, config.max_steps) for b in batches]
             for future in futures.as_completed(pending):
-                episode, result = future.result()
-                store.append_episode(episode)
-                steps += result.length
-                rate = steps / max(time.perf_counter() - start, 1e-9)
-                progress.update(task, advance=1, steps=steps, rate=f"{rate:.0f}")
+                for episode, result in future.result():
+                    store.append_episode(episode)
+                    steps += result.length
+                    rate = steps / max(time.perf_counter() - start, 1e-9)
+                    progress.update(task, advance=1, steps=steps, rate=f"{rate:.0f}")
         console.print(f"{config.out}: now {store.num_episodes} episodes, {store.num_steps} steps")
     return 0
