@@ -6,10 +6,13 @@ worlds; it writes each world's step in the layout of `train/sequence.py`:
     [observation ids] <think> reasoning </think> <act> <a:NAME> <imagine> img*N
 
 and returns the reasoning, the action and the imagined codes. Why our own loop rather than
-`generate()`: the KV cache lives across the steps of an episode (the context is never
-re-encoded until it must slide), forced structure tokens are fed together with the token before
-them, and the K worlds decode in lockstep with ragged lengths (a world that is ahead feeds
-masked padding), so one forward call serves every world.
+`generate()`: the KV cache lives across the tokens of a step and across the steps the policy
+was trained to see together (`keep_steps`, its `context_steps`); when a step would exceed
+that, or the cache, the context slides (prefix + the last `keep_steps - 1` steps re-encoded,
+from fresh positions), so that the policy always acts on the layout it was trained on. Forced
+structure tokens are fed together with the token before them, and the K worlds decode in
+lockstep with ragged lengths (a world that is ahead feeds masked padding), so one forward call
+serves every world.
 
 With a patch encoder, observation ids hold `<patch>` placeholders and the frames they stand for
 travel beside them (kept per step, so a context that slides is re-encoded with its frames).
@@ -175,11 +178,19 @@ class IncrementalDecoder:
         last = [len(t) - 1 for t in tokens]
         return [out.logits[w, i].float() if i >= 0 else None for w, i in enumerate(last)]
 
-    def _slide_if_needed(self, incoming: int) -> None:
-        """Re-encode prefix + the last `keep_steps - 1` steps when the cache would overflow."""
-        if self.mask is None or self.mask.shape[1] + incoming + self._step_budget() \
-                <= self.max_context:
-            return
+    def _must_slide(self, incoming: int) -> bool:
+        """Whether the context must be rebuilt before a new step of `incoming` tokens: it
+        already holds `keep_steps` steps (the policy was trained on the prefix and at most
+        `context_steps` steps; more earlier steps would be a context it never saw), or the
+        step would overflow the cache."""
+        if self.mask is None:
+            return False
+        if any(len(steps) >= self.keep_steps for steps in self.steps):
+            return True
+        return self.mask.shape[1] + incoming + self._step_budget() > self.max_context
+
+    def _slide(self) -> None:
+        """Re-encode prefix + the last `keep_steps - 1` steps, from fresh positions."""
         keep = max(self.keep_steps - 1, 0)
         rows, frames = [], []
         for w in range(self.k):
@@ -216,17 +227,24 @@ class IncrementalDecoder:
         frames = list(frames) if frames is not None else [None] * len(observations)
         opener = self.opener
         active = [obs is not None for obs in observations]
+        incoming = max(len(self.pending[w]) + len(observations[w]) + len(opener)
+                       for w in range(self.k) if active[w]) if any(active) else 0
+        if self._must_slide(incoming):
+            for w in range(self.k):  # the last step's closing tokens are part of it
+                if self.pending[w] and self.steps[w]:
+                    self.steps[w][-1].extend(self.pending[w])
+                self.pending[w] = []
+            self._slide()  # the kept steps are fed whole; dropped ones take theirs along
         feeds = [self.pending[w] + list(observations[w]) + opener if active[w] else []
                  for w in range(self.k)]
-        self._slide_if_needed(max(len(f) for f in feeds))
         for w in range(self.k):
             if not active[w]:
                 continue
+            if self.pending[w] and self.steps[w]:
+                self.steps[w][-1].extend(self.pending[w])
+            self.pending[w] = []
             self.steps[w].append(list(observations[w]) + opener)
             self.step_frames[w].append(None if frames[w] is None else np.asarray(frames[w])[None])
-            if self.pending[w] and len(self.steps[w]) > 1:
-                self.steps[w][-2].extend(self.pending[w])
-            self.pending[w] = []
         logits = self._feed(feeds, [self.step_frames[w][-1] if active[w] else None
                                     for w in range(self.k)])
         outputs = [StepOutput() if active[w] else None for w in range(self.k)]

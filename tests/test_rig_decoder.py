@@ -100,6 +100,30 @@ def test_context_slides_and_stays_bounded(parts):
     assert lengths[-1] < sum(lengths) / len(lengths) * 2  # it did slide, not grow forever
 
 
+@pytest.mark.parametrize("keep_steps", [1, 2])
+def test_acting_context_is_the_trained_one_whatever_the_episode_length(parts, keep_steps):
+    """A policy trained on the prefix and `context_steps` steps acts on exactly that: step 6 of
+    a long-running decoder decodes what a fresh decoder given only the prefix and the kept
+    steps decodes (before the fix, all earlier steps stayed in the cache until it overflowed)."""
+    vocab, model, builder = parts
+    prefix = builder.prefix("Survive.")[0]
+    running = _decoder(vocab, model, keep_steps=keep_steps)  # max context: no overflow slides
+    running.reset([prefix])
+    for step in range(6):
+        running.step([_observation(builder, step)])
+        assert len(running.steps[0]) <= keep_steps
+    # the steps a trained layout keeps before step 6: the last keep_steps - 1, closing tokens too
+    kept = running.steps[0][len(running.steps[0]) - keep_steps + 1:] if keep_steps > 1 else []
+    kept_ids = [t for s in kept for t in s] + (running.pending[0] if kept else [])
+    fresh = _decoder(vocab, model, keep_steps=keep_steps)
+    fresh.reset([prefix + kept_ids])
+    (late,) = running.step([_observation(builder, 6)])
+    (alone,) = fresh.step([_observation(builder, 6)])
+    assert running.context_length() == fresh.context_length()
+    assert late.reasoning_ids == alone.reasoning_ids and late.action_id == alone.action_id
+    assert late.image_ids == alone.image_ids
+
+
 # -- a model that sees frames through its patch encoder ---------------------------------------
 PATCH_CONFIG = dict(image_input="patches", patch_size=4, patch_rows=2, patch_cols=3)
 

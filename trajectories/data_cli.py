@@ -153,10 +153,16 @@ def data_show(config: DataShowConfig) -> int:
         print(f"achievements: {meta['achievements'].replace(',', ', ')}")
     n = len(ep["action"]) if config.max_steps is None else min(config.max_steps, len(ep["action"]))
     print(f"{'step':>5}  {'action':<18} {'reward':>6}  {'end':<3}  reasoning")
+    if "teacher_action_text" in ep:
+        print("(DAgger store: 'executed>label' where the driver's action was not the teacher's)")
     room = config.width - 40
     for t in range(n):
         end = "T" if ep["terminated"][t] else ("t" if ep["truncated"][t] else "")
-        print(f"{t:>5}  {_cut(ep['action_text'][t], 18):<18} {float(ep['reward'][t]):>6.2f}  "
+        action = str(ep["action_text"][t])
+        label = str(ep["teacher_action_text"][t]) if "teacher_action_text" in ep else ""
+        if label and label != action:  # DAgger: the driver's action, then the teacher's label
+            action = f"{action}>{label}"
+        print(f"{t:>5}  {_cut(action, 18):<18} {float(ep['reward'][t]):>6.2f}  "
               f"{end:<3}  {_cut(ep['reasoning'][t], room)}")
         if "review" in ep and str(ep["review"][t]):
             verdict = str(ep["review_verdict"][t]) if "review_verdict" in ep else ""
