@@ -73,6 +73,11 @@ def test_collect_with_a_driver_records_labels_and_resumes(tmp_path, capsys):
     differ = (executed != labels).mean()
     assert 0.1 < differ < 0.7  # random drove about half the steps, and often disagreed
     capsys.readouterr()
+    assert main(["data", "show", str(out), "--max-steps", "40"]) == 0
+    shown = capsys.readouterr().out
+    first = int(np.flatnonzero(executed != labels)[0])  # in episode 0, the one shown
+    marked = f"{executed[first]}>{labels[first]}"
+    assert "DAgger store" in shown and (marked if len(marked) <= 18 else marked[:15]) in shown
     assert main(args) == 0  # the same command again: nothing new
     assert "nothing to collect" in capsys.readouterr().out
 
