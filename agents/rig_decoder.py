@@ -125,7 +125,10 @@ class IncrementalDecoder:
         self.pending: list[list[int]] = [[] for _ in prefixes]     # chosen, not yet fed
         self.cache, self.mask = None, None
         self.layout = [StepPositions.START] * self.k  # per world: position/slot state
-        return self._feed([list(p) for p in prefixes], self.prefix_frames)
+        logits = self._feed([list(p) for p in prefixes], self.prefix_frames)
+        # the prefixes' cache is kept: a slide that keeps no step crops back to it
+        self.prefix_width, self.prefix_layout = self.mask.shape[1], list(self.layout)
+        return logits
 
     def imagine_frames(self, logits) -> list[list[int]]:
         """Greedily write exactly N image tokens for every world, from `logits` (those after
@@ -190,8 +193,18 @@ class IncrementalDecoder:
         return self.mask.shape[1] + incoming + self._step_budget() > self.max_context
 
     def _slide(self) -> None:
-        """Re-encode prefix + the last `keep_steps - 1` steps, from fresh positions."""
+        """Re-encode prefix + the last `keep_steps - 1` steps, from fresh positions (with no step
+        to keep, crop the cache back to the prefixes instead: the same keys, no forward)."""
         keep = max(self.keep_steps - 1, 0)
+        if not keep and getattr(self.cache, "crop", None) is not None:
+            # nothing but the prefixes stays: their cache is exact as it is, so crop back to it
+            # (the prefixes were fed first, from the first position, as a re-encode would)
+            self.cache.crop(self.prefix_width - self.mask.shape[1])
+            self.mask = self.mask[:, :self.prefix_width]
+            self.layout = list(self.prefix_layout)
+            self.steps = [[] for _ in range(self.k)]
+            self.step_frames = [[] for _ in range(self.k)]
+            return
         rows, frames = [], []
         for w in range(self.k):
             self.steps[w] = self.steps[w][-keep:] if keep else []

@@ -26,6 +26,8 @@ class BenchPolicyConfig:
     text_vocab: int = option(2000, "BPE text vocabulary size")
     reasoning: int = option(24, "reasoning tokens per step (the cap; a random model hits it)")
     steps: int = option(6, "environment steps timed")
+    context_steps: int = option(1, "steps the policy sees together (the CPU recipe's 1): both "
+                                "decoders keep the prefix and the last N-1 steps before a step")
     worlds: list[int] = option(None, "parallel worlds for our decoder", factory=lambda: [1, 4, 8])
     device: str = option("cpu", "cpu | cuda")
     threads: int = option(0, "torch CPU threads (0: default)")
@@ -34,6 +36,7 @@ class BenchPolicyConfig:
         require(self.grid >= 1 and self.codebook >= 2, "--grid and --codebook must be positive")
         require(self.steps >= 2, "--steps must be at least 2")
         require(all(k >= 1 for k in self.worlds), "--worlds must be >= 1")
+        require(self.context_steps >= 1, "--context-steps must be >= 1")
 
 
 def _setup(config: BenchPolicyConfig):
@@ -55,7 +58,8 @@ def _setup(config: BenchPolicyConfig):
                                image_grid=config.grid * config.grid)
     model = wrap_model(build_model(model_config), model_config, vocab.id("<patch>"))
     model.to(config.device).eval()
-    sequence = SequenceConfig(context_steps=2, max_reasoning_tokens=config.reasoning)
+    sequence = SequenceConfig(context_steps=config.context_steps,
+                              max_reasoning_tokens=config.reasoning)
     sequence.image_anchor = sequence.anchor_for(config.grid * config.grid)
     builder = SequenceBuilder(vocab, sequence)
     observations = [builder.observation(rng.integers(0, config.codebook, (config.grid,) * 2),
@@ -104,7 +108,8 @@ def _time_generate(config, vocab, model, builder, observations) -> tuple[float, 
     steps: list[list[int]] = []
     generated, start = 0, time.perf_counter()
     for obs in observations:
-        ids = context + [t for s in steps[-1:] for t in s] + obs + [vocab.id("<think>")]
+        kept = steps[len(steps) - config.context_steps + 1:] if config.context_steps > 1 else []
+        ids = context + [t for s in kept for t in s] + obs + [vocab.id("<think>")]
         tensor = torch.tensor([ids], device=config.device)
         budget = config.reasoning + 3 + image_tokens
         with torch.no_grad():  # the LM's own generate() (it knows no tile embedding or anchor)
@@ -124,7 +129,7 @@ def _time_ours(config, vocab, model, builder, observations, worlds: int) -> tupl
 
     decoder = IncrementalDecoder(model, vocab, config.grid * config.grid,
                                  max_reasoning_tokens=config.reasoning, temperature=0.0,
-                                 max_context_tokens=4096,
+                                 max_context_tokens=4096, keep_steps=config.context_steps,
                                  image_anchor=builder.config.image_anchor)
     decoder.reset([builder.prefix("Survive.")[0]] * worlds)
     generated, start = 0, time.perf_counter()
@@ -145,7 +150,8 @@ def bench_policy(config: BenchPolicyConfig) -> int:
     base_s, base_tokens = _time_generate(config, vocab, model, builder, observations)
     base_rate = base_tokens / base_s
     print(f"{config.preset} model on {config.device}, {config.grid}x{config.grid} image tokens, "
-          f"{config.reasoning} reasoning tokens, {config.steps} env steps")
+          f"{config.reasoning} reasoning tokens, {config.steps} env steps, a context of "
+          f"{config.context_steps} step(s)")
     print(f"{'decoder':28s} {'tokens/s':>10s} {'ms/env step':>12s} {'ratio':>7s}")
     print(f"{'generate() (batch 1)':28s} {base_rate:10.0f} "
           f"{1000 * base_s / config.steps:12.1f} {1.0:7.2f}")

@@ -66,8 +66,8 @@ def test_open_action_language_is_text_closed_by_end_act(parts):
         _decoder(vocab, model, open_actions=True, lookahead=1)
 
 
-@pytest.mark.parametrize("options", [{}, {"lookahead": 1, "candidates": 2}],
-                         ids=["plain", "lookahead"])
+@pytest.mark.parametrize("options", [{}, {"lookahead": 1, "candidates": 2}, {"keep_steps": 1}],
+                         ids=["plain", "lookahead", "one-step-context"])
 def test_ragged_batch_decodes_each_world_as_if_alone(parts, options):
     vocab, model, builder = parts
     prefixes = [builder.prefix("Survive.")[0], builder.prefix("Collect wood now please.")[0]]
