@@ -46,5 +46,9 @@ class Agent:
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
         raise NotImplementedError
 
+    def overrule(self, action_text: str, world: int = 0) -> None:
+        """Another action than the one this agent just chose was executed (DAgger: the teacher's
+        label). Agents that remember their past actions replace their last one with it."""
+
     def close(self) -> None:
         """Release windows, browsers, or devices the agent holds."""

@@ -33,6 +33,8 @@ class DaggerAgent(Agent):
         if not 0.0 <= driver_rate <= 1.0:
             raise ValueError(f"driver_rate must be in [0, 1], got {driver_rate}")
         self.teachers, self.driver, self.driver_rate = list(teachers), driver, float(driver_rate)
+        # one batched driver for all worlds, or one driver a world
+        self.drivers = None if getattr(driver, "batched", False) else list(driver)
         self.reset_batch([None] * len(self.teachers))
 
     def reset(self, seed: int | None = None) -> None:
@@ -41,10 +43,10 @@ class DaggerAgent(Agent):
     def reset_batch(self, seeds: list[int | None]) -> None:
         for teacher, seed in zip(self.teachers, seeds):
             teacher.reset(seed=seed)
-        if getattr(self.driver, "batched", False):
+        if self.drivers is None:
             self.driver.reset_batch(list(seeds))
         else:
-            for driver, seed in zip(self.driver, seeds):
+            for driver, seed in zip(self.drivers, seeds):
                 driver.reset(seed=seed)
         # which steps are driven: a stream per world, apart from the agents' own
         self.rngs = [np.random.default_rng(None if s is None else [int(s), 1]) for s in seeds]
@@ -56,21 +58,20 @@ class DaggerAgent(Agent):
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
         return self.act_batch([obs], [info])[0]
 
-    def _history(self, world: int) -> list | None:
-        """The driver's record of its past actions in `world` (the RIG policy keeps one)."""
-        if getattr(self.driver, "batched", False):
-            histories = getattr(self.driver, "history", None)
-            return histories[world] if histories else None
-        histories = getattr(self.driver[world], "history", None)
-        return histories[0] if histories else None
+    def _overrule(self, world: int, action_text: str) -> None:
+        """Tell the driver its choice in `world` was not taken, so its history stays true."""
+        if self.drivers is None:
+            self.driver.overrule(action_text, world)
+        else:
+            self.drivers[world].overrule(action_text)
 
     def act_batch(self, observations: list, infos: list) -> list[Decision | None]:
         active = [w for w, obs in enumerate(observations) if obs is not None]
         # the driver sees every step, so that its context (history, cache) follows the episode
-        if getattr(self.driver, "batched", False):
+        if self.drivers is None:
             proposals = self.driver.act_batch(observations, infos)
         else:
-            proposals = [self.driver[w].act(observations[w], infos[w]) if w in active else None
+            proposals = [self.drivers[w].act(observations[w], infos[w]) if w in active else None
                          for w in range(len(observations))]
         decisions: list[Decision | None] = [None] * len(observations)
         for w in active:
@@ -79,9 +80,8 @@ class DaggerAgent(Agent):
             drive = bool(self.rngs[w].random() < self.driver_rate)
             executed = proposal if drive else label
             self.driven[w] += int(drive)
-            history = self._history(w)
-            if history and not drive:
-                history[-1] = label.action_text  # the driver's choice was not taken
+            if not drive:
+                self._overrule(w, label.action_text)
             decisions[w] = Decision(
                 action=executed.action, action_text=executed.action_text,
                 reasoning=label.reasoning, teacher_action_text=label.action_text,
@@ -93,5 +93,5 @@ class DaggerAgent(Agent):
     def close(self) -> None:
         for teacher in self.teachers:
             teacher.close()
-        for driver in (self.driver if isinstance(self.driver, list) else [self.driver]):
+        for driver in self.drivers or [self.driver]:
             driver.close()

@@ -240,22 +240,21 @@ class IncrementalDecoder:
         frames = list(frames) if frames is not None else [None] * len(observations)
         opener = self.opener
         active = [obs is not None for obs in observations]
-        incoming = max(len(self.pending[w]) + len(observations[w]) + len(opener)
+        # the last step's closing tokens (chosen, not yet fed) are part of that step
+        closing, self.pending = self.pending, [[] for _ in range(self.k)]
+        for w in range(self.k):
+            if closing[w] and self.steps[w]:
+                self.steps[w][-1].extend(closing[w])
+        incoming = max(len(closing[w]) + len(observations[w]) + len(opener)
                        for w in range(self.k) if active[w]) if any(active) else 0
         if self._must_slide(incoming):
-            for w in range(self.k):  # the last step's closing tokens are part of it
-                if self.pending[w] and self.steps[w]:
-                    self.steps[w][-1].extend(self.pending[w])
-                self.pending[w] = []
-            self._slide()  # the kept steps are fed whole; dropped ones take theirs along
-        feeds = [self.pending[w] + list(observations[w]) + opener if active[w] else []
+            self._slide()  # kept steps are re-fed with their closing tokens, dropped ones not
+            closing = [[] for _ in range(self.k)]
+        feeds = [closing[w] + list(observations[w]) + opener if active[w] else []
                  for w in range(self.k)]
         for w in range(self.k):
             if not active[w]:
                 continue
-            if self.pending[w] and self.steps[w]:
-                self.steps[w][-1].extend(self.pending[w])
-            self.pending[w] = []
             self.steps[w].append(list(observations[w]) + opener)
             self.step_frames[w].append(None if frames[w] is None else np.asarray(frames[w])[None])
         logits = self._feed(feeds, [self.step_frames[w][-1] if active[w] else None

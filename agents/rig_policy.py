@@ -165,6 +165,10 @@ class RigPolicy(Agent):
         return {"fallbacks": self.fallbacks[world], "generated_tokens": self.generated[world],
                 "reviewed_steps": self.reviewed[world], "revised_steps": self.revised[world]}
 
+    def overrule(self, action_text: str, world: int = 0) -> None:
+        if self.history[world]:
+            self.history[world][-1] = action_text  # <hist> lists what was executed
+
     def _imagined_actions(self, out) -> list[str]:
         """Each reviewed proposal with the actions imagined after it: "move_up -> noop"."""
         return [" -> ".join(self.vocab.action_name(a) for a in [proposal, *then])

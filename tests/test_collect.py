@@ -57,7 +57,6 @@ def test_collect_bad_input(rig_cli, tmp_path):
     assert out.returncode == 2 and "valid worlds" in out.stderr
 
 
-
 def _live_children(parent_pid: int) -> list[int]:
     """Processes whose parent is `parent_pid`, zombies left out (Linux /proc)."""
     found = []

@@ -21,6 +21,9 @@ class Scripted(Agent):
     def reset(self, seed=None):
         self.history = [[]]
 
+    def overrule(self, action_text, world=0):
+        self.history[world][-1] = action_text
+
     def act(self, obs, info):
         self.history[0].append(self.action_name)
         return Decision(action=self.action, action_text=self.action_name,

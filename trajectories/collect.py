@@ -53,7 +53,6 @@ class CollectConfig:
         parent = Path(self.out).expanduser().resolve().parent
         require(parent.is_dir(), f"--out: folder {parent} does not exist")
 
-
     def agent_spec(self) -> str:
         """What the store records as the episodes' agent (and resumes by)."""
         if self.driver is None:
