@@ -36,6 +36,8 @@ AGENTS = {
     "random": "uniform random actions",
     "human": "you, at the keyboard of the viewer window",
     "expert": "the world's scripted expert, which plans on privileged state and explains itself",
+    "expert:player": "Crafter's expert limited to what the frame shows (the 9x7 cells around the "
+                     "player); it explores for what is out of view: the teacher for a policy",
     "ppo:PATH": "a stable-baselines3 PPO model saved by `rig train ppo` (PATH/model.zip)",
     "rig:PATH": "the RIG policy (reason, act, imagine) saved by `rig train policy` (OUT/final)",
 }
@@ -78,7 +80,17 @@ def make_agent(spec: str, env, seed: int | None = None, viewer=None,
         if family not in _EXPERTS:
             raise UnknownAgentError(f"world {world_id!r} has no expert; experts exist for: "
                                     f"{', '.join(sorted(_EXPERTS))}")
-        return _load(_EXPERTS[family])(env, seed=seed)
+        view = spec.partition(":")[2]
+        if not view:
+            return _load(_EXPERTS[family])(env, seed=seed)
+        if family != "rig/Crafter":
+            raise UnknownAgentError(f"the expert of {world_id!r} has no views; use --agent expert")
+        from .crafter_expert import VIEWS
+
+        if view not in VIEWS:
+            raise UnknownAgentError(f"unknown expert view {view!r}; valid: "
+                                    f"{', '.join('expert:' + v for v in VIEWS)}")
+        return _load(_EXPERTS[family])(env, seed=seed, view=view)
     if name == "ppo":
         path = spec.partition(":")[2]
         if not path:

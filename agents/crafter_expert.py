@@ -32,6 +32,10 @@ TOOLS = ("wood_pickaxe", "wood_sword", "stone_pickaxe", "stone_sword", "iron_pic
 MAKE, PLACE = constants.make, constants.place
 SOLID_ON_PATH = (STONE, COAL, IRON, DIAMOND, TREE)
 NIGHT = 0.6  # daylight below which zombies crowd the grass: we shelter
+EXPLORE_TURN_AFTER = 24  # steps on one exploring heading before it turns to a side
+# What the expert may read of the map: all of it, or what the player's frame shows (the 9x7
+# cells around it): the teacher a policy that sees only the frame can imitate.
+VIEWS = {"world": None, "player": (4, 3)}
 RIPE_AFTER = 310  # plant updates (steps with us within 17 tiles) before we try to eat it
 
 def _add(a, b):
@@ -47,9 +51,13 @@ class CrafterExpert(Agent):
 
     name = "expert"
 
-    def __init__(self, env, seed: int | None = None):
+    def __init__(self, env, seed: int | None = None, view: str = "world"):
+        if view not in VIEWS:
+            raise ValueError(f"unknown expert view {view!r}; choose one of {', '.join(VIEWS)}")
         self.language = env.unwrapped.action_language
         self.seed = seed
+        self.view = view
+        self.name = "expert" if view == "world" else f"expert:{view}"
         self.reset(seed)
 
     def reset(self, seed: int | None = None) -> None:
@@ -62,10 +70,13 @@ class CrafterExpert(Agent):
         self.last = None                      # (action, front cell) of the previous step
         self.eaten = 0
         self.healing = False                  # resting until health is back up
+        self.explore_dir: tuple | None = None # heading while nothing needed is in view
+        self.explore_steps = 0                # steps taken on that heading
 
     # -- the step -------------------------------------------------------------------------------
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
-        s = Scene(info, protect=[_add(p, d) for p in self.plants for d in DIRS])
+        s = Scene(info, protect=[_add(p, d) for p in self.plants for d in DIRS],
+                  view=VIEWS[self.view])
         self._track_plants(s)
         action, subgoal, text, extras = self._decide(s)
         action = self._safe(s, action)
@@ -106,11 +117,70 @@ class CrafterExpert(Agent):
         for kind in (ZOMBIE, SKELETON):
             for cell in s.mobs_within(kind, 1):
                 return self._fight(s, cell, kind, "defend")
-        for step in (self._needs, self._progress, self._idle):
+        if self.view == "world":
+            steps = (self._needs, self._progress, self._idle)
+        else:  # what it needs may be out of view: by day it explores before it idles
+            day = s.daylight >= NIGHT
+            steps = ((self._needs, self._progress, self._explore, self._idle) if day else
+                     (self._needs, self._progress, self._idle, self._explore))
+            if self._thirsty_blind(s):  # a vital running out beats any progress in view
+                steps = (self._needs, self._explore)
+        for step in steps:
             plan = step(s)
             if plan is not None:
+                if step != self._explore:
+                    self.explore_steps = 0
                 return plan
         return (A["noop"], "wait", self._say("nothing"), {})
+
+    # -- exploring (view "player" only) ---------------------------------------------------------
+    def _explore(self, s: Scene):
+        """Walk on along one heading until it is blocked (or long), then take the most open
+        side: a plan a policy can follow from the frame and its last actions alone."""
+        runs = {d: self._open_run(s, d) for d in DIRS}
+        heading = self.explore_dir
+        if heading is None or runs[heading] == 0 or self.explore_steps >= EXPLORE_TURN_AFTER:
+            back = _sub((0, 0), heading) if heading else None
+            sides = [d for d in DIRS if runs[d] > 0 and d != heading and d != back]
+            if not sides:
+                sides = [d for d in DIRS if runs[d] > 0]
+            if not sides:
+                return None
+            best = max(runs[d] for d in sides)
+            options = [d for d in sides if runs[d] == best]
+            heading = options[int(self.rng.integers(len(options)))]
+            self.explore_dir, self.explore_steps = heading, 0
+        self.explore_steps += 1
+        inv = s.inv
+        if inv["drink"] <= 5:
+            what = "water"
+        elif inv["food"] <= 5:
+            what = "cow"
+        elif inv["wood"] < 5 and not inv["stone_pickaxe"]:
+            what = "tree"
+        elif inv["wood_pickaxe"] and inv["stone"] < 5:
+            what = "stone"
+        else:
+            what = None
+        direction = DIR_NAMES[DIRS.index(heading)]
+        return (MOVE_ACTION[heading], "explore",
+                self._say("explore", what=what, dir=direction) if what else
+                self._say("explore_any", dir=direction),
+                {"target": _add(s.pos, heading), "target_name": "explore"})
+
+    def _thirsty_blind(self, s: Scene) -> bool:
+        """Drink or food low with none of it in view."""
+        inv = s.inv
+        return ((inv["drink"] <= 3 and not (s.sem == WATER).any())
+                or (inv["food"] <= 3 and self._food_source(s) is None))
+
+    @staticmethod
+    def _open_run(s: Scene, d) -> int:
+        """How many walkable cells lie in a row from the player toward `d`, within view."""
+        n, cell = 0, _add(s.pos, d)
+        while s.at(cell) in WALKABLE_IDS and n < 4:
+            n, cell = n + 1, _add(cell, d)
+        return n
 
     def _needs(self, s: Scene):
         inv = s.inv

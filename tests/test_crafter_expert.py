@@ -27,10 +27,10 @@ STEP_DIR = re.compile(r"\b(?:step|walk|head|Moving|move) (left|right|up|down)\b"
 UNIT = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 
 
-def rollout(seed: int, steps: int):
+def rollout(seed: int, steps: int, spec: str = "expert"):
     """Run the expert; yield (info before the step, decision, info after)."""
     env = rig.worlds.make("rig/Crafter-v0")
-    agent = make_agent("expert", env, seed=seed)
+    agent = make_agent(spec, env, seed=seed)
     obs, info = env.reset(seed=seed)
     for _ in range(steps):
         decision = agent.act(obs, info)
@@ -155,3 +155,51 @@ def test_same_seed_same_decisions():
     a = [(d.action, d.reasoning) for _, d, _ in rollout(seed=7, steps=250)]
     b = [(d.action, d.reasoning) for _, d, _ in rollout(seed=7, steps=250)]
     assert a == b
+
+
+# -- the expert that sees only the player's frame (the teacher a frame-reading policy can copy) --
+@pytest.fixture(scope="module")
+def player_view_episode():
+    return list(rollout(seed=3, steps=600, spec="expert:player"))
+
+
+def test_player_view_expert_targets_only_what_the_frame_shows(player_view_episode):
+    targeted = explored = 0
+    for info, decision, _ in player_view_episode:
+        target = decision.extras.get("target")
+        if target is None:
+            continue
+        dx, dy = target[0] - info["player_pos"][0], target[1] - info["player_pos"][1]
+        assert abs(dx) <= 4 and abs(dy) <= 3, (decision.reasoning, dx, dy)
+        targeted += 1
+        explored += decision.extras["subgoal"] == "explore"
+    assert targeted > 200 and explored > 5  # it explores for what is out of view
+
+
+def test_player_view_expert_still_climbs_the_tech_tree(player_view_episode):
+    final = player_view_episode[-1][2]
+    unlocked = {name for name, count in final["achievements"].items() if count}
+    assert {"collect_wood", "place_table", "make_wood_pickaxe", "collect_stone"} <= unlocked
+
+
+def test_player_view_expert_keeps_a_heading_while_exploring(player_view_episode):
+    """A run of exploring steps mostly repeats one move: a policy can continue it from its
+    action history."""
+    runs, current = [], []
+    for _, decision, _ in player_view_episode:
+        if decision.extras["subgoal"] == "explore":
+            current.append(decision.action)
+        elif current:
+            runs.append(current)
+            current = []
+    pairs = [(a, b) for run in runs for a, b in zip(run, run[1:])]
+    assert pairs and sum(a == b for a, b in pairs) / len(pairs) > 0.7
+
+
+def test_expert_views_are_checked():
+    from rig.agents import UnknownAgentError
+
+    env = rig.worlds.make("rig/Crafter-v0")
+    with pytest.raises(UnknownAgentError, match="expert:player"):
+        make_agent("expert:everything", env)
+    assert make_agent("expert:player", env).name == "expert:player"
