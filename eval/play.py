@@ -19,7 +19,7 @@ VIDEO_SUFFIXES = (".mp4", ".gif")
 @dataclass
 class PlayConfig(PolicyOptions):
     world: str = option("rig/Crafter-v0", "world id (`rig worlds` lists them)")
-    agent: str = option("expert", "agent: random | human | expert | ppo:PATH | rig:PATH")
+    agent: str = option("expert", "agent: random | human | expert | expert:player | ppo:PATH | rig:PATH")
     episodes: int = option(1, "number of episodes to play")
     seed: int = option(0, "seed of the first episode; episode i uses seed + i")
     max_steps: int | None = option(None, "stop an episode after this many steps "

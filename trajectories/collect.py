@@ -24,7 +24,7 @@ from rig.config import option, require
 class CollectConfig:
     out: str = option("data/crafter-expert.zarr", "trajectory store to create or append to")
     world: str = option("rig/Crafter-v0", "world id (`rig worlds` lists them)")
-    agent: str = option("expert", "agent: random | expert | ppo:PATH | rig:PATH")
+    agent: str = option("expert", "agent: random | expert | expert:player | ppo:PATH | rig:PATH")
     episodes: int = option(10, "episodes to collect, one per seed from --seed upward")
     seed: int = option(0, "first seed (seeds already in the store for this world and agent "
                        "are skipped)")
