@@ -7,6 +7,10 @@ can; gather what the tech tree needs next (wood, sapling and plant, stone, furna
 diamond); hunt a zombie or skeleton; grow a walled-in plant and eat it when ripe; else rest in a
 shelter. Paths are recomputed every step (mobs move), and a path may dig through stone.
 
+With `view="player"` (`--agent expert:player`) it reads only the 9x7 cells its frame shows and
+explores along a kept heading for what is out of view: the same planner as a teacher that a
+policy reading only the frame can imitate.
+
 The reasoning is built from several phrasings per situation (chosen with the agent's seeded RNG),
 filled only with facts read from the state: counts, directions and distances. The subgoal and its
 target go to `Decision.extras` so tests can check the words against the map.
@@ -123,7 +127,7 @@ class CrafterExpert(Agent):
             day = s.daylight >= NIGHT
             steps = ((self._needs, self._progress, self._explore, self._idle) if day else
                      (self._needs, self._progress, self._idle, self._explore))
-            if self._thirsty_blind(s):  # a vital running out beats any progress in view
+            if self._vital_out_of_view(s):  # a vital running out beats any progress in view
                 steps = (self._needs, self._explore)
         for step in steps:
             plan = step(s)
@@ -168,7 +172,7 @@ class CrafterExpert(Agent):
                 self._say("explore_any", dir=direction),
                 {"target": _add(s.pos, heading), "target_name": "explore"})
 
-    def _thirsty_blind(self, s: Scene) -> bool:
+    def _vital_out_of_view(self, s: Scene) -> bool:
         """Drink or food low with none of it in view."""
         inv = s.inv
         return ((inv["drink"] <= 3 and not (s.sem == WATER).any())
