@@ -159,9 +159,9 @@ class CrafterExpert(Agent):
         if inv["drink"] <= 5:
             what = "water"
         elif inv["food"] <= 5:
-            what = "cow"
+            what = "cows"
         elif inv["wood"] < 5 and not inv["stone_pickaxe"]:
-            what = "tree"
+            what = "trees"
         elif inv["wood_pickaxe"] and inv["stone"] < 5:
             what = "stone"
         else:

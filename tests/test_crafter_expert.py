@@ -93,6 +93,12 @@ def test_targets_are_what_the_subgoal_says(episode):
 
 
 def test_stated_offsets_and_step_directions_are_true(episode):
+    offsets, steps = check_offsets_and_directions(episode)
+    assert offsets > 50 and steps > 50
+
+
+def check_offsets_and_directions(episode) -> tuple[int, int]:
+    """Assert every stated offset and step direction; return how many of each were checked."""
     offsets = steps = 0
     for info, decision, _ in episode:
         target = decision.extras.get("target")
@@ -110,7 +116,7 @@ def test_stated_offsets_and_step_directions_are_true(episode):
         if said and ACTION_NAMES[decision.action] in MOVES and "face" not in decision.reasoning:
             assert UNIT[said[1]] == MOVES[ACTION_NAMES[decision.action]], decision.reasoning
             steps += 1
-    assert offsets > 50 and steps > 50
+    return offsets, steps
 
 
 def test_wording_varies_within_a_subgoal(episode):
@@ -174,6 +180,11 @@ def test_player_view_expert_targets_only_what_the_frame_shows(player_view_episod
         targeted += 1
         explored += decision.extras["subgoal"] == "explore"
     assert targeted > 200 and explored > 5  # it explores for what is out of view
+
+
+def test_player_view_expert_states_true_offsets_and_directions(player_view_episode):
+    offsets, steps = check_offsets_and_directions(player_view_episode)
+    assert offsets > 30 and steps > 30
 
 
 def test_player_view_expert_still_climbs_the_tech_tree(player_view_episode):
