@@ -77,7 +77,7 @@ def test_play_writes_mp4(rig_cli, tmp_path):
     (("eval", "--episodes", "0"), "--episodes must be at least 1"),
     (("play", "--world", "rig/Nope-v0", "--render", "none"), "rig/Crafter-v0"),
     (("play", "--agent", "wizard", "--render", "none", "--max-steps", "1"),
-     "valid agents: random, human, expert, ppo:PATH, rig:PATH"),
+     "valid agents: random, human, expert, expert:player, ppo:PATH, rig:PATH"),
     (("eval", "--agent", "human"), "rig play --agent human"),
 ])
 def test_bad_input_is_a_clear_error_with_exit_code_2(rig_cli, args, message):
