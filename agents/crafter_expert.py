@@ -38,8 +38,8 @@ SOLID_ON_PATH = (STONE, COAL, IRON, DIAMOND, TREE)
 NIGHT = 0.6  # daylight below which zombies crowd the grass: we shelter
 EXPLORE_TURN_AFTER = 24  # steps on one exploring heading before it turns to a side
 # What the expert may read of the map: all of it, or what the player's frame shows (the 9x7
-# cells around it): the teacher a policy that sees only the frame can imitate.
-VIEWS = {"world": None, "player": (4, 3)}
+# cells around it by default): the teacher a policy that sees only the frame can imitate.
+VIEWS = ("world", "player")
 RIPE_AFTER = 310  # plant updates (steps with us within 17 tiles) before we try to eat it
 
 def _add(a, b):
@@ -61,6 +61,9 @@ class CrafterExpert(Agent):
         self.language = env.unwrapped.action_language
         self.seed = seed
         self.view = view
+        # how far the frame reaches from the player (4, 3), read from the world it plays
+        self.reach = (None if view == "world" else
+                      tuple(n // 2 for n in env.unwrapped.view_grid))
         self.name = "expert" if view == "world" else f"expert:{view}"
         self.reset(seed)
 
@@ -80,7 +83,7 @@ class CrafterExpert(Agent):
     # -- the step -------------------------------------------------------------------------------
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
         s = Scene(info, protect=[_add(p, d) for p in self.plants for d in DIRS],
-                  view=VIEWS[self.view])
+                  reach=self.reach)
         self._track_plants(s)
         action, subgoal, text, extras = self._decide(s)
         action = self._safe(s, action)
@@ -180,9 +183,10 @@ class CrafterExpert(Agent):
 
     @staticmethod
     def _open_run(s: Scene, d) -> int:
-        """How many walkable cells lie in a row from the player toward `d`, within view."""
+        """How many walkable cells lie in a row from the player toward `d`, within view (the
+        cells beyond it read as "none")."""
         n, cell = 0, _add(s.pos, d)
-        while s.at(cell) in WALKABLE_IDS and n < 4:
+        while s.at(cell) in WALKABLE_IDS:
             n, cell = n + 1, _add(cell, d)
         return n
 

@@ -232,13 +232,13 @@ def find_shelter(dist, open_, hostile, placeable, diggable, allowed, water, max_
 class Scene:
     """One step's view of the world: maps, inventory, and shortest paths from the player."""
 
-    def __init__(self, info: dict, protect=(), view: tuple[int, int] | None = None):
+    def __init__(self, info: dict, protect=(), reach: tuple[int, int] | None = None):
         self.sem = np.asarray(info["semantic"])
         self.inv = info["inventory"]
         self.ach = info["achievements"]
         self.pos = (int(info["player_pos"][0]), int(info["player_pos"][1]))
-        if view is not None:
-            self.sem = visible_part(self.sem, self.pos, view)
+        if reach is not None:  # only the cells the player's frame shows
+            self.sem = visible_part(self.sem, self.pos, reach)
         self.facing = (int(info["facing"][0]), int(info["facing"][1]))
         self.sleeping = bool(info.get("sleeping", False))
         self.daylight = float(info.get("daylight", 1.0))
@@ -337,14 +337,14 @@ class Scene:
         return DIRS[k] if k >= 0 else None
 
 
-def visible_part(sem: np.ndarray, pos: tuple[int, int], half: tuple[int, int]) -> np.ndarray:
+def visible_part(sem: np.ndarray, pos: tuple[int, int], reach: tuple[int, int]) -> np.ndarray:
     """The map with every cell outside the player's view set to "none" (unknown, impassable).
 
-    `half` is the view's reach (4, 3): Crafter draws the 9x7 cells around the player, so what is
-    left is what the frame shows."""
+    `reach` is how far the view extends from the player, (4, 3) for the default frame, which
+    draws the 9x7 cells around the player: what is left is what the frame shows."""
     seen = np.zeros_like(sem)
-    x0, x1 = max(0, pos[0] - half[0]), pos[0] + half[0] + 1
-    y0, y1 = max(0, pos[1] - half[1]), pos[1] + half[1] + 1
+    x0, x1 = max(0, pos[0] - reach[0]), pos[0] + reach[0] + 1
+    y0, y1 = max(0, pos[1] - reach[1]), pos[1] + reach[1] + 1
     seen[x0:x1, y0:y1] = sem[x0:x1, y0:y1]
     return seen
 

@@ -207,6 +207,25 @@ def test_player_view_expert_keeps_a_heading_while_exploring(player_view_episode)
     assert pairs and sum(a == b for a, b in pairs) / len(pairs) > 0.7
 
 
+def test_player_view_follows_the_worlds_frame():
+    """With a narrower frame (view 7 draws 7x4 cells) the expert reads only those."""
+    env = rig.worlds.make("rig/Crafter-v0", view=7)
+    agent = make_agent("expert:player", env, seed=1)
+    obs, info = env.reset(seed=1)
+    checked = 0
+    for _ in range(300):
+        decision = agent.act(obs, info)
+        target = decision.extras.get("target")
+        if target is not None:
+            dx, dy = target[0] - info["player_pos"][0], target[1] - info["player_pos"][1]
+            assert abs(dx) <= 3 and abs(dy) <= 2, (decision.reasoning, dx, dy)
+            checked += 1
+        obs, _, terminated, truncated, info = env.step(decision.action)
+        if terminated or truncated:
+            break
+    assert checked > 50
+
+
 def test_expert_views_are_checked():
     from rig.agents import UnknownAgentError
 

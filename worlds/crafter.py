@@ -89,6 +89,12 @@ class CrafterWorld(World):
         self._seeded = False
         self._last_info: dict[str, Any] | None = None
 
+    @property
+    def view_grid(self) -> tuple[int, int]:
+        """Cells of the world the frame draws (wide, tall): 9x7 for the default view of 9, whose
+        bottom rows show the inventory. The player stands at the middle cell."""
+        return tuple(int(n) for n in self._env._local_view._grid)
+
     # -- Gymnasium API ----------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
