@@ -13,6 +13,7 @@ from rig.agents import make_agent
 from rig.worlds.crafter import ACTION_NAMES, SEMANTIC_IDS
 
 LAVA = SEMANTIC_IDS["lava"]
+ZOMBIE_ID, SKELETON_ID = SEMANTIC_IDS["zombie"], SEMANTIC_IDS["skeleton"]
 MOVES = {"move_left": (-1, 0), "move_right": (1, 0), "move_up": (0, -1), "move_down": (0, 1)}
 # The material or object that each subgoal's target must be.
 TARGET_KIND = {"collect_wood": "tree", "collect_stone": "stone", "collect_coal": "coal",
@@ -205,6 +206,29 @@ def test_player_view_expert_keeps_a_heading_while_exploring(player_view_episode)
             current = []
     pairs = [(a, b) for run in runs for a, b in zip(run, run[1:])]
     assert pairs and sum(a == b for a, b in pairs) / len(pairs) > 0.7
+
+
+def test_player_view_expert_takes_first_achievements_early():
+    """The teacher naps once energy first drops (by day, no monster near) and wakes rested:
+    wake_up within the first ~60 steps, where a young policy still lives; its nap states the
+    true energy and no zombie or skeleton is within 6 tiles of it in view when it lies down."""
+    naps = 0
+    for seed in (0, 1, 2):
+        woke_at = None
+        for t, (info, decision, after) in enumerate(rollout(seed, 120, "expert:player")):
+            if decision.extras["subgoal"] == "nap":
+                naps += 1
+                assert info["daylight"] >= 0.6
+                assert decision.extras["claims"]["energy"] == info["inventory"]["energy"] < 9
+                assert f"{info['inventory']['energy']}/9" in decision.reasoning
+                px, py = info["player_pos"]
+                for x, y in zip(*np.nonzero(np.isin(info["semantic"], [ZOMBIE_ID, SKELETON_ID]))):
+                    in_view = abs(x - px) <= 4 and abs(y - py) <= 3
+                    assert not (in_view and abs(x - px) + abs(y - py) <= 6)
+            if woke_at is None and "wake_up" in after["achievements_unlocked"]:
+                woke_at = t
+        assert woke_at is not None and woke_at < 80, (seed, woke_at)
+    assert naps >= 3
 
 
 def test_player_view_follows_the_worlds_frame():
