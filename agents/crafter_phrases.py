@@ -107,7 +107,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "why_nap": ("My energy dropped to {energy}/9 and no monster is near: a short nap now "
                 "restores it.",
                 "Energy is {energy}/9 and it is safe here, so I take a quick nap.",
-                "No zombie in sight and energy at {energy}/9: I sleep briefly and wake rested."),
+                "No zombie is close and energy is at {energy}/9: I sleep briefly and wake rested."),
     "why_first_drink": ("Water is a short walk away and I have not drunk yet ({drink}/9).",
                         "I have never drunk and water is close; drink is {drink}/9.",
                         "A first drink is near at hand (drink {drink}/9)."),
