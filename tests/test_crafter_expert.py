@@ -210,8 +210,9 @@ def test_player_view_expert_keeps_a_heading_while_exploring(player_view_episode)
 
 def test_player_view_expert_takes_first_achievements_early():
     """The teacher naps once energy first drops (by day, no monster near) and wakes rested:
-    wake_up before step 80 (the nap starts near step 31), where a young policy still lives; its nap states the
-    true energy and no zombie or skeleton is within 6 tiles of it in view when it lies down."""
+    wake_up before step 80 (the nap starts near step 31), where a young policy still lives;
+    its nap states the true energy, and no zombie or skeleton is within 6 tiles of it in view
+    when it lies down."""
     naps = 0
     for seed in (0, 1, 2):
         woke_at = None
