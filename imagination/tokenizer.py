@@ -51,6 +51,10 @@ class TokenizerConfig:
                                "and decoded frames resized back (a screenshot's resolution is a "
                                "measurement: `rig eval resolution`); none: frames as they are",
                                factory=list)
+    pad: bool = option(False, "pad frames at the bottom and right to a multiple of the "
+                       "downsampling factor (edge pixels repeated) instead of resizing; decoded "
+                       "frames are cropped back. The input is then pixel-exact, so text keeps "
+                       "its strokes (MiniWoB's 210x160 -> 212x160 at /4)")
     channels: list[int] = option(None, "encoder/decoder block widths; each block after the "
                                  "first halves the resolution: 3 blocks -> 64/4 = 16x16 tokens",
                                  factory=lambda: [64, 128, 128])
@@ -79,11 +83,14 @@ class TokenizerConfig:
                 f"{self.tile.bit_length() + 1} blocks (each token covers {factor} input pixels)")
         require(not (self.tile and self.resize), "--tile and --resize exclude each other "
                 "(tile alignment sets the input size itself)")
+        require(not (self.pad and (self.tile or self.resize)), "--pad excludes --tile and "
+                "--resize (each sets the network input's size its own way)")
         require(not self.resize or (len(self.resize) == 2 and min(self.resize) >= 1),
                 f"resize must be two positive sizes, HEIGHT WIDTH, got {self.resize}")
         require(self.tile > 0 or all(side % factor == 0 for side in self.input_shape),
                 f"{len(self.channels)} blocks downsample by {factor}, which does not divide the "
-                f"network input {self.input_shape[0]}x{self.input_shape[1]}")
+                f"network input {self.input_shape[0]}x{self.input_shape[1]} (--pad pads the "
+                f"frame to fit; --resize picks another input size)")
         require(self.codebook_size >= 2, f"codebook_size must be >= 2, got {self.codebook_size}")
         require(self.code_dim >= 1 and self.latent_channels >= 1 and self.layers_per_block >= 1,
                 "code_dim, latent_channels and layers_per_block must be positive")
@@ -117,10 +124,12 @@ class TokenizerConfig:
 
     @property
     def input_shape(self) -> tuple[int, int]:
-        """(height, width) of the network's input: the frame itself, `resize`, or the grid *
-        factor with `tile`."""
+        """(height, width) of the network's input: the frame itself, `resize`, the frame padded
+        up to a multiple of the factor with `pad`, or the grid * factor with `tile`."""
         if self.tile:
             return tuple(side // self.tile * self.factor for side in self.frame_shape)
+        if self.pad:
+            return tuple(-(-side // self.factor) * self.factor for side in self.frame_shape)
         return tuple(self.resize) if self.resize else self.frame_shape
 
     @property
@@ -223,6 +232,11 @@ class ImageTokenizer:
         if self.config.resize and tuple(x.shape[2:]) != self.config.input_shape:
             # area averaging: every frame pixel counts, so thin text strokes fade, not vanish
             x = torch.nn.functional.interpolate(x, size=self.config.input_shape, mode="area")
+        if self.config.pad:
+            (height, width), (rows, cols) = self.config.frame_shape, self.config.input_shape
+            if (rows, cols) != (height, width):
+                x = torch.nn.functional.pad(x, (0, cols - width, 0, rows - height),
+                                            mode="replicate")
         return x
 
     def output_to_frames(self, x):
@@ -230,6 +244,8 @@ class ImageTokenizer:
         tiles, Crafter's 1-pixel border, are black as in the world's own render)."""
         import torch
         height, width = self.config.frame_shape
+        if self.config.pad:
+            x = x[:, :, :height, :width]
         if self.config.resize and tuple(x.shape[2:]) != (height, width):
             x = torch.nn.functional.interpolate(x.float(), size=(height, width),
                                                 mode="bilinear", align_corners=False)

@@ -179,6 +179,28 @@ def test_frames_that_are_not_square_with_a_resized_input(tmp_path):
     assert np.array_equal(tok.output_to_frames(tok.frames_to_input(flat)).numpy(), flat)
 
 
+def test_padded_input_is_pixel_exact():
+    """--pad: MiniWoB's 210x160 screenshots go in padded to 212x160 (a 53x40 grid at /4), every
+    pixel as it is, and come back cropped to 210x160: the round trip without the network is
+    the identity, so a text stroke reaches the encoder unblurred (resizing blurs it)."""
+    config = TokenizerConfig(image_size=160, image_height=210, pad=True, channels=[8, 8, 8],
+                             norm_groups=8, latent_channels=8, codebook_size=16, code_dim=4)
+    tok = ImageTokenizer(config)
+    assert config.input_shape == (212, 160) and config.grid_shape == (53, 40)
+    screens = np.random.default_rng(2).integers(0, 256, (2, 210, 160, 3), dtype=np.uint8)
+    x = tok.frames_to_input(screens)
+    assert tuple(x.shape) == (2, 3, 212, 160)
+    assert torch.equal(x[:, :, 210], x[:, :, 209]) and torch.equal(x[:, :, 211], x[:, :, 209])
+    assert np.array_equal(tok.output_to_frames(x).numpy(), screens)
+    assert tok.decode(tok.encode(screens)).shape == (2, 210, 160, 3)
+    with pytest.raises(ConfigError, match="--pad excludes"):
+        TokenizerConfig(image_size=160, image_height=210, pad=True, resize=[208, 160],
+                        channels=[8, 8, 8], norm_groups=8).validate()
+    with pytest.raises(ConfigError, match="--pad pads the frame"):   # the error names the fix
+        TokenizerConfig(image_size=160, image_height=210, channels=[8, 8, 8],
+                        norm_groups=8).validate()
+
+
 def test_resize_is_checked():
     with pytest.raises(ConfigError, match="exclude each other"):
         TokenizerConfig(channels=[32, 32, 32, 32], tile=7, resize=[72, 72]).validate()
