@@ -43,7 +43,7 @@ COMMANDS: dict = {
             "score an agent over many seeds in parallel worker processes (no window)",
             "Runs one episode per seed in worker processes and prints the score table: "
             "per-episode return and length, per-achievement success rates, and the Crafter "
-            "score. Sub-commands measure other things: tokenizer, imagination, resolution, "
+            "score. Sub-commands measure other things: tokenizer, imagination, resolution, labels, "
             "miniwob, scaling, ablation (`rig eval NAME --help`)."),
         "ablation": Command(
             "rig.eval.ablation:EvalAblationConfig", "rig.eval.ablation:eval_ablation",
@@ -81,6 +81,14 @@ COMMANDS: dict = {
             "--resize sees of them) and prints PSNR over the whole frame and over detail pixels "
             "(text strokes, borders), with the token grid each size gives: an upper bound on "
             "any tokenizer at that size, measured without training one."),
+        "labels": Command(
+            "rig.imagination.labels:EvalLabelsConfig", "rig.imagination.labels:eval_labels",
+            "does the text on buttons survive a screen tokenizer? OCR in each label's box",
+            "Opens MiniWoB tasks in headless Chromium on held-out seeds, takes each reset's "
+            "screenshot and its buttons from the DOM (label and box), sends the screenshot "
+            "through each --tokenizer's round trip (and plain --sizes resizes), and reads every "
+            "label by OCR inside its box, against the DOM's text: label words read and labels "
+            "read whole, on the original (OCR's ceiling) and on each reconstruction."),
         "imagination": Command(
             "rig.eval.imagination:EvalImaginationConfig", "rig.eval.imagination:eval_imagination",
             "the policy's imagined next frames on held-out transitions, beside copy-the-frame",

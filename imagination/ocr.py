@@ -43,8 +43,10 @@ def normalize(text: str) -> list[str]:
     return [w for w in words if len(w) >= 2]
 
 
-def read_words(frame, binary: str | None = None, scale: int = OCR_SCALE) -> Counter:
-    """The words Tesseract reads on one uint8 (H, W, 3) frame, as a multiset."""
+def read_words(frame, binary: str | None = None, scale: int = OCR_SCALE,
+               psm: int = 11) -> Counter:
+    """The words Tesseract reads on one uint8 (H, W, 3) frame, as a multiset. `psm`: Tesseract's
+    page segmentation mode (11: sparse text anywhere, a screenshot; 7: one line, a label)."""
     import io
 
     from PIL import Image
@@ -55,7 +57,7 @@ def read_words(frame, binary: str | None = None, scale: int = OCR_SCALE) -> Coun
     # one thread each: the callers run several frames at once (see read_all)
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
-        done = subprocess.run([binary or tesseract_binary(), "stdin", "stdout", "--psm", "11"],
+        done = subprocess.run([binary or tesseract_binary(), "stdin", "stdout", "--psm", str(psm)],
                               input=png.getvalue(), capture_output=True, timeout=60, env=env)
     except subprocess.TimeoutExpired:
         raise RigError("tesseract took over 60 s on one frame") from None
