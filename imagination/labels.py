@@ -178,7 +178,9 @@ def eval_labels(config: EvalLabelsConfig) -> int:
             raise RigError(f"{name} takes {tok.config.frame_shape} frames, the screens are "
                            f"{frames.shape[1:3]}")
     variants = {"original": frames}
-    for name, tok in zip(config.tokenizer, tokenizers):
+    names = [Path(t).name for t in config.tokenizer]   # the folder's name, unless two share it
+    names = names if len(set(names)) == len(names) else list(config.tokenizer)
+    for name, tok in zip(names, tokenizers):
         variants[f"tokenizer {name}"] = tok.reconstruct(frames)
     for size in config.sizes:
         variants[f"resize {size}"] = round_trip(frames, parse_size(size))

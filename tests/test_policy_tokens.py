@@ -96,3 +96,19 @@ def test_pad_batch_keeps_the_current_step_when_cutting(vocab):
     assert ids.shape == (2, 60) and mask[0].all()
     assert ids[0, -1].item() == long[0][-1]
     assert mask[1].sum().item() == min(60, len(short[0]))
+
+
+@pytest.mark.parametrize("context_steps,grid", [(3, 4), (2, 9), (1, 46)])
+def test_positions_needed_bounds_real_samples(vocab, context_steps, grid):
+    """The bound the training run sizes its model with covers a real sample, anchored or not;
+    a 46x46 frame (about a 53x40 screen tokenizer's 2,120 tokens) needs more than 2,048."""
+    for anchor in (False, True):
+        config = SequenceConfig(context_steps=context_steps)
+        if anchor:
+            config.image_anchor = config.anchor_for(grid * grid)
+        builder = SequenceBuilder(vocab, config)
+        ids, _, _ = builder.sample(_sample(context_steps, grid), TASK)
+        positions, _, _ = builder.positions.assign(ids)
+        assert len(ids) <= int(positions.max()) + 1 <= config.positions_needed(grid * grid)
+    if grid == 46:
+        assert SequenceConfig(context_steps=1).positions_needed(46 * 46) > 2048

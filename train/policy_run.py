@@ -215,6 +215,11 @@ class PolicyRun:
             self.sequence.image_grids = list(meta["sequence"].get("image_grids") or [])
         self.builder = SequenceBuilder(self.vocab, self.sequence)
         self.model_config.vocab_size = len(self.vocab)
+        # big frames (a 53x40 screen tokenizer) need more positions than the default; a sample
+        # longer than the model would be cut at the left, losing its observed frame
+        need = self.sequence.positions_needed(max((r * c for _, r, c in grids), default=0))
+        self.model_config.max_positions = max(self.model_config.max_positions,
+                                              -(-need // 1024) * 1024)
         self.torch.manual_seed(self.config.seed)
         if self.config.init_from:
             model = load_causal_lm(self.config.init_from, vocab_size=len(self.vocab))

@@ -45,6 +45,7 @@ SEGMENT_NAMES = ("structure", "task", "observation", "history", "reasoning", "ac
 LOSS_SEGMENTS = (REASONING, ACTION, IMAGINATION, REVIEW)
 IMAGE_KEY = "image_tokens"   # the store key `rig data tokenize` writes
 TEACHER_KEY = "teacher_action_text"  # DAgger stores: the teacher's action, the training label
+ACTION_ROOM = 26             # tokens of one action: <act>, a GUI action's text (<= 24), </act>
 
 
 @dataclass
@@ -68,6 +69,16 @@ class SequenceConfig:
         frame = self.patches or image_tokens
         reasoning = self.max_reasoning_tokens + 2 if self.reasoning else 0
         return 1 + frame + 2 + self.max_text_tokens + 1 + self.history_actions + reasoning + 2
+
+    def positions_needed(self, image_tokens: int) -> int:
+        """An upper bound on the positions one sample spans: the task, then per step the span up
+        to `<imagine>` (`anchor_for` bounds it, anchored or not), the imagined frame and a GUI
+        action's text; plus a review example's imagined steps. Frames of many tokens (a screen
+        tokenizer that keeps text: 53x40) need more than a model's default 2,048."""
+        frame = self.patches or image_tokens
+        step = self.anchor_for(image_tokens) + ACTION_ROOM + image_tokens + 2
+        review = self.review_steps * (frame + ACTION_ROOM + 4)
+        return 2 + 64 + 1 + self.context_steps * step + review
 
     def offsets(self) -> dict[str, list[int]]:
         """Which rows around step t a sample needs, per store key (the dataset derives windows)."""
