@@ -53,14 +53,17 @@ def _setup(config: BenchPolicyConfig):
     texts = [" ".join(rng.choice(words, 12)) for _ in range(2000)]
     vocab = RigVocabulary.train(texts, ACTION_NAMES, config.codebook, config.text_vocab)
     torch.manual_seed(0)
-    # the layout a new policy is trained with: anchored <imagine>, a tile embedding
-    model_config = ModelConfig(preset=config.preset, vocab_size=len(vocab),
-                               image_grid=config.grid * config.grid)
-    model = wrap_model(build_model(model_config), model_config, vocab.id("<patch>"))
-    model.to(config.device).eval()
     sequence = SequenceConfig(context_steps=config.context_steps,
                               max_reasoning_tokens=config.reasoning)
     sequence.image_anchor = sequence.anchor_for(config.grid * config.grid)
+    # the layout a new policy is trained with: anchored <imagine>, a tile embedding, and as
+    # many positions as `rig train policy` gives a model for frames of this grid
+    need = sequence.positions_needed(config.grid * config.grid)
+    model_config = ModelConfig(preset=config.preset, vocab_size=len(vocab),
+                               image_grid=config.grid * config.grid)
+    model_config.max_positions = max(model_config.max_positions, -(-need // 1024) * 1024)
+    model = wrap_model(build_model(model_config), model_config, vocab.id("<patch>"))
+    model.to(config.device).eval()
     builder = SequenceBuilder(vocab, sequence)
     observations = [builder.observation(rng.integers(0, config.codebook, (config.grid,) * 2),
                                         "Vitals: health 9/9, food 8/9.", ["noop"] * 4)[0]
@@ -129,7 +132,8 @@ def _time_ours(config, vocab, model, builder, observations, worlds: int) -> tupl
 
     decoder = IncrementalDecoder(model, vocab, config.grid * config.grid,
                                  max_reasoning_tokens=config.reasoning, temperature=0.0,
-                                 max_context_tokens=4096, keep_steps=config.context_steps,
+                                 max_context_tokens=model.config.max_position_embeddings,
+                                 keep_steps=config.context_steps,
                                  image_anchor=builder.config.image_anchor)
     decoder.reset([builder.prefix("Survive.")[0]] * worlds)
     generated, start = 0, time.perf_counter()
