@@ -168,3 +168,17 @@ def test_bench_policy_prints_both_decoders(rig_cli):
                   "--worlds", "2", "--threads", "1", "--text-vocab", "100", "--codebook", "8")
     assert out.returncode == 0, out.stderr
     assert "generate() (batch 1)" in out.stdout and "ours, 2 world(s)" in out.stdout
+
+
+def test_bench_policy_sizes_the_model_for_a_big_grid():
+    """A 46x46 grid (the 53x40 screen tokenizer's scale) spans more than the default 2,048
+    positions; the bench builds its model with as many positions as `rig train policy` would,
+    so it times the policy a user would train, not one run past its positions."""
+    from rig.eval.bench_policy import BenchPolicyConfig, _setup
+    from rig.train.sequence import SequenceConfig
+
+    config = BenchPolicyConfig(grid=46, steps=2, reasoning=3, text_vocab=100, codebook=8)
+    _, model, builder, observations = _setup(config)
+    need = SequenceConfig(context_steps=1, max_reasoning_tokens=3).positions_needed(46 * 46)
+    assert need > 2048 and model.config.max_position_embeddings >= need
+    assert len(observations[0]) > 46 * 46
