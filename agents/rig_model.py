@@ -55,6 +55,11 @@ class ModelConfig:
         if self.image_input not in ("tokens", "patches"):
             raise ConfigError(f"image_input must be tokens or patches, not {self.image_input!r}")
 
+    def fit_positions(self, positions: int) -> None:
+        """Raise `max_positions` to hold `positions` (rounded up to a multiple of 1,024); never
+        lowers it. Big frames (a 53x40 screen tokenizer) need more than the default 2,048."""
+        self.max_positions = max(self.max_positions, -(-positions // 1024) * 1024)
+
     @property
     def patches(self) -> int:
         """Placeholder tokens a frame takes in the sequence (0 when frames are VQ tokens)."""

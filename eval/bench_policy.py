@@ -58,10 +58,9 @@ def _setup(config: BenchPolicyConfig):
     sequence.image_anchor = sequence.anchor_for(config.grid * config.grid)
     # the layout a new policy is trained with: anchored <imagine>, a tile embedding, and as
     # many positions as `rig train policy` gives a model for frames of this grid
-    need = sequence.positions_needed(config.grid * config.grid)
     model_config = ModelConfig(preset=config.preset, vocab_size=len(vocab),
                                image_grid=config.grid * config.grid)
-    model_config.max_positions = max(model_config.max_positions, -(-need // 1024) * 1024)
+    model_config.fit_positions(sequence.positions_needed(config.grid * config.grid))
     model = wrap_model(build_model(model_config), model_config, vocab.id("<patch>"))
     model.to(config.device).eval()
     builder = SequenceBuilder(vocab, sequence)

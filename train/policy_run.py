@@ -218,8 +218,7 @@ class PolicyRun:
         # big frames (a 53x40 screen tokenizer) need more positions than the default; a sample
         # longer than the model would be cut at the left, losing its observed frame
         need = self.sequence.positions_needed(max((r * c for _, r, c in grids), default=0))
-        self.model_config.max_positions = max(self.model_config.max_positions,
-                                              -(-need // 1024) * 1024)
+        self.model_config.fit_positions(need)
         self.torch.manual_seed(self.config.seed)
         if self.config.init_from:
             model = load_causal_lm(self.config.init_from, vocab_size=len(self.vocab))
