@@ -37,6 +37,7 @@ from .episode import META_KEYS, conform_episode, fill_value
 FORMAT = "rig-trajectories"
 FORMAT_VERSION = 1
 LOCK_NAME = ".writer.lock"
+STAGING_NAME = ".creating"  # a new store is built here, then moved in (see _create)
 IMAGE_CHUNK, IMAGE_SHARD = 32, 1024   # frames per chunk / per shard file (see the docs' table)
 TEXT_CHUNK, SCALAR_CHUNK, META_CHUNK = 1024, 4096, 512
 
@@ -124,19 +125,23 @@ class TrajectoryStore:
         return store
 
     def _open(self, overwrite: bool) -> None:
-        path, problem = self.path, _kind(self.path)
+        path = self.path
         if self.mode == "r":
+            problem = _kind(path)
             if problem:
                 raise StoreError(f"{path} {problem}")
             self._load(read_only=True)
             return
+        self._refuse_foreign()  # before taking the lock: leave a foreign folder untouched
+        path.mkdir(parents=True, exist_ok=True)
+        # The lock comes first and is never removed while held: every decision below is made
+        # by the one writer, so two writers racing to create a store cannot both get one.
+        self._take_lock()
+        self._finish_interrupted_creation()
+        problem = _kind(path)
         if problem is None and self.mode == "w" and not overwrite:
             raise StoreError(f"{path} already holds a store; choose another path or overwrite")
-        if problem and path.exists():
-            if not path.is_dir() or any(p.name != LOCK_NAME for p in path.iterdir()):
-                raise StoreError(f"{path} {problem}; refusing to write there")
-        path.mkdir(parents=True, exist_ok=True)
-        self._take_lock()
+        self._refuse_foreign()
         if problem is None and self.mode == "w":
             self._load(read_only=False, verify=False)  # refuse to wipe what is not a store
             for child in path.iterdir():
@@ -147,22 +152,56 @@ class TrajectoryStore:
             self._create()
         self._load(read_only=False)
 
+    def _refuse_foreign(self) -> None:
+        """Refuse to write into a file, or into a folder that holds something but no store."""
+        path, problem = self.path, _kind(self.path)
+        if problem and path.exists():
+            ours = {LOCK_NAME, STAGING_NAME}
+            if (path / STAGING_NAME).is_dir():  # a creation under way, or a killed one's
+                ours |= {"data", "meta"}
+            if not path.is_dir() or any(p.name not in ours for p in path.iterdir()):
+                raise StoreError(f"{path} {problem}; refusing to write there")
+
     def _take_lock(self) -> None:
         fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            holder = ""
+            for _ in range(20):  # the holder writes its pid just after it takes the lock
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+                if holder:
+                    break
+                time.sleep(0.01)
             os.close(fd)
             raise StoreError(f"{self.path} is open for writing by another process (pid "
-                             f"{holder}); wait for it to finish, or write to another store "
-                             f"and `rig data merge` them") from None
+                             f"{holder or 'unknown'}); wait for it to finish, or write to "
+                             f"another store and `rig data merge` them") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._lock_fd = fd
 
+    def _finish_interrupted_creation(self) -> None:
+        """Remove what a writer killed while creating the store left (lock held). A store is
+        built in STAGING_NAME and its root zarr.json is moved in last, so a folder without
+        zarr.json but with the staging folder holds only such leftovers."""
+        staging = self.path / STAGING_NAME
+        if not staging.exists():
+            return
+        if not (self.path / "zarr.json").exists():
+            for name in ("data", "meta"):
+                shutil.rmtree(self.path / name, ignore_errors=True)
+        shutil.rmtree(staging)
+
     def _create(self) -> None:
-        group = zarr.open_group(LocalStore(self.path), mode="w", attributes={
+        """A new, empty store, built in a staging folder and moved in with zarr.json last (one
+        rename): a writer killed mid-way leaves no zarr.json, so nothing reads as a store.
+        zarr's mode "w" clears the folder it creates in, so it must not run on the store's
+        own folder: that would delete the held lock file, and the next writer would lock a
+        new file and write beside this one."""
+        staging = self.path / STAGING_NAME
+        shutil.rmtree(staging, ignore_errors=True)
+        group = zarr.open_group(LocalStore(staging), mode="w", attributes={
             "format": FORMAT, "format_version": FORMAT_VERSION, "num_episodes": 0,
             "num_steps": 0, "image_shape": None, "worlds": [], "columns": {}, "step_keys": [],
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
@@ -171,6 +210,9 @@ class TrajectoryStore:
         self._new_array(meta, "episode_ends", (), np.int64, 0)
         for key, dtype in META_KEYS.items():
             self._new_array(meta, key, (), dtype, 0)
+        for name in ("data", "meta", "zarr.json"):
+            (staging / name).rename(self.path / name)
+        staging.rmdir()
 
     def _load(self, read_only: bool, verify: bool = True) -> None:
         try:
