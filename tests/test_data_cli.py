@@ -107,3 +107,50 @@ def test_help_stays_light():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def _damage_ends(path) -> None:
+    import zarr
+    group = zarr.open_group(str(path), mode="r+")
+    group["meta/episode_ends"][1] = 40          # after the next episode's end: out of order
+
+
+def _truncate_image_shard(path) -> None:
+    shard = path / "data" / "image" / "c" / "0" / "0" / "0" / "0"
+    shard.write_bytes(shard.read_bytes()[:-100])  # the tail, where the shard's index lives
+
+
+@pytest.mark.parametrize("damage, commands", [
+    (_damage_ends, ("info", "show", "export", "tokenize", "train")),
+    # a key that training does not itself read (it reads image tokens, not frames)
+    (_truncate_image_shard, ("info", "train")),
+])
+def test_damaged_store_is_refused_by_every_command(tmp_path, rig_cli, damage, commands):
+    """Each command refuses what `rig data check` names, with the same message, exit 1, no
+    traceback: a cheap structural look on open, whatever keys the command reads."""
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    tokenizer = Path(__file__).resolve().parents[1] / "pretrained" / "crafter-tokenizer"
+    path = fill_store(tmp_path / "s", episodes=3, length=10)
+    damage(path)
+    check = rig_cli("data", "check", str(path))
+    assert check.returncode == 1
+    found = [line.removeprefix(f"problem: {path}: ") for line in check.stdout.splitlines()
+             if line.startswith("problem: ")]
+    assert found, check.stdout
+    argv = {"info": ("data", "info", str(path)),
+            "show": ("data", "show", str(path), "--episode", "1"),
+            "export": ("data", "export", str(path), str(tmp_path / "e.png")),
+            "tokenize": ("data", "tokenize", "--data", str(path), "--tokenizer",
+                         str(tokenizer), "--device", "cpu"),
+            "train": ("train", "policy", str(path), "--out", str(tmp_path / "run"),
+                      "--steps", "2", "--device", "cpu")}
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda c: rig_cli(*argv[c], timeout=240), commands))
+    for command, result in zip(commands, results):
+        said = result.stdout + result.stderr
+        assert result.returncode == 1, (command, said)
+        assert "Traceback" not in said, (command, said)
+        assert f"{path} is damaged: {found[0]}" in said, (command, said)
+    assert not (tmp_path / "e.png").exists()

@@ -189,9 +189,12 @@ def test_truncated_chunk(tmp_path):
     path = fill_store(tmp_path / "s", episodes=2)
     shard = path / "data" / "image" / "c" / "0" / "0" / "0" / "0"
     shard.write_bytes(shard.read_bytes()[:40])
-    with TrajectoryStore.open(path) as store:   # files are all there: opening is fine
-        with pytest.raises(StoreError, match=r"data/image: cannot read rows 0:12.*rig data check"):
-            store.episode(0)
+    # Every file is there, but the shard's index (at its end) is gone: the cheap look on open
+    # finds that, with the message `rig data check` gives.
+    with pytest.raises(StoreError, match=r"damaged: data/image: chunk file .*/data/image/c/0/0/0/0"
+                                         r" is truncated or corrupt \(40 bytes, shorter than its "
+                                         r"index of 32 chunks\).*rig data check"):
+        TrajectoryStore.open(path)
     problems, _ = check_store(path)
     assert any("data/image" in p and "truncated or corrupt" in p for p in problems)
     text = path / "data" / "reasoning" / "c" / "0"

@@ -251,9 +251,10 @@ class TrajectoryStore:
         return arrays
 
     def _verify(self) -> None:
-        """Lengths and chunk files of the committed rows; raises StoreError naming the array."""
-        from .check import layout_problems
-        problems = layout_problems(self)
+        """The cheap structural check (`check.structure_problems`) of the committed rows;
+        raises StoreError with the problems `rig data check` names, each naming its array."""
+        from .check import structure_problems
+        problems = structure_problems(self)
         if problems:
             raise StoreError(f"{self.path} is damaged: " + "; ".join(problems)
                              + " (run `rig data check` for the full list)")
