@@ -103,6 +103,46 @@ def test_sigkill_then_resume_gives_the_same_loss_curve(tokenized_store, tmp_path
     straight, resumed = _losses(reference), _losses(killed)
     for step in range(5, 9):
         assert resumed[step] == pytest.approx(straight[step], rel=1e-5), step
+    assert _steps_logged(killed) == list(range(1, 9))  # one line a step, none twice
+
+
+def _steps_logged(out) -> list[int]:
+    return [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+def _cut_in_half(path) -> None:
+    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize("damaged", ["model.safetensors", "trainer_state.pt"])
+def test_damaged_newest_checkpoint_resumes_from_the_one_before(tokenized_store, tmp_path,
+                                                               rig_cli, damaged):
+    """The newest checkpoint's file cut short: the same command names the file, resumes from
+    the checkpoint before (moving the damaged one aside) with the same losses, and logs each
+    step once; with every checkpoint damaged it stops with a clear error."""
+    out = tmp_path / "run"
+    assert rig_main(_train_args(tokenized_store, out, 4)) == 0
+    straight = _losses(out)
+    newest = out / "checkpoints" / "step-0000004"
+    _cut_in_half(newest / damaged)
+    result = rig_cli(*_train_args(tokenized_store, out, 4), timeout=300)
+    said = result.stdout + result.stderr
+    assert result.returncode == 0 and "Traceback" not in said, said
+    assert f"{newest / damaged} is damaged" in said
+    assert "resuming from step-0000002, the newest checkpoint that loads" in said
+    assert (out / "checkpoints" / "step-0000004.damaged" / damaged).exists()
+    resumed = _losses(out)
+    for step in (3, 4):
+        assert resumed[step] == pytest.approx(straight[step], rel=1e-5), step
+    assert _steps_logged(out) == [1, 2, 3, 4]
+
+    for folder in (out / "checkpoints").glob("step-???????"):
+        _cut_in_half(folder / damaged)
+    result = rig_cli(*_train_args(tokenized_store, out, 6), timeout=300)
+    said = result.stdout + result.stderr
+    assert result.returncode == 1 and "Traceback" not in said, said
+    assert f"no checkpoint in {out / 'checkpoints'} loads" in said
+    assert f"step-0000004/{damaged} is damaged" in said and "train from the start" in said
 
 
 def test_bad_input_is_clear(tokenized_store, tmp_path, capsys):
@@ -226,3 +266,19 @@ def test_eval_imagination_reports_policy_and_copy_baseline(tokenized_store, tmp_
     assert "copy_current" in capsys.readouterr().out
     assert rig_main(["eval", "imagination", "--agent", f"rig:{out / 'final'}", "--data",
                      str(tokenized_store), "--holdout-seed", "999"]) == 1
+
+
+def test_only_finished_checkpoints_count(tmp_path):
+    """A folder being written (`.tmp`, even once its marker is in) or moved aside (`.damaged`)
+    is never taken for the newest checkpoint; step numbers sort as numbers."""
+    from rig.train.policy_run import DONE_FILE, checkpoint_folders, latest_checkpoint
+
+    for name in ("step-0000002", "step-0000010", "step-0000010.tmp", "step-0000012.tmp",
+                 "step-0000014.damaged", "step-10000000", "step-0000016"):
+        folder = tmp_path / "checkpoints" / name
+        folder.mkdir(parents=True)
+        if name != "step-0000016":  # killed before its marker
+            (folder / DONE_FILE).write_text("ok\n")
+    assert [p.name for p in checkpoint_folders(tmp_path)] == [
+        "step-0000002", "step-0000010", "step-10000000"]
+    assert latest_checkpoint(tmp_path).name == "step-10000000"

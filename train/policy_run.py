@@ -12,10 +12,13 @@ what a checkpoint folder holds and how a killed run picks up from it.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,9 +38,81 @@ def tokenizer_folder(index: int) -> str:
     return "image_tokenizer" if index == 0 else f"image_tokenizer-{index}"
 
 
+def checkpoint_folders(out: Path) -> list[Path]:
+    """The finished checkpoints of a run, oldest first: folders named exactly `step-N` with the
+    `complete` marker (not a `.tmp` folder being written, nor one moved aside as `.damaged`)."""
+    found = [p for p in (out / "checkpoints").glob("step-*")
+             if re.fullmatch(r"step-\d+", p.name) and (p / DONE_FILE).is_file()]
+    return sorted(found, key=lambda p: int(p.name.removeprefix("step-")))
+
+
 def latest_checkpoint(out: Path) -> Path | None:
-    done = sorted(p.parent for p in (out / "checkpoints").glob(f"step-*/{DONE_FILE}"))
+    done = checkpoint_folders(out)
     return done[-1] if done else None
+
+
+@dataclass
+class ResumeState:
+    """Everything a checkpoint holds for resuming, read whole (so damage shows before use)."""
+    folder: Path
+    vocab: Any
+    weights: dict      # the LM's tensors (model.safetensors)
+    trainer: dict      # optimizer state, step, minutes (trainer_state.pt, loaded weights-only)
+
+
+def read_checkpoint(folder: Path) -> ResumeState:
+    """Read a checkpoint folder whole; a RigError names the file that is missing or damaged."""
+    import torch
+    from safetensors.torch import load_file
+
+    from .vocab import RigVocabulary
+
+    def damaged(name: str, error: Exception) -> RigError:
+        return RigError(f"{folder / name} is damaged ({type(error).__name__}: "
+                        f"{_first_line(error)})")
+
+    for name in (POLICY_FILE, "config.json", "model.safetensors", STATE_FILE):
+        if not (folder / name).is_file():
+            raise RigError(f"{folder / name} is missing")
+    try:
+        json.loads((folder / POLICY_FILE).read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise damaged(POLICY_FILE, error) from None
+    vocab = RigVocabulary.load(folder)
+    weights = None
+    for extra in sorted(folder.glob("*.safetensors")):  # the LM, and the parts beside it
+        try:
+            tensors = load_file(str(extra))
+        except Exception as error:
+            raise damaged(extra.name, error) from None
+        if extra.name == "model.safetensors":
+            weights = tensors
+    try:
+        trainer = torch.load(folder / STATE_FILE, weights_only=True)
+        if not isinstance(trainer, dict) or not {"optimizer", "step"} <= set(trainer):
+            raise ValueError("not a trainer state (no optimizer and step)")
+    except Exception as error:
+        raise damaged(STATE_FILE, error) from None
+    return ResumeState(folder, vocab, weights, trainer)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [""])[0][:300]
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush a folder's files and folders to disk, so that renaming it publishes whole files
+    even after a power cut (a killed process loses nothing the kernel already holds)."""
+    for path in [*folder.rglob("*"), folder]:
+        _fsync(path)
 
 
 class PolicyRun:
@@ -182,10 +257,10 @@ class PolicyRun:
         self.sequence.patches = self.model_config.patches
         self.open_data()
         self.val_sizes = np.cumsum([len(d) for d, _ in self.val_sets]) if self.val_sets else []
-        resume = latest_checkpoint(self.out)
+        resume = self.find_resume()
         rig_init = self.config.init_from and (Path(self.config.init_from) / "vocab.json").is_file()
         if resume is not None:
-            self.vocab = RigVocabulary.load(resume)
+            self.vocab = resume.vocab
         elif rig_init:  # fine-tuning a RIG policy: its token ids must keep their meaning
             self.vocab = RigVocabulary.load(self.config.init_from)
             if self.vocab.codebook_size != self.codebook_total:
@@ -235,20 +310,46 @@ class PolicyRun:
              {"params": rest, "weight_decay": 0.0}], lr=self.config.lr, betas=(0.9, 0.95))
         self.step, self.minutes_before = 0, 0.0
         if resume is not None:
-            from safetensors.torch import load_file
-
-            weights = load_file(str(resume / "model.safetensors"))
-            model.lm.load_state_dict(weights, strict=False)
-            model.lm.tie_weights()
-            model.load_encoder(resume)
-            state = self.torch.load(resume / STATE_FILE, weights_only=True)
-            optimizer.load_state_dict(state["optimizer"])
-            self.step = int(state["step"])
-            self.minutes_before = float(state.get("minutes", 0.0))
-            self.log(f"resuming from {resume} at step {self.step}")
+            try:
+                model.lm.load_state_dict(resume.weights, strict=False)
+                model.lm.tie_weights()
+                model.load_encoder(resume.folder)
+                optimizer.load_state_dict(resume.trainer["optimizer"])
+            except (RuntimeError, ValueError, KeyError) as error:
+                raise RigError(f"{resume.folder} does not fit the model this command builds "
+                               f"({_first_line(error)}): was {self.out} trained with other options? Run the "
+                               "same command as before, or use another --out") from None
+            self.step = int(resume.trainer["step"])
+            self.minutes_before = float(resume.trainer.get("minutes", 0.0))
+            self.log(f"resuming from {resume.folder} at step {self.step}")
         self.max_length = int(getattr(model.config, "max_position_embeddings", 0) or
                               self.model_config.max_positions)
         self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+
+    def find_resume(self) -> ResumeState | None:
+        """The newest checkpoint that reads whole. A damaged newer one is named, and moved aside
+        to `step-N.damaged` (kept for a look, out of resume's and pruning's way); if none
+        reads, a RigError says why each failed."""
+        failed = []
+        for folder in reversed(checkpoint_folders(self.out)):
+            try:
+                state = read_checkpoint(folder)
+            except RigError as error:
+                self.log(f"cannot resume from {folder.name}: {error}")
+                failed.append((folder, str(error)))
+                continue
+            if failed and self.accelerator.is_main_process:
+                for bad, _ in failed:
+                    bad.rename(bad.with_name(bad.name + ".damaged"))
+                self.log(f"resuming from {folder.name}, the newest checkpoint that loads; moved "
+                         + ", ".join(f"{b.name} to {b.name}.damaged" for b, _ in failed))
+            self.accelerator.wait_for_everyone()
+            return state
+        if failed:
+            raise RigError(f"no checkpoint in {self.out / 'checkpoints'} loads: "
+                           + "; ".join(why for _, why in failed) + f". Move {self.out} "
+                           "away (or choose another --out) to train from the start")
+        return None
 
     def log(self, message: str) -> None:
         if self.accelerator.is_main_process:
@@ -280,12 +381,13 @@ class PolicyRun:
             self.torch.save({"optimizer": self.optimizer.state_dict(), "step": self.step,
                              "minutes": self.minutes()}, tmp / STATE_FILE)
         (tmp / DONE_FILE).write_text("ok\n")
+        _fsync_tree(tmp)  # on disk before the rename makes it the newest checkpoint
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
+        _fsync(folder.parent)
 
     def prune(self) -> None:
-        done = sorted((self.out / "checkpoints").glob("step-*"))
-        for old in done[:-self.config.keep_checkpoints]:
+        for old in checkpoint_folders(self.out)[:-self.config.keep_checkpoints]:
             shutil.rmtree(old, ignore_errors=True)
 
     # -- the loop -------------------------------------------------------------------------------
@@ -335,6 +437,23 @@ class PolicyRun:
         self.model.train()
         return {name: float(np.mean(v)) for name, v in totals.items()}
 
+    def truncate_metrics(self) -> None:
+        """Keep only metrics.jsonl's lines up to the step training starts from (one atomic
+        replace), so each step has one line however often the run was killed and resumed."""
+        path = self.out / "metrics.jsonl"
+        if not path.is_file():
+            return
+        kept = []
+        for line in path.read_text().splitlines():
+            try:
+                if int(json.loads(line)["step"]) <= self.step:
+                    kept.append(line)
+            except (ValueError, KeyError, TypeError):
+                pass  # a line cut short by a kill
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(f"{line}\n" for line in kept))
+        tmp.replace(path)
+
     def minutes(self) -> float:
         """Minutes of training so far, counted across resumes (the budget covers the whole run)."""
         return self.minutes_before + (time.perf_counter() - self.start) / 60
@@ -354,7 +473,12 @@ class PolicyRun:
         self.setup()
         config = self.config
         main = self.accelerator.is_main_process
-        writer = SummaryWriter(str(self.out / "tensorboard")) if main else None
+        # A resumed run writes steps after its checkpoint again: drop what a killed run logged
+        # past it, in the JSON lines and (purge_step) in TensorBoard.
+        writer = SummaryWriter(str(self.out / "tensorboard"),
+                               purge_step=self.step + 1 if self.step else None) if main else None
+        if main:
+            self.truncate_metrics()
         from rig.agents.rig_model import count_parameters
 
         self.log(f"model: {config.preset}, {count_parameters(self.model) / 1e6:.1f}M parameters, "
