@@ -22,7 +22,8 @@ class EpisodeResult:
     episode_return: float         # sum of rewards
     length: int                   # steps taken
     achievements: list[str]       # achievements unlocked during the episode (worlds that have them)
-    end: str                      # "terminated" (e.g. died), "truncated" (world time limit) or "max_steps"
+    end: str                      # "terminated" (e.g. died), "truncated" (world time limit),
+                                  # "max_steps", or the world's own words (info["ended_by"])
     seconds: float                # wall time of the episode
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. fallback counts of a policy
     success: bool | None = None   # task solved (worlds with tasks, e.g. MiniWoB; None for Crafter)
@@ -125,8 +126,10 @@ def run_batch(envs, agents, seeds: list[int], *, agent_spec: str = "",
             observations[w] = next_obs
             if "success" in infos[w]:
                 result.success = bool(infos[w]["success"])
-            if terminated or truncated:
-                result.end, live[w] = ("terminated" if terminated else "truncated"), False
+            if terminated or truncated:  # a world may say more (a crashed browser)
+                result.end = str(infos[w].get("ended_by")
+                                 or ("terminated" if terminated else "truncated"))
+                live[w] = False
             elif max_steps is not None and result.length >= max_steps:
                 live[w] = False
         if should_stop is not None and should_stop():

@@ -8,6 +8,9 @@ import ast
 import builtins
 import os
 import shutil
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -242,10 +245,11 @@ def test_dead_browser_truncates_and_restarts(world):
     obs, reward, terminated, truncated, info = world.step("click(10, 10)")
     assert truncated and not terminated and reward == 0.0
     assert "browser died" in info["truncated_reason"]
+    assert info["ended_by"] == "browser crashed, restarted"
     assert obs in world.observation_space
+    assert inner._env.instance.driver.service.process.pid != driver.pid  # restarted at once
     obs, info = world.reset(seed=1)
     assert info["restarts"] >= 1 and obs["text"].startswith("Click on the")
-    assert inner._env.instance.driver.service.process.pid != driver.pid
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in victims)
     _, _, terminated, truncated, _ = world.step("wait()")
     assert not truncated
@@ -257,3 +261,45 @@ def test_missing_browser_error_says_how_to_install(monkeypatch):
     monkeypatch.setenv("MINIWOB_CHROME_BINARY", "/nonexistent/chromium")
     with pytest.raises(BrowserMissingError, match="scripts/setup.sh"):
         MiniWoBWorld("click-button")
+
+
+@needs_browser
+def test_rig_play_says_when_a_browser_crashed(tmp_path):
+    """The real `rig play`: Chromium killed mid-episode; the episode's summary line says how it
+    ended, and the next episode plays in the restarted browser. The random agent never ends a
+    drag-items episode before its 50-step limit (~4 s), so a kill 1.5 s after episode 0 is
+    recorded lands inside episode 1."""
+    import psutil
+
+    from rig.trajectories import TrajectoryStore
+
+    record = tmp_path / "played.zarr"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rig", "play", "--world", "rig/MiniWoB-drag-items-v0", "--agent",
+         "random", "--episodes", "3", "--render", "none", "--record", str(record)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, COLUMNS="200"))  # one line per episode
+    try:
+        deadline = time.time() + 120
+        while True:
+            assert process.poll() is None and time.time() < deadline
+            if (record / "zarr.json").exists():
+                with TrajectoryStore.open(record) as store:
+                    if store.num_episodes:
+                        break
+            time.sleep(0.05)
+        time.sleep(1.5)
+        killed = [p for p in psutil.Process(process.pid).children(recursive=True)
+                  if "chrom" in p.name()]
+        assert killed
+        for proc in killed:
+            proc.kill()
+        out, _ = process.communicate(timeout=180)
+    finally:
+        process.kill()
+    assert process.returncode == 0, out
+    assert "episode 0 (seed 0): return 0.0, length 50" in out, out
+    assert "episode 1 (seed 1)" in out and "ended by browser crashed, restarted" in out, out
+    assert "episode 2 (seed 2): return 0.0, length 50" in out and "Traceback" not in out, out
+    with TrajectoryStore.open(record) as store:
+        assert store.num_episodes == 3

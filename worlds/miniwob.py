@@ -19,8 +19,9 @@ Wraps the `miniwob` Gymnasium envs (`miniwob/<task>-v1`) behind the RIG world in
   same rewards on a slow and a fast machine. MiniWoB also ends an episode after 10 s of real time.
 - `reset(seed=s)` builds task instance `s`; `reset()` without a seed draws the next instance
   from the seeded generator, so a seeded reset followed by unseeded ones is reproducible.
-- a browser that dies (crash, killed process) is restarted: the step in flight returns
-  `truncated=True` with `info["truncated_reason"]`; the next reset opens a new browser.
+- a browser that dies (crash, killed process) is restarted at once: the step in flight
+  returns `truncated=True` with `info["truncated_reason"]` and `info["ended_by"]` ("browser
+  crashed, restarted"), which episode summaries show as how the episode ended.
 - the browser starts at the first reset, not at construction, so listing or checking a world
   costs no browser. A browser cannot be deep-copied: `branch()` raises `BranchError`.
 """
@@ -217,11 +218,18 @@ class MiniWoBWorld(World):
             self.restarts += 1
             self._done = True
             first_line = (str(crash).strip().splitlines() or [""])[0][:200]
-            reason = (f"the browser died ({type(crash).__name__}: {first_line}); a new one "
-                      "starts at the next reset")
+            try:  # a new browser now, so the next episode starts as fast as any
+                self._start()
+                ended_by = "browser crashed, restarted"
+            except Exception as again:
+                self._stop()
+                ended_by = (f"browser crashed; restarting it failed ({type(again).__name__}), "
+                            "tried again at the next reset")
+            reason = f"the browser died ({type(crash).__name__}: {first_line}); {ended_by}"
             obs = {"image": self._image.copy(), "text": clean_text(self._utterance)}
             info = self._base_info()
-            info.update(truncated_reason=reason, success=False, action=self._text(action))
+            info.update(truncated_reason=reason, ended_by=ended_by, success=False,
+                        action=self._text(action))
             if error:
                 info["action_error"] = error
             return obs, 0.0, False, True, info
