@@ -117,9 +117,13 @@ COMMANDS: dict = {
         "ppo": Command(
             "rig.train.ppo:PPOConfig", "rig.train.ppo:train_ppo",
             "train the stable-baselines3 PPO baseline on a world's pixels (resumable)",
-            "Trains SB3's CnnPolicy PPO on the frame alone and saves OUT/model.zip. Running the "
-            "same command again resumes from the newest checkpoint in OUT/checkpoints. Play the "
-            "result with `rig play --agent ppo:OUT/model.zip`."),
+            "Trains SB3's CnnPolicy PPO on the frame alone and saves OUT/model.zip, SB3's own "
+            "format, with the policy's weights beside it as OUT/model.safetensors (likewise each "
+            "checkpoint). Running the same command again resumes from the newest checkpoint in "
+            "OUT/checkpoints. Play the result with `rig play --agent ppo:OUT/model.zip`: RIG plays "
+            "the safetensors file and never loads a zip to act, because SB3's zips unpickle "
+            "objects when loaded, which can run code. Only resume from, or --convert, zips you "
+            "made yourself."),
         "policy": Command(
             "rig.train.train_policy:PolicyTrainConfig", "rig.train.train_policy:train_policy",
             "train the RIG transformer (reason, act, imagine) on tokenized trajectory stores",

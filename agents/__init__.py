@@ -7,7 +7,7 @@
 | random      | uniform random actions                                             |
 | human       | a person at the keyboard of the pygame viewer                      |
 | expert      | the world's scripted expert (Crafter: a planner over privileged state) |
-| ppo:PATH    | a stable-baselines3 PPO model trained by `rig train ppo`           |
+| ppo:PATH    | a stable-baselines3 PPO policy trained by `rig train ppo` (safetensors, never unpickled) |
 | rig:PATH    | the RIG policy saved by `rig train policy` (PATH = its final/ folder) |
 """
 
@@ -38,7 +38,10 @@ AGENTS = {
     "expert": "the world's scripted expert, which plans on privileged state and explains itself",
     "expert:player": "Crafter's expert limited to what the frame shows (the 9x7 cells around the "
                      "player); it explores for what is out of view: the teacher for a policy",
-    "ppo:PATH": "a stable-baselines3 PPO model saved by `rig train ppo` (PATH/model.zip)",
+    "ppo:PATH": "a stable-baselines3 PPO policy saved by `rig train ppo` (OUT/model.zip or OUT): "
+                "played from the safetensors file beside the zip, never by unpickling the zip "
+                "(SB3's zips can run code when loaded; `rig train ppo --convert ZIP` converts "
+                "one you trained yourself)",
     "rig:PATH": "the RIG policy (reason, act, imagine) saved by `rig train policy` (OUT/final)",
 }
 

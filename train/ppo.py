@@ -1,13 +1,18 @@
 """`rig train ppo`: the stable-baselines3 PPO baseline on a RIG world's pixels.
 
 Role in the data flow: trains SB3's CnnPolicy on the frame alone and saves it in SB3's own zip
-format; `--agent ppo:PATH` plays it, so its episodes can be collected into trajectory stores
-like any agent's. Checkpoints go to `OUT/checkpoints/`; running the same command again resumes
-from the newest one (the step count carries on), so a killed run loses at most one interval.
+format, for resuming, and beside every zip the policy's weights alone as `<name>.safetensors`
+(with what is needed to rebuild the network in its metadata), which is what `--agent ppo:PATH`
+plays, so its episodes can be collected into trajectory stores like any agent's. SB3's zip
+unpickles objects on load, so RIG loads a zip only to resume the run that wrote it (or when
+asked with `--convert`); acting never unpickles. Checkpoints go to `OUT/checkpoints/`; running
+the same command again resumes from the newest one (the step count carries on), so a killed run
+loses at most one interval.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +33,9 @@ class PPOConfig:
     n_steps: int = option(256, "rollout length per environment between updates")
     batch_size: int = option(256, "minibatch size")
     device: str = option("auto", "torch device: auto | cpu | cuda")
+    convert: str | None = option(None, "write the playable PATH.safetensors beside an SB3 zip you "
+                                 "trained yourself (its load unpickles: only for files you trust) "
+                                 "and exit; --world must be the world it was trained on")
 
     def validate(self) -> None:
         require(self.steps >= 1, f"--steps must be at least 1, got {self.steps}")
@@ -54,16 +62,141 @@ def latest_checkpoint(folder: Path) -> Path | None:
     return max(found)[1] if found else None
 
 
+POLICY_FORMAT = "rig-ppo-policy"  # the metadata a playable policy file carries
+
+
+def policy_file(path: str | Path) -> Path:
+    """The playable weights of a PPO model: DIR -> DIR/model.safetensors, X.zip ->
+    X.safetensors, X.safetensors itself."""
+    path = Path(path)
+    if path.is_dir():
+        return path / "model.safetensors"
+    return path if path.suffix == ".safetensors" else path.with_suffix(".safetensors")
+
+
+def export_policy(model, zip_path: str | Path, world: str) -> Path:
+    """Write the policy of an SB3 PPO `model` beside its zip, as safetensors with the network's
+    spaces in the metadata; returns the file."""
+    import numpy as np
+    import stable_baselines3
+    from gymnasium import spaces
+    from safetensors.torch import save_model
+
+    policy = model.policy
+    observation, action = policy.observation_space, policy.action_space
+    if not (isinstance(observation, spaces.Box) and isinstance(action, spaces.Discrete)):
+        raise RigError(f"only image observations and discrete actions can be exported, not "
+                       f"{observation} -> {action}")
+    if model.policy_kwargs:
+        raise RigError(f"only CnnPolicy with default arguments can be exported, not "
+                       f"policy_kwargs={model.policy_kwargs}")
+    low, high = np.unique(observation.low), np.unique(observation.high)
+    meta = {"format": POLICY_FORMAT, "format_version": "1", "world": world,
+            "observation_shape": json.dumps(list(observation.shape)),
+            "observation_dtype": str(observation.dtype),
+            "observation_bounds": json.dumps([float(low[0]), float(high[0])]),
+            "actions": str(int(action.n)), "num_timesteps": str(int(model.num_timesteps)),
+            "stable_baselines3": stable_baselines3.__version__}
+    if len(low) != 1 or len(high) != 1:
+        raise RigError("only observation spaces with one low and one high bound can be exported")
+    out = policy_file(zip_path)
+    tmp = out.with_name(out.name + ".tmp")
+    save_model(policy, str(tmp), metadata=meta)
+    tmp.replace(out)
+    return out
+
+
+def load_policy(path: str | Path, device: str = "cpu"):
+    """(SB3 CnnPolicy, metadata) from a policy file `rig train ppo` wrote: the network is built
+    from the metadata and its weights read through safetensors, so nothing is unpickled."""
+    import numpy as np
+    from gymnasium import spaces
+    from safetensors import safe_open
+    from safetensors.torch import load_model
+    from stable_baselines3.common.policies import ActorCriticCnnPolicy
+
+    file = policy_file(path)
+    if not file.is_file():
+        given = Path(path)
+        if given.suffix == ".zip" and given.is_file():
+            raise RigError(
+                f"{given} has no {file.name} beside it: RIG plays PPO models from the "
+                "safetensors file `rig train ppo` writes beside each zip. An SB3 zip unpickles "
+                "objects when loaded, which can run code, so RIG does not load zips it did not "
+                "write. If you trained this one yourself and trust it, convert it once: "
+                f"`rig train ppo --convert {given} --world WORLD`")
+        raise RigError(f"no PPO model at {str(path)!r} (train one with `rig train ppo --out "
+                       "DIR`, then use --agent ppo:DIR/model.zip)")
+    try:
+        with safe_open(str(file), framework="pt") as handle:
+            meta = handle.metadata() or {}
+    except Exception as error:
+        raise RigError(f"{file} is not a safetensors file ({error})") from None
+    if meta.get("format") != POLICY_FORMAT:
+        raise RigError(f"{file} was not written by `rig train ppo` (no {POLICY_FORMAT!r} "
+                       "metadata)")
+    if int(meta.get("format_version", "0")) > 1:
+        raise RigError(f"{file} was written by a newer rig: upgrade rig to play it")
+    try:
+        low, high = json.loads(meta["observation_bounds"])
+        observation = spaces.Box(low, high, tuple(json.loads(meta["observation_shape"])),
+                                 np.dtype(meta["observation_dtype"]))
+        policy = ActorCriticCnnPolicy(observation, spaces.Discrete(int(meta["actions"])),
+                                      lr_schedule=lambda _: 0.0)
+        load_model(policy, str(file), device=device)
+    except Exception as error:
+        raise RigError(f"{file}: cannot rebuild the PPO policy from it ({type(error).__name__}:"
+                       f" {error})") from None
+    return policy.to(device).eval(), meta
+
+
+def _checkpoint_callback(every: int, folder: Path, world: str):
+    """SB3's checkpoint callback, also writing each checkpoint's playable safetensors."""
+    from stable_baselines3.common.callbacks import CheckpointCallback
+
+    class PlayableCheckpoints(CheckpointCallback):
+        def _on_step(self) -> bool:
+            result = super()._on_step()
+            if self.n_calls % self.save_freq == 0:
+                export_policy(self.model, self._checkpoint_path(extension="zip"), world)
+            return result
+
+    return PlayableCheckpoints(every, str(folder), name_prefix="ppo")
+
+
+def convert_zip(config: "PPOConfig") -> int:
+    """`rig train ppo --convert ZIP`: the user vouches for the zip; SB3 loads (unpickles) it."""
+    from stable_baselines3 import PPO
+
+    import rig.worlds
+
+    zip_path = Path(config.convert)
+    if not zip_path.is_file():
+        raise RigError(f"--convert: no file {zip_path}")
+    try:
+        model = PPO.load(zip_path, device="cpu")
+    except Exception as error:
+        raise RigError(f"{zip_path} is not a stable-baselines3 PPO model: {error}") from None
+    expected = make_image_env(config.world).observation_space
+    if tuple(sorted(model.observation_space.shape)) != tuple(sorted(expected.shape)):
+        raise RigError(f"{zip_path} sees frames of {model.observation_space.shape}, "
+                       f"{config.world} gives {expected.shape}: pass its --world")
+    out = export_policy(model, zip_path, config.world)
+    print(f"wrote {out}; play it with `rig play --agent ppo:{zip_path} --world {config.world}`")
+    return 0
+
+
 def train_ppo(config: PPOConfig) -> int:
     import torch
     from stable_baselines3 import PPO
-    from stable_baselines3.common.callbacks import CheckpointCallback
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
     import rig.worlds
 
     rig.worlds.make(config.world)  # unknown worlds fail here, with the list of valid ones
+    if config.convert:
+        return convert_zip(config)
     out = Path(config.out)
     checkpoints = out / "checkpoints"
     checkpoints.mkdir(parents=True, exist_ok=True)
@@ -73,7 +206,7 @@ def train_ppo(config: PPOConfig) -> int:
     venv = make_vec_env(make_image_env, n_envs=config.envs, seed=config.seed, vec_env_cls=vec_cls,
                         env_kwargs={"world": config.world})
     resume = latest_checkpoint(checkpoints)
-    if resume is not None:
+    if resume is not None:  # this run's own checkpoint (a zip SB3 unpickles)
         print(f"resuming from {resume}")
         model = PPO.load(resume, env=venv, device=config.device)
     else:
@@ -83,27 +216,13 @@ def train_ppo(config: PPOConfig) -> int:
     remaining = config.steps - model.num_timesteps
     if remaining > 0:
         every = max(1, config.checkpoint_every // config.envs)
-        callback = CheckpointCallback(every, str(checkpoints), name_prefix="ppo")
+        callback = _checkpoint_callback(every, checkpoints, config.world)
         model.learn(remaining, callback=callback, reset_num_timesteps=resume is None,
                     progress_bar=True)
     final = out / "model.zip"
     model.save(final)
+    export_policy(model, final, config.world)
     venv.close()
     print(f"saved {final} after {model.num_timesteps} steps; play it with "
           f"`rig play --agent ppo:{final}` or score it with `rig eval --agent ppo:{final}`")
     return 0
-
-
-def load_ppo(path: str, device: str = "cpu"):
-    """Load an SB3 PPO zip for acting. SB3's format unpickles parts of the file: load only
-    models you trained yourself."""
-    from stable_baselines3 import PPO
-
-    file = Path(path)
-    if not file.is_file():
-        raise RigError(f"no PPO model at {path!r} (train one with `rig train ppo --out DIR`, "
-                       "then use --agent ppo:DIR/model.zip)")
-    try:
-        return PPO.load(file, device=device)
-    except Exception as error:  # a zip that is not an SB3 model: say so, not a traceback
-        raise RigError(f"{path!r} is not a stable-baselines3 PPO model: {error}") from error
