@@ -7,7 +7,7 @@
 | random      | uniform random actions                                             |
 | human       | a person at the keyboard of the pygame viewer                      |
 | expert      | the world's scripted expert (Crafter: a planner over privileged state) |
-| ppo:PATH    | a stable-baselines3 PPO policy trained by `rig train ppo` (safetensors, never unpickled) |
+| ppo:PATH    | an SB3 PPO policy from `rig train ppo` (its safetensors, never unpickled) |
 | rig:PATH    | the RIG policy saved by `rig train policy` (PATH = its final/ folder) |
 """
 

@@ -317,8 +317,9 @@ class PolicyRun:
                 optimizer.load_state_dict(resume.trainer["optimizer"])
             except (RuntimeError, ValueError, KeyError) as error:
                 raise RigError(f"{resume.folder} does not fit the model this command builds "
-                               f"({_first_line(error)}): was {self.out} trained with other options? Run the "
-                               "same command as before, or use another --out") from None
+                               f"({_first_line(error)}): was {self.out} trained with other "
+                               "options? Run the same command as before, or use another "
+                               "--out") from None
             self.step = int(resume.trainer["step"])
             self.minutes_before = float(resume.trainer.get("minutes", 0.0))
             self.log(f"resuming from {resume.folder} at step {self.step}")
