@@ -81,24 +81,25 @@ def export_policy(model, zip_path: str | Path, world: str) -> Path:
     import stable_baselines3
     from gymnasium import spaces
     from safetensors.torch import save_model
+    from stable_baselines3.common.policies import ActorCriticCnnPolicy
 
     policy = model.policy
     observation, action = policy.observation_space, policy.action_space
     if not (isinstance(observation, spaces.Box) and isinstance(action, spaces.Discrete)):
         raise RigError(f"only image observations and discrete actions can be exported, not "
                        f"{observation} -> {action}")
-    if model.policy_kwargs:
+    if type(policy) is not ActorCriticCnnPolicy or model.policy_kwargs:
         raise RigError(f"only CnnPolicy with default arguments can be exported, not "
-                       f"policy_kwargs={model.policy_kwargs}")
+                       f"{type(policy).__name__} with policy_kwargs={model.policy_kwargs}")
     low, high = np.unique(observation.low), np.unique(observation.high)
+    if len(low) != 1 or len(high) != 1:
+        raise RigError("only observation spaces with one low and one high bound can be exported")
     meta = {"format": POLICY_FORMAT, "format_version": "1", "world": world,
             "observation_shape": json.dumps(list(observation.shape)),
             "observation_dtype": str(observation.dtype),
             "observation_bounds": json.dumps([float(low[0]), float(high[0])]),
             "actions": str(int(action.n)), "num_timesteps": str(int(model.num_timesteps)),
             "stable_baselines3": stable_baselines3.__version__}
-    if len(low) != 1 or len(high) != 1:
-        raise RigError("only observation spaces with one low and one high bound can be exported")
     out = policy_file(zip_path)
     tmp = out.with_name(out.name + ".tmp")
     save_model(policy, str(tmp), metadata=meta)
