@@ -23,6 +23,16 @@ def test_train_resume_and_play_tiny_ppo(rig_cli, tmp_path):
     for name in ("model", "checkpoints/ppo_64_steps", "checkpoints/ppo_192_steps"):
         assert (out / f"{name}.safetensors").is_file(), name
     _assert_same_policy_as_sb3(out / "model.zip")
+    # a checkpoint zip cut short (SB3 writes it in place: a kill mid-save): named, set aside,
+    # and the run resumes from the one before
+    newest = out / "checkpoints" / "ppo_192_steps.zip"
+    newest.write_bytes(newest.read_bytes()[:1000])
+    third = rig_cli(*common, "--steps", "256")
+    assert third.returncode == 0 and "Traceback" not in third.stderr, third.stderr
+    assert f"cannot resume from {newest}: it is damaged" in third.stdout
+    assert "resuming from" in third.stdout and "ppo_128_steps.zip" in third.stdout
+    assert "after 256 steps" in third.stdout
+    assert (out / "checkpoints" / "ppo_192_steps.zip.damaged").exists()
 
 
 def _assert_same_policy_as_sb3(zip_path):

@@ -6,8 +6,8 @@ format, for resuming, and beside every zip the policy's weights alone as `<name>
 plays, so its episodes can be collected into trajectory stores like any agent's. SB3's zip
 unpickles objects on load, so RIG loads a zip only to resume the run that wrote it (or when
 asked with `--convert`); acting never unpickles. Checkpoints go to `OUT/checkpoints/`; running
-the same command again resumes from the newest one (the step count carries on), so a killed run
-loses at most one interval.
+the same command again resumes from the newest one that loads (the step count carries on), so a
+killed run loses at most one interval.
 """
 
 from __future__ import annotations
@@ -52,14 +52,46 @@ def make_image_env(world: str, seed: int | None = None):
     return ImageObservation(rig.worlds.make(world))
 
 
-def latest_checkpoint(folder: Path) -> Path | None:
-    """The checkpoint with the most steps in `folder` (`ppo_<steps>_steps.zip`), if any."""
+def checkpoints_newest_first(folder: Path) -> list[Path]:
+    """The checkpoints in `folder` (`ppo_<steps>_steps.zip`), most steps first."""
     found = []
     for path in folder.glob("ppo_*_steps.zip"):
         match = re.fullmatch(r"ppo_(\d+)_steps\.zip", path.name)
         if match:
             found.append((int(match.group(1)), path))
-    return max(found)[1] if found else None
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    """The checkpoint with the most steps in `folder`, if any."""
+    found = checkpoints_newest_first(folder)
+    return found[0] if found else None
+
+
+def resume_model(folder: Path, venv, device: str):
+    """SB3's PPO from the newest checkpoint of this run that loads, or None if there is none.
+    SB3 writes its zip in place, so a kill mid-save leaves a zip cut short: it is named, moved
+    aside to `.damaged`, and the one before is used; if none loads, a RigError lists them."""
+    from stable_baselines3 import PPO
+
+    failed = []
+    for path in checkpoints_newest_first(folder):
+        try:
+            model = PPO.load(path, env=venv, device=device)  # this run's own file
+        except Exception as error:
+            first = (str(error).strip().splitlines() or [""])[0][:200]
+            print(f"cannot resume from {path}: it is damaged ({type(error).__name__}: {first})")
+            failed.append(path)
+            continue
+        for bad in failed:
+            bad.rename(bad.with_name(bad.name + ".damaged"))
+        print(f"resuming from {path}" + (f" (moved {', '.join(b.name for b in failed)} aside "
+                                         "to .damaged)" if failed else ""))
+        return model
+    if failed:
+        raise RigError(f"no checkpoint in {folder} loads ({', '.join(p.name for p in failed)} "
+                       "are damaged): move the folder away to train from the start")
+    return None
 
 
 POLICY_FORMAT = "rig-ppo-policy"  # the metadata a playable policy file carries
@@ -206,11 +238,9 @@ def train_ppo(config: PPOConfig) -> int:
     vec_cls = SubprocVecEnv if config.subprocess and config.envs > 1 else DummyVecEnv
     venv = make_vec_env(make_image_env, n_envs=config.envs, seed=config.seed, vec_env_cls=vec_cls,
                         env_kwargs={"world": config.world})
-    resume = latest_checkpoint(checkpoints)
-    if resume is not None:  # this run's own checkpoint (a zip SB3 unpickles)
-        print(f"resuming from {resume}")
-        model = PPO.load(resume, env=venv, device=config.device)
-    else:
+    model = resume_model(checkpoints, venv, config.device)  # this run's own zips, unpickled
+    resume = model is not None
+    if model is None:
         model = PPO("CnnPolicy", venv, learning_rate=config.learning_rate, n_steps=config.n_steps,
                     batch_size=config.batch_size, seed=config.seed, device=config.device,
                     verbose=0, tensorboard_log=str(out / "tensorboard"))
@@ -218,7 +248,7 @@ def train_ppo(config: PPOConfig) -> int:
     if remaining > 0:
         every = max(1, config.checkpoint_every // config.envs)
         callback = _checkpoint_callback(every, checkpoints, config.world)
-        model.learn(remaining, callback=callback, reset_num_timesteps=resume is None,
+        model.learn(remaining, callback=callback, reset_num_timesteps=not resume,
                     progress_bar=True)
     final = out / "model.zip"
     model.save(final)
