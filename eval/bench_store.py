@@ -7,7 +7,9 @@ in the same process, each beside the same work on in-memory numpy arrays:
 - random windows: K-step windows of image, action, reward and reasoning through
   `TrajectoryDataset` (numpy: the same clamped fancy indexing on arrays in memory);
 - sequential scan: every step of image, action and reward in blocks of 1,024;
-- bytes on disk per frame, against a raw uint8 frame.
+- bytes on disk per frame, against a raw uint8 frame;
+- opening the store read-only with the structural check every command runs on open
+  (`check.structure_problems`), against the same open without it.
 Targets (issue: the trajectory store): append >= 4,000 frames/s, windows >= 5,000 frames/s,
 scan >= 10,000 frames/s, bytes per frame <= 1/5 of raw. Figures, not a pass/fail test.
 """
@@ -18,6 +20,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from rig.config import option, require
 
@@ -156,6 +159,18 @@ def bench_store(config: BenchStoreConfig) -> int:
 
         np_scan = _median_time(numpy_scan, config.rounds)
         st_scan = _median_time(store_scan, config.rounds)
+
+        # open: with the structural check every command runs, and without it -----------------
+        def open_checked():
+            for _ in range(10):
+                TrajectoryStore.open(path, "r").close()
+
+        def open_unchecked():
+            for _ in range(10):
+                TrajectoryStore(Path(path), "r")._load(read_only=True, verify=False)
+
+        open_ms = [1000 * _median_time(f, config.rounds) / 10 for f in (open_checked,
+                                                                       open_unchecked)]
         disk = reader.disk_bytes()
         image_disk = sum(f.stat().st_size for f in (reader.path / "data" / "image").rglob("*")
                          if f.is_file())
@@ -181,6 +196,8 @@ def bench_store(config: BenchStoreConfig) -> int:
           f"({'met' if per_frame <= frame_bytes / 5 else 'NOT met'})")
     print(f"{'  of which frames alone':32}{image_disk / n:12,.0f}{frame_bytes:14,}"
           f"{image_disk / n / frame_bytes:9.4f}")
+    print(f"{'open (ms, structural check)':32}{open_ms[0]:12.1f}{open_ms[1]:14.1f}"
+          f"{open_ms[0] / open_ms[1]:9.2f}   (numpy column: the same open without the check)")
     print("windows: keys " + ", ".join(keys) + " through TrajectoryDataset (frames read from "
           "disk, other keys cached in memory); scan: " + ", ".join(scan_keys)
           + " in blocks of 1,024; numpy = the same work on in-memory arrays.")
