@@ -89,3 +89,15 @@ def require(condition: bool, message: str) -> None:
     """Raise `ConfigError(message)` unless `condition` holds."""
     if not condition:
         raise ConfigError(message)
+
+
+def pick_device(name: str) -> str:
+    """The torch device a `--device` option names: "auto" is CUDA where torch sees a device,
+    else the CPU; asking for CUDA where there is none is a ConfigError, not a torch error."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"--device {name}: no CUDA device is available here; use --device cpu")
+    return name

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 
-from rig.config import ConfigError
+from rig.config import ConfigError, pick_device
 
 from .base import Agent, Decision
 
@@ -108,17 +108,9 @@ def make_agent(spec: str, env, seed: int | None = None, viewer=None,
         from .rig_policy import RigPolicy
 
         options = dict(policy_options)
-        options["device"] = _device(options.get("device", "cpu"))
+        options["device"] = pick_device(options.get("device", "cpu"))
         return RigPolicy(env, path, seed=seed, **options)
     raise UnknownAgentError(f"unknown agent {spec!r}; valid agents: {', '.join(agent_names())}")
-
-
-def _device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def make_agents(spec: str, envs: list, seed: int | None = None, viewer=None, **policy_options):

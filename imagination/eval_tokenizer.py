@@ -97,7 +97,7 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
 
     from .metrics import codebook_usage, copy_baseline, frame_metrics, psnr_per_frame
     from .tokenizer import ImageTokenizer
-    from .train_tokenizer import pick_device
+    from rig.config import pick_device
     tokenizer = ImageTokenizer.from_pretrained(config.tokenizer, device=pick_device(config.device))
     frames, ends, episodes = load_heldout(config.data, config.holdout_seed, config.max_frames)
     shape = (*tokenizer.config.frame_shape, 3)

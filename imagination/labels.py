@@ -154,7 +154,7 @@ def eval_labels(config: EvalLabelsConfig) -> int:
     from .ocr import tesseract_binary
     from .resolution import parse_size, round_trip
     from .tokenizer import ImageTokenizer
-    from .train_tokenizer import pick_device
+    from rig.config import pick_device
     binary = tesseract_binary()   # fail before the browsers start
     tokenizers = [ImageTokenizer.from_pretrained(t, device=pick_device(config.device))
                   for t in config.tokenizer]

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.config import ConfigError, RigError, option, require
+from rig.config import RigError, option, pick_device, require
 
 from .tokenizer import TokenizerConfig
 
@@ -89,15 +89,6 @@ class TrainTokenizerConfig(TokenizerConfig):
     def tokenizer_config(self) -> TokenizerConfig:
         names = [f.name for f in dataclasses.fields(TokenizerConfig)]
         return TokenizerConfig(**{n: getattr(self, n) for n in names})
-
-
-def pick_device(name: str) -> str:
-    import torch
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"--device {name}: no CUDA device is available here; use --device cpu")
-    return name
 
 
 def load_split_frames(path, holdout_seed: int, max_train: int, max_val: int):

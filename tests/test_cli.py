@@ -182,3 +182,17 @@ def test_bench_policy_sizes_the_model_for_a_big_grid():
     need = SequenceConfig(context_steps=1, max_reasoning_tokens=3).positions_needed(46 * 46)
     assert need > 2048 and model.config.max_position_embeddings >= need
     assert len(observations[0]) > 46 * 46
+
+
+def test_one_device_helper_for_every_command():
+    """`--device auto` is CUDA only where torch sees a device; CUDA asked for where there is
+    none is a ConfigError (exit 2, one line), the same for every command that takes --device."""
+    import torch
+
+    from rig.config import ConfigError, pick_device
+
+    assert pick_device("cpu") == "cpu"
+    assert pick_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA device is available here"):
+            pick_device("cuda:0")

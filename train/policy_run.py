@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rig.config import RigError
+from rig.config import RigError, pick_device
 
 from .sequence import (IMAGE_KEY, TEACHER_KEY, SequenceBuilder, SequenceConfig, is_review_store,
                        review_offsets, review_sample, strip_task)
@@ -123,9 +123,7 @@ class PolicyRun:
         self.config, self.torch = config, torch
         if config.threads:
             torch.set_num_threads(config.threads)
-        cuda = config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
-        if config.device == "cuda" and not torch.cuda.is_available():
-            raise RigError("--device cuda asked for, but torch sees no CUDA device")
+        cuda = pick_device(config.device).startswith("cuda")
         # bf16 on GPUs; fp32 on CPUs, where bf16 is ~30x slower on AVX2 machines.
         self.accelerator = Accelerator(cpu=not cuda, mixed_precision="bf16" if cuda else "no")
         self.out = Path(config.out)

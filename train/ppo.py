@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.config import RigError, option, require
+from rig.config import RigError, option, pick_device, require
 
 
 @dataclass
@@ -233,7 +233,7 @@ def train_ppo(config: PPOConfig) -> int:
     out = Path(config.out)
     checkpoints = out / "checkpoints"
     checkpoints.mkdir(parents=True, exist_ok=True)
-    if config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available()):
+    if pick_device(config.device) == "cpu":
         torch.set_num_threads(1 if config.subprocess else torch.get_num_threads())
     vec_cls = SubprocVecEnv if config.subprocess and config.envs > 1 else DummyVecEnv
     venv = make_vec_env(make_image_env, n_envs=config.envs, seed=config.seed, vec_env_cls=vec_cls,

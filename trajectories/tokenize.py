@@ -87,7 +87,7 @@ def data_tokenize(config: DataTokenizeConfig) -> int:
     from tqdm import tqdm
 
     from rig.imagination.tokenizer import ImageTokenizer
-    from rig.imagination.train_tokenizer import pick_device
+    from rig.config import pick_device
 
     from .store import TrajectoryStore
     tokenizer = ImageTokenizer.from_pretrained(config.tokenizer, device=pick_device(config.device))
