@@ -60,8 +60,8 @@ COMMANDS: dict = {
             "tokens and milliseconds per environment step, share of revised steps. Resumes: "
             "settings already in OUT/scaling.json are skipped."),
         "tokenizer": Command(
-            "rig.imagination.eval_tokenizer:EvalTokenizerConfig",
-            "rig.imagination.eval_tokenizer:eval_tokenizer",
+            "rig.eval.tokenizer:EvalTokenizerConfig",
+            "rig.eval.tokenizer:eval_tokenizer",
             "image tokenizer quality on held-out episodes: PSNR, SSIM, codebook use, PNG grid",
             "Reconstructs every frame of the held-out episodes (seed >= --holdout-seed) and "
             "prints PSNR, SSIM, codebook perplexity and dead codes beside the "
@@ -74,15 +74,15 @@ COMMANDS: dict = {
             "MiniWoB generalist) in worker processes that each own a headless Chromium, and "
             "prints the success table with the mean per agent."),
         "resolution": Command(
-            "rig.imagination.resolution:EvalResolutionConfig",
-            "rig.imagination.resolution:eval_resolution",
+            "rig.eval.resolution:EvalResolutionConfig",
+            "rig.eval.resolution:eval_resolution",
             "choose a tokenizer's input size: frame detail kept at each size, before training",
             "Area-downsamples held-out frames to each --sizes and back (what a tokenizer with "
             "--resize sees of them) and prints PSNR over the whole frame and over detail pixels "
             "(text strokes, borders), with the token grid each size gives: an upper bound on "
             "any tokenizer at that size, measured without training one."),
         "labels": Command(
-            "rig.imagination.labels:EvalLabelsConfig", "rig.imagination.labels:eval_labels",
+            "rig.eval.labels:EvalLabelsConfig", "rig.eval.labels:eval_labels",
             "does the text on buttons survive a screen tokenizer? OCR in each label's box",
             "Opens MiniWoB tasks in headless Chromium on held-out seeds, takes each reset's "
             "screenshot and its buttons from the DOM (label and box), sends the screenshot "
@@ -108,8 +108,8 @@ COMMANDS: dict = {
         "list the registered worlds and agents"),
     "train": {
         "tokenizer": Command(
-            "rig.imagination.train_tokenizer:TrainTokenizerConfig",
-            "rig.imagination.train_tokenizer:train_tokenizer",
+            "rig.train.tokenizer:TrainTokenizerConfig",
+            "rig.train.tokenizer:train_tokenizer",
             "train the VQ image tokenizer (diffusers VQModel) on a store's frames (resumable)",
             "Trains frames -> image tokens -> frames on the episodes of --data whose seed is below "
             "--holdout-seed, validating on the others, and saves a checkpoint folder (safetensors "

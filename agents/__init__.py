@@ -1,6 +1,8 @@
 """RIG agents: everything that turns an observation into a `Decision`.
 
-`make_agent(spec, env)` builds an agent from its name on the command line:
+`make_agent(spec, env)` builds an agent from its name on the command line; `REGISTRY` holds
+one `AgentKind` per name (its help line, what follows its colon, how to build it): to add an
+agent, write its class in a module of this folder and add one entry there.
 
 | spec        | agent                                                              |
 |-------------|--------------------------------------------------------------------|
@@ -14,13 +16,16 @@
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
+from typing import Callable
 
 from rig.config import ConfigError, pick_device
 
 from .base import Agent, Decision
 
-__all__ = ["Agent", "Decision", "make_agent", "make_agents", "check_world_and_agent",
-           "agent_names", "UnknownAgentError"]
+__all__ = ["Agent", "Decision", "AgentSpec", "AgentKind", "REGISTRY", "parse_agent",
+           "make_agent", "make_agents", "check_world_and_agent", "agent_names",
+           "UnknownAgentError"]
 
 # World-specific experts, by world family (the part of the id before "-v").
 _EXPERTS = {
@@ -32,18 +37,104 @@ _EXPERTS.update({f"rig/MiniWoB-{task}": "rig.agents.miniwob_expert:MiniWoBExpert
                  for task in __import__("rig.worlds.miniwob_tasks",
                                         fromlist=["MINIWOB_SUITE"]).MINIWOB_SUITE})
 
-AGENTS = {
-    "random": "uniform random actions",
-    "human": "you, at the keyboard of the viewer window",
-    "expert": "the world's scripted expert, which plans on privileged state and explains itself",
-    "expert:player": "Crafter's expert limited to what the frame shows (the 9x7 cells around the "
-                     "player); it explores for what is out of view: the teacher for a policy",
-    "ppo:PATH": "a stable-baselines3 PPO policy saved by `rig train ppo` (OUT/model.zip or OUT): "
-                "played from the safetensors file beside the zip, never by unpickling the zip "
-                "(SB3's zips can run code when loaded; `rig train ppo --convert ZIP` converts "
-                "one you trained yourself)",
-    "rig:PATH": "the RIG policy (reason, act, imagine) saved by `rig train policy` (OUT/final)",
-}
+@dataclass(frozen=True)
+class AgentSpec:
+    """An agent as named on the command line (`name` or `name:argument`), parsed once."""
+
+    name: str
+    argument: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.argument}" if self.argument else self.name
+
+    @property
+    def kind(self) -> "AgentKind":
+        return REGISTRY[self.name]
+
+
+@dataclass(frozen=True)
+class AgentKind:
+    """One entry of the registry: the name, what may follow its colon, its help line, whether
+    it needs a person at the window, and how to build it for a world."""
+
+    name: str
+    help: str
+    build: Callable[..., Agent]   # build(spec, env, seed=, viewer=, **policy_options)
+    argument: str = ""            # what follows the colon, in words ("PATH"); "" for none
+    required: bool = False        # the argument must be given
+    interactive: bool = False     # needs a person at the viewer: not in worker processes
+    forms: tuple[tuple[str, str], ...] = ()  # other spellings listed in the help, with theirs
+    missing: str = ""             # what to say when the required argument is not given
+
+    def usage(self) -> str:
+        return f"{self.name}:{self.argument}" if self.argument and self.required else self.name
+
+
+def _random(spec, env, seed=None, viewer=None, **_):
+    from .random_agent import RandomAgent
+
+    return RandomAgent(env, seed=seed)
+
+
+def _human(spec, env, seed=None, viewer=None, **_):
+    from .human import HumanAgent
+
+    return HumanAgent(env, viewer=viewer)
+
+
+def _expert(spec, env, seed=None, viewer=None, **_):
+    world_id = env.spec.id if env.spec is not None else ""
+    family = world_id.rsplit("-v", 1)[0]
+    if family not in _EXPERTS:
+        raise UnknownAgentError(f"world {world_id!r} has no expert; experts exist for: "
+                                f"{', '.join(sorted(_EXPERTS))}")
+    if not spec.argument:
+        return _load(_EXPERTS[family])(env, seed=seed)
+    if family != "rig/Crafter":
+        raise UnknownAgentError(f"the expert of {world_id!r} has no views; use --agent expert")
+    from .crafter_expert import VIEWS
+
+    if spec.argument not in VIEWS:
+        raise UnknownAgentError(f"unknown expert view {spec.argument!r}; valid: "
+                                f"{', '.join('expert:' + v for v in VIEWS)}")
+    return _load(_EXPERTS[family])(env, seed=seed, view=spec.argument)
+
+
+def _ppo(spec, env, seed=None, viewer=None, **_):
+    from .ppo_agent import PPOAgent
+
+    return PPOAgent(env, spec.argument, seed=seed)
+
+
+def _rig(spec, env, seed=None, viewer=None, **policy_options):
+    from .rig_agent import RigPolicy
+
+    options = dict(policy_options)
+    options["device"] = pick_device(options.get("device", "cpu"))
+    return RigPolicy(env, spec.argument, seed=seed, **options)
+
+
+REGISTRY: dict[str, AgentKind] = {kind.name: kind for kind in (
+    AgentKind("random", "uniform random actions", _random),
+    AgentKind("human", "you, at the keyboard of the viewer window", _human, interactive=True),
+    AgentKind("expert", "the world's scripted expert, which plans on privileged state and "
+              "explains itself", _expert, argument="VIEW",
+              forms=(("expert:player", "Crafter's expert limited to what the frame shows (the "
+                      "9x7 cells around the player); it explores for what is out of view: the "
+                      "teacher for a policy"),)),
+    AgentKind("ppo", "a stable-baselines3 PPO policy saved by `rig train ppo` (OUT/model.zip or "
+              "OUT): played from the safetensors file beside the zip, never by unpickling the "
+              "zip (SB3's zips can run code when loaded; `rig train ppo --convert ZIP` converts "
+              "one you trained yourself)", _ppo, argument="PATH", required=True,
+              missing="the ppo agent needs a model path: --agent ppo:PATH/model.zip"),
+    AgentKind("rig", "the RIG policy (reason, act, imagine) saved by `rig train policy` "
+              "(OUT/final)", _rig, argument="PATH", required=True,
+              missing="the rig agent needs a checkpoint: --agent rig:OUT/final"),
+)}
+
+# every spelling with its help line: what `rig agents` lists
+AGENTS = {form: text for kind in REGISTRY.values()
+          for form, text in ((kind.usage(), kind.help), *kind.forms)}
 
 
 class UnknownAgentError(ConfigError):
@@ -59,7 +150,26 @@ def _load(path: str):
     return getattr(importlib.import_module(module), attr)
 
 
-def make_agent(spec: str, env, seed: int | None = None, viewer=None,
+def parse_agent(spec: str | AgentSpec) -> AgentSpec:
+    """`name[:argument]` -> an `AgentSpec`, checked against the registry: an unknown name or a
+    missing path is an `UnknownAgentError` (a ConfigError: exit 2) that lists what exists."""
+    if isinstance(spec, AgentSpec):
+        return spec
+    name, _, argument = str(spec).partition(":")
+    kind = REGISTRY.get(name)
+    if kind is None:
+        raise UnknownAgentError(f"unknown agent {spec!r}; valid agents: "
+                                f"{', '.join(agent_names())}")
+    if kind.required and not argument:
+        raise UnknownAgentError(kind.missing or f"the {name} agent needs a "
+                                f"{kind.argument.lower()}: --agent {name}:{kind.argument}")
+    if argument and not kind.argument:
+        raise UnknownAgentError(f"the {name} agent takes nothing after its name; use --agent "
+                                f"{name}")
+    return AgentSpec(name, argument)
+
+
+def make_agent(spec: str | AgentSpec, env, seed: int | None = None, viewer=None,
                **policy_options) -> Agent:
     """Build the agent named by `spec` for the world `env`.
 
@@ -68,49 +178,8 @@ def make_agent(spec: str, env, seed: int | None = None, viewer=None,
     frame (faster evaluation), `device` ("auto": a GPU when torch sees one), `temperature`
     (reasoning and actions; 0: greedy), `lookahead` and `candidates` (RIG-lookahead).
     """
-    name = spec.split(":", 1)[0]
-    world_id = env.spec.id if env.spec is not None else ""
-    if name == "random":
-        from .random_agent import RandomAgent
-
-        return RandomAgent(env, seed=seed)
-    if name == "human":
-        from .human import HumanAgent
-
-        return HumanAgent(env, viewer=viewer)
-    if name == "expert":
-        family = world_id.rsplit("-v", 1)[0]
-        if family not in _EXPERTS:
-            raise UnknownAgentError(f"world {world_id!r} has no expert; experts exist for: "
-                                    f"{', '.join(sorted(_EXPERTS))}")
-        view = spec.partition(":")[2]
-        if not view:
-            return _load(_EXPERTS[family])(env, seed=seed)
-        if family != "rig/Crafter":
-            raise UnknownAgentError(f"the expert of {world_id!r} has no views; use --agent expert")
-        from .crafter_expert import VIEWS
-
-        if view not in VIEWS:
-            raise UnknownAgentError(f"unknown expert view {view!r}; valid: "
-                                    f"{', '.join('expert:' + v for v in VIEWS)}")
-        return _load(_EXPERTS[family])(env, seed=seed, view=view)
-    if name == "ppo":
-        path = spec.partition(":")[2]
-        if not path:
-            raise UnknownAgentError("the ppo agent needs a model path: --agent ppo:PATH/model.zip")
-        from .ppo_agent import PPOAgent
-
-        return PPOAgent(env, path, seed=seed)
-    if name == "rig":
-        path = spec.partition(":")[2]
-        if not path:
-            raise UnknownAgentError("the rig agent needs a checkpoint: --agent rig:OUT/final")
-        from .rig_policy import RigPolicy
-
-        options = dict(policy_options)
-        options["device"] = pick_device(options.get("device", "cpu"))
-        return RigPolicy(env, path, seed=seed, **options)
-    raise UnknownAgentError(f"unknown agent {spec!r}; valid agents: {', '.join(agent_names())}")
+    parsed = parse_agent(spec)
+    return parsed.kind.build(parsed, env, seed=seed, viewer=viewer, **policy_options)
 
 
 def make_agents(spec: str, envs: list, seed: int | None = None, viewer=None, **policy_options):
@@ -118,8 +187,9 @@ def make_agents(spec: str, envs: list, seed: int | None = None, viewer=None, **p
     worlds together, e.g. the RIG policy), else one agent per world (agents keep per-episode
     state). `rollout.run_batch` takes either."""
     options = dict(seed=seed, viewer=viewer, **policy_options)
+    spec = parse_agent(spec)
     first = make_agent(spec, envs[0], **options)
-    if getattr(first, "batched", False):
+    if first.batched:
         return first
     return [first] + [make_agent(spec, env, **options) for env in envs[1:]]
 

@@ -36,15 +36,36 @@ class Decision:
 
 
 class Agent:
-    """Base class for agents. Subclasses implement `act`; `reset` clears per-episode state."""
+    """Base class for agents. Subclasses implement `act`; `reset` clears per-episode state.
+
+    A batched agent (`batched = True`, e.g. the RIG policy) serves K worlds played in lockstep
+    at once: `reset_batch(seeds)` starts K episodes and `act_batch(observations, infos)` decides
+    for all of them (a world whose episode is over is given None and gets None back);
+    `rig.rollout.run_batch` drives either kind. An ordinary agent serves one world, and K
+    worlds get K agents (`rig.agents.make_agents` builds whichever the agent is).
+    """
 
     name: str = "agent"
+    batched: bool = False
 
     def reset(self, seed: int | None = None) -> None:
         """Start a new episode. `seed` makes a stochastic agent reproducible."""
 
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
         raise NotImplementedError
+
+    def reset_batch(self, seeds: list[int | None]) -> None:
+        """Batched agents: start one episode per seed, one per world."""
+        raise NotImplementedError(f"{type(self).__name__} is not a batched agent")
+
+    def act_batch(self, observations: list, infos: list) -> list[Decision | None]:
+        """Batched agents: one decision per world; None for worlds whose episode is over."""
+        raise NotImplementedError(f"{type(self).__name__} is not a batched agent")
+
+    def episode_stats(self, world: int = 0) -> dict[str, Any]:
+        """Counts of the episode just played in `world` (fallbacks, generated tokens...), which
+        the episode's `EpisodeResult.extras` report; none by default."""
+        return {}
 
     def overrule(self, action_text: str, world: int = 0) -> None:
         """Another action than the one this agent just chose was executed (DAgger: the teacher's

@@ -5,7 +5,7 @@ agent. At each step the teacher (the expert, reading the world's privileged `inf
 what it would do and why; with probability P the driver's action is executed instead. The
 episode records what happened (`action`, `action_text`: the executed action, so frames, rewards
 and actions stay a true trajectory) and the teacher's label (`teacher_action_text`, and the
-teacher's `reasoning`). Training (`train/sequence.py`) puts the label in the `<act>` slot and
+teacher's `reasoning`). Training (`policy/sequence.py`) puts the label in the `<act>` slot and
 keeps the imagined frame only where the executed action was the label.
 
 Why: a policy cloned from expert episodes has only seen the states the expert visits; its own
@@ -34,7 +34,7 @@ class DaggerAgent(Agent):
             raise ValueError(f"driver_rate must be in [0, 1], got {driver_rate}")
         self.teachers, self.driver, self.driver_rate = list(teachers), driver, float(driver_rate)
         # one batched driver for all worlds, or one driver a world
-        self.drivers = None if getattr(driver, "batched", False) else list(driver)
+        self.drivers = None if isinstance(driver, Agent) and driver.batched else list(driver)
         self.reset_batch([None] * len(self.teachers))
 
     def reset(self, seed: int | None = None) -> None:

@@ -70,7 +70,7 @@ class EvalAblationConfig:
 
 
 def _is_review_store(path: str) -> bool:
-    from rig.train.sequence import is_review_store
+    from rig.policy.sequence import is_review_store
     from rig.trajectories.store import TrajectoryStore
 
     return is_review_store(TrajectoryStore.open(path, "r"))
@@ -84,6 +84,7 @@ def eval_ablation(config: EvalAblationConfig) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from rig.policy import checkpoint
     from rig.train.train_policy import PolicyTrainConfig, train_policy
 
     from .evaluate import EvalConfig, run_evaluation
@@ -101,7 +102,7 @@ def eval_ablation(config: EvalAblationConfig) -> int:
             console.print(f"{name}: already measured, skipped")
             continue
         run = out / _run_name(reasoning, imagination)
-        if not (run / "final" / "rig_policy.json").is_file():
+        if not checkpoint.is_policy_folder(run / "final"):
             console.print(f"[bold]{name}[/bold]: training {run}")
             data = [p for p in config.data  # a review needs the reasoning and the imagination
                     if reasoning and imagination or p not in review_stores]
@@ -115,7 +116,7 @@ def eval_ablation(config: EvalAblationConfig) -> int:
             train_policy(train)
         n = config.lookahead if lookahead is None else lookahead
         # the steps this variant reached: under --max-minutes they differ between variants
-        trained = json.loads((run / "final" / "rig_policy.json").read_text())
+        trained = checkpoint.read_meta(run / "final")
         evaluation = EvalConfig(
             agent=f"rig:{run / 'final'}", episodes=config.episodes, seed=config.seed,
             max_steps=config.max_steps, workers=config.workers, num_worlds=config.num_worlds,

@@ -28,7 +28,7 @@ DEFAULT_TASKS = ("click-button", "enter-text", "click-checkboxes", "login-user")
 def play(env, agent, seed: int, max_steps: int = 50) -> dict:
     """One expert episode through the shared episode loop (`rollout.run_episode`); returns
     success, steps, how it ended, the seconds it took and the last reasoning."""
-    from .rollout import run_episode
+    from rig.rollout import run_episode
 
     last: dict = {}
 
@@ -45,52 +45,41 @@ def play(env, agent, seed: int, max_steps: int = 50) -> dict:
             "reason": last.get("reason")}
 
 
-_WORLD: dict = {}
+def miniwob_worker(warm_task: str | None = None) -> dict:
+    """A worker's state: one browser, kept across the jobs of a task. With `warm_task` the
+    browser starts now (one episode of that task), before any clock runs."""
+    worker: dict = {}
+    if warm_task is not None:
+        miniwob_episodes(worker, warm_task, [10**6])
+    return worker
 
 
-def _episodes(task: str, seeds: list[int], agent: str = "expert", options: dict | None = None,
-              max_steps: int = 50) -> list[dict]:
-    """Worker job: play `seeds` of `task` with `agent` in this process's browser (world and
+def miniwob_episodes(worker: dict, task: str, seeds: list[int], agent: str = "expert",
+                     options: dict | None = None, max_steps: int = 50) -> list[dict]:
+    """A pool job: play `seeds` of `task` with `agent` in this worker's browser (world and
     agent are kept for the next job of the same task and agent). `rig eval miniwob` runs it too."""
     import rig.worlds
     from rig.agents import make_agent
 
-    if _WORLD.get("key") != (agent, task):
-        if _WORLD.get("env") is not None:
-            _WORLD["env"].close()
+    if worker.get("key") != (agent, task):
+        if worker.get("env") is not None:
+            worker["env"].close()
         env = rig.worlds.make(f"rig/MiniWoB-{task}-v0")
-        _WORLD.update(key=(agent, task), env=env,
+        worker.update(key=(agent, task), env=env,
                       agent=make_agent(agent, env, seed=seeds[0], **(options or {})))
-    rows = [play(_WORLD["env"], _WORLD["agent"], s, max_steps=max_steps) for s in seeds]
+    rows = [play(worker["env"], worker["agent"], s, max_steps=max_steps) for s in seeds]
     return [{**r, "task": task, "agent": agent} for r in rows]
 
 
-def _init_worker(barrier) -> None:
-    from .rollout import single_threaded_worker
-
-    single_threaded_worker()
-    _WORLD["barrier"] = barrier
-
-
-def _warm(task: str) -> bool:
-    _episodes(task, [10**6])   # start this worker's browser before the clock runs
-    _WORLD["barrier"].wait(timeout=120)  # every worker warms exactly once
-    return True
-
-
 def _pool_run(jobs: list[tuple[str, list[int]]], workers: int, warm_task: str):
-    """Run (task, seeds) jobs on `workers` spawned processes, each with its own browser, started
+    """Run (task, seeds) jobs on `workers` pool workers, each with its own browser, started
     before the clock runs; returns (results, wall seconds of the jobs)."""
-    import concurrent.futures as futures
-    import multiprocessing
+    from rig.rollout import RolloutPool
 
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(workers)
-    with futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                     initargs=(barrier,)) as pool:
-        list(pool.map(_warm, [warm_task] * workers))
+    with RolloutPool(miniwob_worker, (warm_task,), workers=workers) as pool:
+        pool.start()  # every browser up before the clock runs
         start = time.perf_counter()
-        results = [r for batch in pool.map(_episodes, *zip(*jobs)) for r in batch]
+        results = [r for batch in pool.map(miniwob_episodes, jobs) for r in batch]
         return results, time.perf_counter() - start
 
 

@@ -43,9 +43,9 @@ def _setup(config: BenchPolicyConfig):
     import numpy as np
     import torch
 
-    from rig.agents.rig_model import ModelConfig, build_model, wrap_model
-    from rig.train.sequence import SequenceBuilder, SequenceConfig
-    from rig.train.vocab import RigVocabulary
+    from rig.policy.model import ModelConfig, build_model, wrap_model
+    from rig.policy.sequence import SequenceBuilder, SequenceConfig
+    from rig.policy.vocab import RigVocabulary
     from rig.worlds.crafter import ACTION_NAMES
 
     rng = np.random.default_rng(0)
@@ -127,7 +127,7 @@ def _time_generate(config, vocab, model, builder, observations) -> tuple[float, 
 
 
 def _time_ours(config, vocab, model, builder, observations, worlds: int) -> tuple[float, int]:
-    from rig.agents.rig_decoder import IncrementalDecoder
+    from rig.policy.decoder import IncrementalDecoder
 
     decoder = IncrementalDecoder(model, vocab, config.grid * config.grid,
                                  max_reasoning_tokens=config.reasoning, temperature=0.0,

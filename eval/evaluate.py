@@ -9,7 +9,6 @@ interval) and can write it as JSON. Results depend only on the seeds, never on t
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,11 @@ class EvalConfig(PolicyOptions):
     seed: int = option(1000, "first seed (keep evaluation seeds apart from tuning seeds)")
     seeds: list[int] | None = option(None, "explicit seeds (overrides --episodes and --seed)")
     max_steps: int | None = option(None, "horizon per episode (none: the world's own limit)")
-    workers: int = option(0, "worker processes (0: one per CPU core)")
+    workers: int = option(0, "worker processes (0: one per CPU core; with --ray: one per CPU "
+                          "of the cluster)")
+    ray: str | None = option(None, "play on a Ray cluster at this address (e.g. 10.0.0.5:6379; "
+                             "the `ray` extra, rig installed on every node) instead of local "
+                             "worker processes: the same episodes for the same seeds")
     num_worlds: int = option(1, "worlds each worker plays in lockstep (a batched agent such as "
                              "rig:PATH decodes them in one batch)")
     json: str | None = option(None, "also write the summary to this JSON file")
@@ -39,8 +42,10 @@ class EvalConfig(PolicyOptions):
         self.validate_policy_options()
         require(self.workers >= 0, f"--workers must be >= 0, got {self.workers}")
         require(self.num_worlds >= 1, f"--num-worlds must be at least 1, got {self.num_worlds}")
-        require(self.agent.split(":")[0] != "human", "rig eval runs headless: use `rig play "
-                "--agent human` to play yourself")
+        from rig.agents import parse_agent
+
+        require(not parse_agent(self.agent).kind.interactive, "rig eval runs headless: use "
+                "`rig play --agent human` to play yourself")
         if self.json:
             parent = Path(self.json).expanduser().resolve().parent
             require(parent.is_dir(), f"--json: folder {parent} does not exist")
@@ -49,64 +54,55 @@ class EvalConfig(PolicyOptions):
         return list(self.seeds) if self.seeds else list(range(self.seed, self.seed + self.episodes))
 
 
-_WORKER: dict = {}
-
-
-def _init_worker(world: str, agent: str, num_worlds: int = 1,
-                 policy_options: dict | None = None) -> None:
+def worlds_and_agents(world: str, agent: str, num_worlds: int = 1,
+                      policy_options: dict | None = None) -> dict:
+    """A worker's state: `num_worlds` worlds and their agent(s), built once."""
     import rig.worlds
     from rig.agents import make_agents
 
-    from .rollout import single_threaded_worker
-
-    single_threaded_worker()
     envs = [rig.worlds.make(world) for _ in range(num_worlds)]
-    agents = make_agents(agent, envs, **(policy_options or {}))
-    _WORKER.update(envs=envs, agents=agents, spec=agent)
+    return {"envs": envs, "agents": make_agents(agent, envs, **(policy_options or {})),
+            "spec": agent}
 
 
-def _play_seeds(seeds: list[int], max_steps: int | None):
-    from .rollout import run_batch
+def play_seeds(worker: dict, seeds: list[int], max_steps: int | None):
+    """A pool job: one episode per seed, in lockstep in the worker's worlds."""
+    from rig.rollout import run_batch
 
-    return run_batch(_WORKER["envs"][:len(seeds)], _WORKER["agents"], seeds,
-                     agent_spec=_WORKER["spec"], max_steps=max_steps)
+    return run_batch(worker["envs"][:len(seeds)], worker["agents"], seeds,
+                     agent_spec=worker["spec"], max_steps=max_steps)
 
 
 def run_evaluation(config: EvalConfig, console=None, label: str = "episodes") -> dict:
-    """Play the config's seeds in worker processes; return the summary (with wall seconds)."""
-    import concurrent.futures as futures
-    import multiprocessing
+    """Play the config's seeds on the rollout pool; return the summary (with wall seconds)."""
     import time
 
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+
+    from rig.rollout import RolloutPool, progress_bar
 
     from .report import summarize
 
     seeds = config.seed_list()
     k = config.num_worlds
     batches = [seeds[i:i + k] for i in range(0, len(seeds), k)]
-    workers = min(config.workers or os.cpu_count() or 1, len(batches))
     console = console or Console()
-    console.print(f"evaluating {config.agent} on {config.world}: {len(seeds)} episodes "
-                  f"(seeds {seeds[0]}..{seeds[-1]}), {workers} worker(s)")
     results = {}
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TimeRemainingColumn())
-    context = multiprocessing.get_context("spawn")
     start = time.perf_counter()
-    with Progress(*columns, console=console) as progress, futures.ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker,
-            initargs=(config.world, config.agent, k, config.policy_options())) as pool:
-        task = progress.add_task("eval", total=len(seeds), status="")
-        pending = [pool.submit(_play_seeds, batch, config.max_steps) for batch in batches]
-        for done in futures.as_completed(pending):
-            for result in done.result():
-                results[result.seed] = result
-                progress.update(task, advance=1, status=f"last: seed {result.seed}, "
-                                f"{len(set(result.achievements))} achievements, "
-                                f"{result.length} steps")
+    with RolloutPool(worlds_and_agents, (config.world, config.agent, k,
+                                         config.policy_options()),
+                     workers=config.workers, ray_address=config.ray, jobs=len(batches)) as pool:
+        console.print(f"evaluating {config.agent} on {config.world}: {len(seeds)} episodes "
+                      f"(seeds {seeds[0]}..{seeds[-1]}), {pool.describe()}")
+        progress, task = progress_bar(console, label, len(seeds))
+        with progress:
+            for batch in pool.imap_unordered(play_seeds, [(b, config.max_steps)
+                                                          for b in batches]):
+                for result in batch:
+                    results[result.seed] = result
+                    progress.update(task, advance=1, status=f"last: seed {result.seed}, "
+                                    f"{len(set(result.achievements))} achievements, "
+                                    f"{result.length} steps")
     summary = summarize([results[s] for s in seeds])
     summary["max_steps"] = config.max_steps
     summary["wall_seconds"] = time.perf_counter() - start

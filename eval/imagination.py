@@ -44,7 +44,7 @@ def _prompts(builder, store, config, offset: int = 0):
     import numpy as np
 
     from rig.config import RigError
-    from rig.train.sequence import IMAGE_KEY
+    from rig.policy.sequence import IMAGE_KEY
     from rig.trajectories.dataset import TrajectoryDataset
 
     seeds = store.read_meta("seed")
@@ -71,20 +71,21 @@ def _prompts(builder, store, config, offset: int = 0):
 def eval_imagination(config: EvalImaginationConfig) -> int:
     import numpy as np
 
-    from rig.agents.rig_decoder import IncrementalDecoder, to_codes
-    from rig.agents.rig_policy import codec_image_ids, load_policy_folder
     from rig.imagination.metrics import frame_metrics
-    from rig.train.sequence import SequenceBuilder, SequenceConfig
+    from rig.policy import checkpoint
+    from rig.policy.decoder import IncrementalDecoder, to_codes
+    from rig.policy.sequence import SequenceBuilder, SequenceConfig
     from rig.trajectories.store import TrajectoryStore
 
     store = TrajectoryStore.open(config.data, "r")
     worlds = list(store.attrs.get("worlds") or [None])
-    model, vocab, meta, tokenizer, codec = load_policy_folder(config.agent[4:], config.device,
-                                                              worlds[0])
+    policy = checkpoint.load(config.agent[4:])
+    vocab, meta, model = policy.vocab, policy.meta, policy.model(config.device)
+    tokenizer, codec = policy.image_tokenizer(worlds[0], config.device)
     offset = int(codec.get("offset", 0))
     # The layout of training, with the <imagine> segment whatever the policy was trained with.
     builder = SequenceBuilder(vocab, SequenceConfig(**{**meta["sequence"], "imagination": True}))
-    image_range = codec_image_ids(vocab, codec)
+    image_range = checkpoint.codec_image_ids(vocab, codec)
     prompts = list(_prompts(builder, store, config, offset))
     imagined, current, real = [], [], []
     for start in range(0, len(prompts), config.batch):

@@ -42,35 +42,27 @@ class EvalMiniWoBConfig(PolicyOptions):
 
 
 def eval_miniwob(config: EvalMiniWoBConfig) -> int:
-    import concurrent.futures as futures
-    import multiprocessing
-
     from rich.console import Console
     from rich.progress import Progress
 
+    from rig.rollout import RolloutPool
     from rig.worlds.miniwob_tasks import MINIWOB_SUITE
 
-    from .bench_miniwob import _episodes  # the worker job: one browser per process, reused
-    from .rollout import single_threaded_worker
+    from .bench_miniwob import miniwob_episodes, miniwob_worker  # one browser a worker, reused
 
     console = Console()
     tasks = list(config.tasks or MINIWOB_SUITE)
     seeds = list(range(config.seed, config.seed + config.episodes))
     chunk = max(1, -(-config.episodes // config.workers))
-    jobs = [(a, t, seeds[i:i + chunk]) for a in config.agents for t in tasks
-            for i in range(0, len(seeds), chunk)]
     options = config.policy_options()
+    jobs = [(t, seeds[i:i + chunk], a, options, config.max_steps) for a in config.agents
+            for t in tasks for i in range(0, len(seeds), chunk)]
     results: list[dict] = []
     start = time.perf_counter()
-    context = multiprocessing.get_context("spawn")
-    with futures.ProcessPoolExecutor(config.workers, mp_context=context,
-                                     initializer=single_threaded_worker) as pool, Progress(
+    with RolloutPool(miniwob_worker, workers=config.workers) as pool, Progress(
             console=console, transient=True) as progress:
         bar = progress.add_task("episodes", total=len(config.agents) * len(tasks) * len(seeds))
-        pending = [pool.submit(_episodes, t, s, a, options, config.max_steps)
-                   for a, t, s in jobs]
-        for job in futures.as_completed(pending):
-            rows = job.result()
+        for rows in pool.imap_unordered(miniwob_episodes, jobs):
             results += rows
             progress.advance(bar, len(rows))
     table = {task: {} for task in tasks}

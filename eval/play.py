@@ -1,7 +1,7 @@
 """`rig play`: watch an agent play, in a window or headless, and keep what happened.
 
 Role in the data flow: builds a world and an agent by name, runs episodes through
-`rollout.run_episode`, and sends every step to the viewer (window, video, screenshot) and, when
+`rig.rollout.run_episode`, and sends every step to the viewer (window, video, screenshot) and, when
 asked, to a trajectory store. Ends with the run's summary table.
 """
 
@@ -78,10 +78,10 @@ def play(config: PlayConfig) -> int:
     from rich.console import Console
 
     import rig.worlds
-    from rig.agents import make_agents
+    from rig.agents import make_agents, parse_agent
+    from rig.rollout import run_batch
 
     from .report import print_summary, summarize
-    from .rollout import run_batch
     from .viewer import Viewer, display_available
 
     console = Console(stderr=False)
@@ -90,7 +90,7 @@ def play(config: PlayConfig) -> int:
         console.print("[yellow]note:[/yellow] no display found, playing headless "
                       "(use --video or --screenshot to see the episode)")
         window = False
-    if config.agent.split(":")[0] == "human" and not window:
+    if parse_agent(config.agent).kind.interactive and not window:
         raise ConfigError("the human agent needs a window and no display is available")
     envs = [rig.worlds.make(config.world, render_mode="rgb_array")
             for _ in range(min(config.num_worlds, config.episodes))]

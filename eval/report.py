@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .rollout import EpisodeResult
+from rig.rollout.episode import EpisodeResult
 from .scores import bootstrap_interval, crafter_score, success_rates
 
 CRAFTER_FAMILIES = ("rig/Crafter", "rig/CrafterNoReward")

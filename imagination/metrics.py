@@ -111,3 +111,29 @@ def codebook_usage(ids, codebook_size: int) -> dict[str, float]:
     used = int((counts > 0).sum())
     return {"perplexity": float(math.exp(-(p * np.log(p)).sum())), "used": used,
             "dead_share": 1.0 - used / codebook_size}
+
+
+def grey_span(images):
+    """How far the grey level varies in each pixel's 3x3 neighbourhood (max - min), (B, 1, H,
+    W), for images (B, C, H, W) on any scale: glyph strokes and borders span far, flat
+    background not at all. `detail_mask` and the tokenizer's `--detail-weight` both read it."""
+    import torch
+    grey = images.float().mean(1, keepdim=True)
+    high = torch.nn.functional.max_pool2d(grey, 3, stride=1, padding=1)
+    low = -torch.nn.functional.max_pool2d(-grey, 3, stride=1, padding=1)
+    return high - low
+
+
+def detail_mask(frames, contrast: int):
+    """Pixels (B, H, W) whose 3x3 neighbourhood spans more than `contrast` grey levels."""
+    import torch
+    return (grey_span(torch.from_numpy(frames).permute(0, 3, 1, 2)) > contrast)[:, 0].numpy()
+
+
+def detail_psnr(a, b, mask) -> float:
+    """PSNR pooled over the pixels of `mask` in all frames (a frame's detail can be a handful of
+    pixels: a per-frame figure would be noise)."""
+    import numpy as np
+
+    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2)[mask].mean()
+    return float(PSNR_CAP if mse == 0 else 10 * np.log10(255.0 ** 2 / mse))

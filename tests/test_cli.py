@@ -175,7 +175,7 @@ def test_bench_policy_sizes_the_model_for_a_big_grid():
     positions; the bench builds its model with as many positions as `rig train policy` would,
     so it times the policy a user would train, not one run past its positions."""
     from rig.eval.bench_policy import BenchPolicyConfig, _setup
-    from rig.train.sequence import SequenceConfig
+    from rig.policy.sequence import SequenceConfig
 
     config = BenchPolicyConfig(grid=46, steps=2, reasoning=3, text_vocab=100, codebook=8)
     _, model, builder, observations = _setup(config)

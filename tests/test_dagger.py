@@ -6,7 +6,7 @@ import pytest
 from rig.agents.base import Agent, Decision
 from rig.agents.dagger import DaggerAgent
 from rig.cli import main
-from rig.train.sequence import (ACTION, IMAGINATION, TEACHER_KEY, SequenceBuilder,
+from rig.policy.sequence import (ACTION, IMAGINATION, TEACHER_KEY, SequenceBuilder,
                                 SequenceConfig)
 from rig.trajectories.store import TrajectoryStore
 
@@ -86,7 +86,7 @@ def test_collect_with_a_driver_records_labels_and_resumes(tmp_path, capsys):
 
 
 def test_training_targets_the_label_and_imagines_only_agreeing_steps():
-    from rig.train.vocab import RigVocabulary
+    from rig.policy.vocab import RigVocabulary
     from rig.worlds.crafter import ACTION_NAMES
 
     vocab = RigVocabulary.train(["I would do."] * 20, ACTION_NAMES, codebook_size=16,

@@ -50,7 +50,7 @@ def _train(stores, out, *extra):
 
 
 def test_step_positions_give_each_tokenizer_its_own_tile_slots():
-    from rig.train.sequence import StepPositions
+    from rig.policy.sequence import StepPositions
 
     obs, imagine = 1, 2
     blocks = [(range(100, 132), 0), (range(132, 148), 64)]  # 8x8 grid, then a 5x4 grid
@@ -61,7 +61,7 @@ def test_step_positions_give_each_tokenizer_its_own_tile_slots():
 
 
 def test_generalist_trains_on_two_tokenizers_and_plays_both_worlds(stores, tmp_path):
-    from rig.agents.rig_policy import RigPolicy
+    from rig.agents.rig_agent import RigPolicy
     import rig.worlds
 
     out = tmp_path / "generalist"
@@ -124,7 +124,7 @@ def test_mix_sets_each_store_share_of_a_batch(stores, tmp_path):
 
 def test_a_world_the_generalist_never_saw_is_refused(stores, tmp_path):
     import rig.worlds
-    from rig.agents.rig_policy import RigPolicy
+    from rig.agents.rig_agent import RigPolicy
     from rig.config import RigError
 
     out = tmp_path / "generalist"

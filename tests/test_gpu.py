@@ -24,7 +24,7 @@ def test_tokenizer_encodes_alike_on_gpu_and_cpu():
 
 
 def test_policy_trains_in_bf16_on_gpu(tmp_path):
-    from rig.agents.rig_model import ModelConfig, build_model
+    from rig.policy.model import ModelConfig, build_model
     from rig.train.train_policy import weighted_loss
 
     model = build_model(ModelConfig(preset="tiny", vocab_size=500)).cuda()

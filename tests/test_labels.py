@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from rig.imagination.labels import INSET, label_boxes, read_label, score_labels
+from rig.eval.labels import INSET, label_boxes, read_label, score_labels
 
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None and not os.environ.get("CI"),

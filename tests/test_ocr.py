@@ -44,7 +44,7 @@ def test_word_recall_counts_words_with_multiplicity():
 
 @needs_tesseract
 def test_ocr_reads_screen_text_and_loses_it_when_shrunk():
-    from rig.imagination.resolution import round_trip
+    from rig.eval.resolution import round_trip
     frames = np.stack([_screen("Submit the form\nprevious button"),
                        _screen("Click on checkbox\nenter password")])
     reference = read_all(frames)

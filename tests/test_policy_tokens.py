@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from rig.config import RigError
-from rig.train.sequence import (ACTION, IMAGINATION, OBSERVATION, REASONING, SequenceBuilder,
+from rig.policy.sequence import (ACTION, IMAGINATION, OBSERVATION, REASONING, SequenceBuilder,
                                 SequenceConfig, pad_batch)
-from rig.train.vocab import RigVocabulary
+from rig.policy.vocab import RigVocabulary
 from rig.worlds.crafter import ACTION_NAMES
 
 TASK = "Survive and unlock as many achievements as you can."

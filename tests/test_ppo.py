@@ -41,7 +41,7 @@ def _assert_same_policy_as_sb3(zip_path):
     import torch
     from stable_baselines3 import PPO
 
-    from rig.train.ppo import load_policy
+    from rig.agents.ppo_agent import load_policy
 
     ours, meta = load_policy(zip_path)
     theirs = PPO.load(zip_path, device="cpu").policy

@@ -99,7 +99,7 @@ def test_shipped_text_tokenizer_keeps_button_labels_of_unseen_screenshots():
     as often as on the screenshots themselves (docs/imagination.md: `rig eval labels`)."""
     import torch
 
-    from rig.imagination.labels import label_boxes, read_label, score_labels
+    from rig.eval.labels import label_boxes, read_label, score_labels
     from rig.imagination.metrics import frame_metrics
     from rig.imagination.tokenizer import ImageTokenizer
 

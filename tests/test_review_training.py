@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rig.cli import main
-from rig.train.sequence import (ACTION, IMAGINATION, REVIEW, STRUCTURE, SequenceBuilder,
+from rig.policy.sequence import (ACTION, IMAGINATION, REVIEW, STRUCTURE, SequenceBuilder,
                                 SequenceConfig, review_offsets, review_sample)
 from rig.trajectories.dataset import TrajectoryDataset
 from rig.trajectories.store import TrajectoryStore
@@ -35,7 +35,7 @@ def stores(tmp_path_factory):
 
 
 def test_review_example_layout_and_loss_segments(stores):
-    from rig.train.vocab import RigVocabulary
+    from rig.policy.vocab import RigVocabulary
     from rig.worlds.crafter import ACTION_NAMES
 
     _, review = stores

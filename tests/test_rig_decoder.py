@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from rig.agents.rig_decoder import IncrementalDecoder
-from rig.agents.rig_model import ModelConfig, build_model, wrap_model
-from rig.train.sequence import SequenceBuilder, SequenceConfig, StepPositions, pad_batch
-from rig.train.vocab import RigVocabulary
+from rig.policy.decoder import IncrementalDecoder
+from rig.policy.model import ModelConfig, build_model, wrap_model
+from rig.policy.sequence import SequenceBuilder, SequenceConfig, StepPositions, pad_batch
+from rig.policy.vocab import RigVocabulary
 from rig.worlds.crafter import ACTION_NAMES
 
 GRID = 3  # 3x3 image tokens keep the test fast
@@ -130,7 +130,7 @@ PATCH_CONFIG = dict(image_input="patches", patch_size=4, patch_rows=2, patch_col
 
 @pytest.fixture(scope="module")
 def patch_parts(parts):
-    from rig.agents.rig_model import wrap_model
+    from rig.policy.model import wrap_model
 
     vocab = parts[0]
     torch.manual_seed(0)
@@ -192,7 +192,7 @@ def test_patch_model_context_slides_with_its_frames(patch_parts):
 
 # -- RIG-lookahead: imagine ahead, review, revise -----------------------------------------------
 def test_lookahead_imagines_ahead_reviews_and_revises(parts):
-    from rig.agents.rig_decoder import REVIEW
+    from rig.policy.decoder import REVIEW
 
     vocab, model, builder = parts
     decoder = _decoder(vocab, model, lookahead=2, candidates=2)

@@ -11,9 +11,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
 from rig.config import RigError  # noqa: E402
-from rig.imagination.eval_tokenizer import EvalTokenizerConfig, eval_tokenizer  # noqa: E402
+from rig.eval.tokenizer import EvalTokenizerConfig, eval_tokenizer  # noqa: E402
 from rig.imagination.tokenizer import ImageTokenizer  # noqa: E402
-from rig.imagination.train_tokenizer import TrainTokenizerConfig, train_tokenizer  # noqa: E402
+from rig.train.tokenizer import TrainTokenizerConfig, train_tokenizer  # noqa: E402
 from rig.trajectories import TrajectoryStore, check_store  # noqa: E402
 from rig.trajectories.synthetic import make_episode  # noqa: E402
 from rig.trajectories.tokenize import (DataTokenizeConfig, data_tokenize,  # noqa: E402
@@ -165,7 +165,7 @@ def test_time_limit_stops_with_a_checkpoint_then_continues(tmp_path, capsys):
 
 
 def test_random_crops_are_token_aligned_windows_of_each_image():
-    from rig.imagination.train_tokenizer import random_crops
+    from rig.train.tokenizer import random_crops
     x = torch.arange(2 * 1 * 12 * 8, dtype=torch.float32).reshape(2, 1, 12, 8)
     gen = torch.Generator().manual_seed(0)
     for _ in range(10):
@@ -196,7 +196,7 @@ def test_crop_training_runs_on_windows_and_validates_whole_frames(tmp_path, caps
 
 
 def test_detail_weights_favour_strokes_and_keep_the_loss_scale():
-    from rig.imagination.train_tokenizer import detail_weights
+    from rig.train.tokenizer import detail_weights
     x = torch.ones(1, 3, 8, 8)
     x[:, :, :, 4:] = -1.0                      # a black stroke on white: an edge at column 4
     weights = detail_weights(x, 4.0)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from rig.cli import main as rig_main
-from rig.train.sequence import SequenceConfig
+from rig.policy.sequence import SequenceConfig
 
 
 @pytest.fixture(scope="module")
@@ -178,27 +178,27 @@ def test_trained_policy_plays_reasons_and_imagines(tokenized_store, tmp_path):
         assert episode["imagined_tokens"].shape[0] == 4
     assert shot.stat().st_size > 0
     # a checkpoint that lost its tile embedding, or holds a broken one, is refused clearly
-    from rig.agents.rig_policy import load_policy_folder
     from rig.config import RigError
+    from rig.policy import checkpoint
 
     grid_file = out / "final" / "image_grid.safetensors"
     grid_file.write_bytes(b"not safetensors")
     with pytest.raises(RigError, match="image_grid.safetensors: unreadable weights"):
-        load_policy_folder(out / "final")
+        checkpoint.load(out / "final").model()
     grid_file.unlink()
     with pytest.raises(RigError, match="has no image_grid.safetensors"):
-        load_policy_folder(out / "final")
+        checkpoint.load(out / "final").model()
 
 
 def test_policy_checkpoint_errors(tmp_path):
-    from rig.agents.rig_policy import load_policy_folder
     from rig.config import RigError
+    from rig.policy import checkpoint
 
     with pytest.raises(RigError, match="not a RIG policy checkpoint"):
-        load_policy_folder(tmp_path)
+        checkpoint.load(tmp_path)
     (tmp_path / "rig_policy.json").write_text("{broken")
     with pytest.raises(RigError, match="not valid JSON"):
-        load_policy_folder(tmp_path)
+        checkpoint.load(tmp_path)
 
 
 def test_two_processes_through_accelerate_launch(tokenized_store, tmp_path):
@@ -271,7 +271,7 @@ def test_eval_imagination_reports_policy_and_copy_baseline(tokenized_store, tmp_
 def test_only_finished_checkpoints_count(tmp_path):
     """A folder being written (`.tmp`, even once its marker is in) or moved aside (`.damaged`)
     is never taken for the newest checkpoint; step numbers sort as numbers."""
-    from rig.train.policy_run import DONE_FILE, checkpoint_folders, latest_checkpoint
+    from rig.policy.checkpoint import DONE_FILE, checkpoint_folders, latest_checkpoint
 
     for name in ("step-0000002", "step-0000010", "step-0000010.tmp", "step-0000012.tmp",
                  "step-0000014.damaged", "step-10000000", "step-0000016"):

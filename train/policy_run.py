@@ -12,107 +12,22 @@ what a checkpoint folder holds and how a killed run picks up from it.
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from rig.config import RigError, pick_device
+from rig.policy import checkpoint
+from rig.policy.checkpoint import PolicyCheckpoint, checkpoint_folders
+from rig.policy.sequence import (IMAGE_KEY, TEACHER_KEY, SequenceBuilder,
+                                 is_review_store, review_offsets, review_sample, strip_task)
 
-from .sequence import (IMAGE_KEY, TEACHER_KEY, SequenceBuilder, SequenceConfig, is_review_store,
-                       review_offsets, review_sample, strip_task)
-from .train_policy import PolicyTrainConfig, learning_rate, weighted_loss
+from .train_policy import PolicyTrainConfig, learning_rate, run_layout, weighted_loss
 
-POLICY_FILE, STATE_FILE, DONE_FILE = "rig_policy.json", "trainer_state.pt", "complete"
 PIXEL_CACHE_BYTES = 4 << 30  # frames of a store kept in RAM for the patch encoder
-
-
-def tokenizer_folder(index: int) -> str:
-    """Where a policy folder keeps its image tokenizers: the first (a one-world policy's only
-    one) in image_tokenizer/, others in image_tokenizer-1/, ..."""
-    return "image_tokenizer" if index == 0 else f"image_tokenizer-{index}"
-
-
-def checkpoint_folders(out: Path) -> list[Path]:
-    """The finished checkpoints of a run, oldest first: folders named exactly `step-N` with the
-    `complete` marker (not a `.tmp` folder being written, nor one moved aside as `.damaged`)."""
-    found = [p for p in (out / "checkpoints").glob("step-*")
-             if re.fullmatch(r"step-\d+", p.name) and (p / DONE_FILE).is_file()]
-    return sorted(found, key=lambda p: int(p.name.removeprefix("step-")))
-
-
-def latest_checkpoint(out: Path) -> Path | None:
-    done = checkpoint_folders(out)
-    return done[-1] if done else None
-
-
-@dataclass
-class ResumeState:
-    """Everything a checkpoint holds for resuming, read whole (so damage shows before use)."""
-    folder: Path
-    vocab: Any
-    weights: dict      # the LM's tensors (model.safetensors)
-    trainer: dict      # optimizer state, step, minutes (trainer_state.pt, loaded weights-only)
-
-
-def read_checkpoint(folder: Path) -> ResumeState:
-    """Read a checkpoint folder whole; a RigError names the file that is missing or damaged."""
-    import torch
-    from safetensors.torch import load_file
-
-    from .vocab import RigVocabulary
-
-    def damaged(name: str, error: Exception) -> RigError:
-        return RigError(f"{folder / name} is damaged ({type(error).__name__}: "
-                        f"{_first_line(error)})")
-
-    for name in (POLICY_FILE, "config.json", "model.safetensors", STATE_FILE):
-        if not (folder / name).is_file():
-            raise RigError(f"{folder / name} is missing")
-    try:
-        json.loads((folder / POLICY_FILE).read_text())
-    except (ValueError, UnicodeDecodeError) as error:
-        raise damaged(POLICY_FILE, error) from None
-    vocab = RigVocabulary.load(folder)
-    weights = None
-    for extra in sorted(folder.glob("*.safetensors")):  # the LM, and the parts beside it
-        try:
-            tensors = load_file(str(extra))
-        except Exception as error:
-            raise damaged(extra.name, error) from None
-        if extra.name == "model.safetensors":
-            weights = tensors
-    try:
-        trainer = torch.load(folder / STATE_FILE, weights_only=True)
-        if not isinstance(trainer, dict) or not {"optimizer", "step"} <= set(trainer):
-            raise ValueError("not a trainer state (no optimizer and step)")
-    except Exception as error:
-        raise damaged(STATE_FILE, error) from None
-    return ResumeState(folder, vocab, weights, trainer)
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [""])[0][:300]
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(folder: Path) -> None:
-    """Flush a folder's files and folders to disk, so that renaming it publishes whole files
-    even after a power cut (a killed process loses nothing the kernel already holds)."""
-    for path in [*folder.rglob("*"), folder]:
-        _fsync(path)
 
 
 class PolicyRun:
@@ -127,9 +42,6 @@ class PolicyRun:
         # bf16 on GPUs; fp32 on CPUs, where bf16 is ~30x slower on AVX2 machines.
         self.accelerator = Accelerator(cpu=not cuda, mixed_precision="bf16" if cuda else "no")
         self.out = Path(config.out)
-        self.sequence = SequenceConfig(
-            context_steps=config.context_steps, history_actions=config.history_actions,
-            reasoning=config.reasoning, imagination=config.imagination)
 
     # -- data ---------------------------------------------------------------------------------
     def open_data(self):
@@ -241,98 +153,75 @@ class PolicyRun:
 
     # -- model and state ------------------------------------------------------------------------
     def setup(self):
-        from rig.agents.rig_model import ModelConfig, build_model, load_causal_lm, wrap_model
+        from rig.policy.model import build_model, load_causal_lm, wrap_model
+        from rig.policy.vocab import RigVocabulary
         from rig.trajectories.store import TrajectoryStore
 
-        from .vocab import RigVocabulary
-
-        # The patch grid follows the frames (the sequence layout depends on it: set it first).
-        height, width = TrajectoryStore.open(self.config.data[0], "r").data["image"].shape[1:3]
-        size = self.config.patch_size
-        self.model_config = ModelConfig(
-            preset=self.config.preset, image_input=self.config.image_input, patch_size=size,
-            patch_rows=height // size, patch_cols=width // size)
-        self.sequence.patches = self.model_config.patches
+        config = self.config
+        frame_shape = TrajectoryStore.open(config.data[0], "r").data["image"].shape[1:3]
+        # the layout reading windows needs (the patch grid follows the frames), then the whole
+        # one once the stores' image codecs are known
+        self.sequence, self.model_config = run_layout(config, frame_shape)
         self.open_data()
         self.val_sizes = np.cumsum([len(d) for d, _ in self.val_sets]) if self.val_sets else []
         resume = self.find_resume()
-        rig_init = self.config.init_from and (Path(self.config.init_from) / "vocab.json").is_file()
+        init = checkpoint.load(config.init_from) \
+            if config.init_from and checkpoint.is_policy_folder(config.init_from) else None
         if resume is not None:
             self.vocab = resume.vocab
-        elif rig_init:  # fine-tuning a RIG policy: its token ids must keep their meaning
-            self.vocab = RigVocabulary.load(self.config.init_from)
+        elif init is not None:  # fine-tuning a RIG policy: its token ids must keep their meaning
+            self.vocab = init.vocab
             if self.vocab.codebook_size != self.codebook_total:
-                raise RigError(f"{self.config.init_from} was trained on image tokens of another "
+                raise RigError(f"{config.init_from} was trained on image tokens of another "
                                "codebook size than these stores'")
         else:
             self.vocab = RigVocabulary.train(self.texts(), self.action_names(),
-                                             self.codebook_total, self.config.text_vocab)
-        # where image tokens sit (docs/policy.md): the anchor of <imagine>, the tile embedding;
-        # one grid per image tokenizer (a generalist's worlds differ)
-        grids = [[int(c["codebook_size"]), *(int(n) for n in c.get("grid") or (0, 0))]
-                 for c in self.image_codecs]
-        self.sequence.image_grids = grids
-        if self.config.anchor_imagination and self.sequence.imagination:
-            self.sequence.image_anchor = self.sequence.anchor_for(max(r * c for _, r, c in grids))
-        if self.config.grid_embedding:
-            self.model_config.image_grid = sum(r * c for _, r, c in grids)
-        if rig_init:  # a fine-tune keeps the layout its model was trained with
-            meta = json.loads((Path(self.config.init_from) / POLICY_FILE).read_text())
-            before = [c["tokenizer_sha256"] for c in meta.get("image_codecs")
-                      or [meta.get("image_tokens", {})]]
+                                             self.codebook_total, config.text_vocab)
+        if init is not None:
+            before = [c["tokenizer_sha256"] for c in checkpoint.image_codecs(init.meta)]
             if before != [c["tokenizer_sha256"] for c in self.image_codecs]:
-                raise RigError(f"{self.config.init_from} was trained on other image tokenizers "
+                raise RigError(f"{config.init_from} was trained on other image tokenizers "
                                "(or in another order of stores) than these stores'")
-            self.model_config.image_grid = int(meta["model"].get("image_grid", 0))
-            self.sequence.image_anchor = int(meta["sequence"].get("image_anchor", 0))
-            self.sequence.image_grids = list(meta["sequence"].get("image_grids") or [])
+        self.sequence, self.model_config = run_layout(
+            config, frame_shape, self.image_codecs, len(self.vocab),
+            init.meta if init is not None else None)
         self.builder = SequenceBuilder(self.vocab, self.sequence)
-        self.model_config.vocab_size = len(self.vocab)
-        # big frames (a 53x40 screen tokenizer) need more positions than the default; a sample
-        # longer than the model would be cut at the left, losing its observed frame
-        need = self.sequence.positions_needed(max((r * c for _, r, c in grids), default=0))
-        self.model_config.fit_positions(need)
-        self.torch.manual_seed(self.config.seed)
-        if self.config.init_from:
-            model = load_causal_lm(self.config.init_from, vocab_size=len(self.vocab))
+        self.torch.manual_seed(config.seed)
+        if config.init_from:
+            model = load_causal_lm(config.init_from, vocab_size=len(self.vocab))
         else:
             model = build_model(self.model_config, pad_id=self.vocab.id("<pad>"),
                                 bos_id=self.vocab.id("<bos>"), eos_id=self.vocab.id("<eos>"))
         model = wrap_model(model, self.model_config, self.vocab.id("<patch>"))
-        if rig_init:
-            model.load_encoder(self.config.init_from)
+        if init is not None:
+            init.load_into(model)  # the patch encoder and tile embedding beside the LM
         decay = [p for p in model.parameters() if p.ndim >= 2]
         rest = [p for p in model.parameters() if p.ndim < 2]
         optimizer = self.torch.optim.AdamW(
-            [{"params": decay, "weight_decay": self.config.weight_decay},
-             {"params": rest, "weight_decay": 0.0}], lr=self.config.lr, betas=(0.9, 0.95))
+            [{"params": decay, "weight_decay": config.weight_decay},
+             {"params": rest, "weight_decay": 0.0}], lr=config.lr, betas=(0.9, 0.95))
         self.step, self.minutes_before = 0, 0.0
         if resume is not None:
             try:
-                model.lm.load_state_dict(resume.weights, strict=False)
-                model.lm.tie_weights()
-                model.load_encoder(resume.folder)
-                optimizer.load_state_dict(resume.trainer["optimizer"])
-            except (RuntimeError, ValueError, KeyError) as error:
-                raise RigError(f"{resume.folder} does not fit the model this command builds "
-                               f"({_first_line(error)}): was {self.out} trained with other "
-                               "options? Run the same command as before, or use another "
-                               "--out") from None
-            self.step = int(resume.trainer["step"])
+                resume.load_into(model, optimizer)
+            except RigError as error:
+                raise RigError(f"{error}: was {self.out} trained with other options? Run the "
+                               "same command as before, or use another --out") from None
+            self.step = resume.step
             self.minutes_before = float(resume.trainer.get("minutes", 0.0))
             self.log(f"resuming from {resume.folder} at step {self.step}")
         self.max_length = int(getattr(model.config, "max_position_embeddings", 0) or
                               self.model_config.max_positions)
         self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
 
-    def find_resume(self) -> ResumeState | None:
+    def find_resume(self) -> PolicyCheckpoint | None:
         """The newest checkpoint that reads whole. A damaged newer one is named, and moved aside
         to `step-N.damaged` (kept for a look, out of resume's and pruning's way); if none
         reads, a RigError says why each failed."""
         failed = []
         for folder in reversed(checkpoint_folders(self.out)):
             try:
-                state = read_checkpoint(folder)
+                state = checkpoint.load(folder, whole=True)
             except RigError as error:
                 self.log(f"cannot resume from {folder.name}: {error}")
                 failed.append((folder, str(error)))
@@ -355,35 +244,20 @@ class PolicyRun:
             print(message, flush=True)
 
     def save(self, folder: Path, with_state: bool) -> None:
-        """Write a checkpoint folder atomically: a reader never sees a half-written one."""
+        """Write a checkpoint (`with_state`: resumable) or the final folder, atomically."""
         if not self.accelerator.is_main_process:
             return
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # one bar per run is enough
-        model = self.accelerator.unwrap_model(self.model)
-        model.save_pretrained(tmp, safe_serialization=True)
-        self.vocab.save(tmp)
-        (tmp / POLICY_FILE).write_text(json.dumps({
-            "format": 1, "sequence": asdict(self.sequence), "model": self.model_config.to_dict(),
-            "train": asdict(self.config), "step": self.step,
-            "image_tokens": self.image_tokens, "image_codecs": self.image_codecs,
-            "worlds": sorted({w for s in self.stores for w in s.attrs.get("worlds") or []}),
-        }, indent=2, default=str))
-        for index, codec in enumerate(self.image_codecs):
-            source = Path(str(codec.get("tokenizer", "")))
-            if source.is_dir() and not with_state:  # the final folder carries its tokenizers
-                shutil.copytree(source, tmp / tokenizer_folder(index))
-        if with_state:
-            self.torch.save({"optimizer": self.optimizer.state_dict(), "step": self.step,
-                             "minutes": self.minutes()}, tmp / STATE_FILE)
-        (tmp / DONE_FILE).write_text("ok\n")
-        _fsync_tree(tmp)  # on disk before the rename makes it the newest checkpoint
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
-        _fsync(folder.parent)
+        meta = {"sequence": asdict(self.sequence), "model": self.model_config.to_dict(),
+                "train": asdict(self.config), "step": self.step,
+                "image_tokens": self.image_tokens, "image_codecs": self.image_codecs,
+                "worlds": sorted({w for s in self.stores for w in s.attrs.get("worlds") or []})}
+        # the final folder carries its image tokenizers: loading it needs nothing else
+        tokenizers = None if with_state else [Path(str(c.get("tokenizer", "")))
+                                              for c in self.image_codecs]
+        state = {"optimizer": self.optimizer.state_dict(), "step": self.step,
+                 "minutes": self.minutes()} if with_state else None
+        checkpoint.save(folder, self.accelerator.unwrap_model(self.model), self.vocab, meta,
+                        tokenizers, state)
 
     def prune(self) -> None:
         for old in checkpoint_folders(self.out)[:-self.config.keep_checkpoints]:
@@ -391,7 +265,7 @@ class PolicyRun:
 
     # -- the loop -------------------------------------------------------------------------------
     def batch(self, step: int, val: bool = False):
-        from .sequence import pad_batch
+        from rig.policy.sequence import pad_batch
 
         sizes = self.val_sizes if val else self.train_sizes
         rng = np.random.default_rng([self.config.seed, step, int(val)])
@@ -478,7 +352,7 @@ class PolicyRun:
                                purge_step=self.step + 1 if self.step else None) if main else None
         if main:
             self.truncate_metrics()
-        from rig.agents.rig_model import count_parameters
+        from rig.policy.model import count_parameters
 
         self.log(f"model: {config.preset}, {count_parameters(self.model) / 1e6:.1f}M parameters, "
                  f"vocabulary {len(self.vocab)}; {int(self.train_sizes[-1])} training samples")

@@ -84,7 +84,7 @@ class PolicyTrainConfig:
         require(self.patch_size >= 1 and self.max_minutes >= 0,
                 "--patch-size must be >= 1 and --max-minutes >= 0")
         require(self.device in ("auto", "cpu", "cuda"), "--device must be auto, cpu or cuda")
-        from rig.agents.rig_model import PRESETS
+        from rig.policy.model import PRESETS
 
         require(self.preset in PRESETS or self.init_from is not None,
                 f"unknown preset {self.preset!r}; presets: {', '.join(PRESETS)}")
@@ -98,6 +98,46 @@ class PolicyTrainConfig:
     def segment_weights(self) -> dict[str, float]:
         return {"reasoning": self.weight_reasoning, "action": self.weight_action,
                 "imagination": self.weight_imagination, "review": self.weight_reasoning}
+
+
+def run_layout(config: PolicyTrainConfig, frame_shape: tuple[int, int],
+               image_codecs: list[dict] = (), vocab_size: int = 0, init_meta: dict | None = None):
+    """(SequenceConfig, ModelConfig) of a run: a pure function of the training config, the
+    stores' frame shape (the patch grid follows the frames) and image codecs (one per image
+    tokenizer, in vocabulary order; none yet: the layout that reading windows needs), the
+    vocabulary size and, for a fine-tune of a RIG policy, its rig_policy.json (a fine-tune
+    keeps the layout its model was trained with)."""
+    from rig.policy.model import ModelConfig
+    from rig.policy.sequence import SequenceConfig
+
+    height, width = frame_shape
+    size = config.patch_size
+    model = ModelConfig(preset=config.preset, image_input=config.image_input, patch_size=size,
+                        patch_rows=height // size, patch_cols=width // size,
+                        vocab_size=vocab_size)
+    sequence = SequenceConfig(context_steps=config.context_steps,
+                              history_actions=config.history_actions,
+                              reasoning=config.reasoning, imagination=config.imagination,
+                              patches=model.patches)
+    # where image tokens sit (docs/policy.md): the anchor of <imagine>, the tile embedding;
+    # one grid per image tokenizer (a generalist's worlds differ)
+    grids = [[int(c["codebook_size"]), *(int(n) for n in c.get("grid") or (0, 0))]
+             for c in image_codecs]
+    if not grids:
+        return sequence, model
+    sequence.image_grids = grids
+    if config.anchor_imagination and sequence.imagination:
+        sequence.image_anchor = sequence.anchor_for(max(r * c for _, r, c in grids))
+    if config.grid_embedding:
+        model.image_grid = sum(r * c for _, r, c in grids)
+    if init_meta is not None:
+        model.image_grid = int(init_meta["model"].get("image_grid", 0))
+        sequence.image_anchor = int(init_meta["sequence"].get("image_anchor", 0))
+        sequence.image_grids = list(init_meta["sequence"].get("image_grids") or [])
+    # big frames (a 53x40 screen tokenizer) need more positions than the default; a sample
+    # longer than the model would be cut at the left, losing its observed frame
+    model.fit_positions(sequence.positions_needed(max(r * c for _, r, c in grids)))
+    return sequence, model
 
 
 def learning_rate(step: int, config: PolicyTrainConfig, minutes: float = 0.0) -> float:
@@ -117,7 +157,7 @@ def weighted_loss(logits, input_ids, segments, attention_mask, weights_by_segmen
     import torch
     import torch.nn.functional as F
 
-    from .sequence import ACTION, SEGMENT_NAMES
+    from rig.policy.sequence import ACTION, SEGMENT_NAMES
 
     logits, targets = logits[:, :-1].float(), input_ids[:, 1:]
     target_segments = segments[:, 1:]

@@ -115,7 +115,7 @@ def structure_problems(store) -> list[str]:
                             f"{len(names)} column names")
     if "meta/episode_ends" in sound:
         try:
-            ends = store._read(store.meta["episode_ends"], slice(0, episodes))
+            ends = store.read_rows("meta", "episode_ends", 0, episodes)
         except StoreError as error:
             return problems + [str(error)]
         if episodes and (ends[0] <= 0 or np.any(np.diff(ends) <= 0)):
@@ -134,7 +134,7 @@ def _scan(store, group: str, key: str, rows: int, problems: list[str]):
     parts = []
     for start in range(0, rows, BLOCK):
         try:
-            part = store._read(array, slice(start, min(rows, start + BLOCK)))
+            part = store.read_rows(group, key, start, min(rows, start + BLOCK))
         except StoreError as error:
             problems.append(str(error))
             return None
@@ -148,13 +148,8 @@ def _scan(store, group: str, key: str, rows: int, problems: list[str]):
 def check_store(path) -> tuple[list[str], list[str]]:
     """(problems, notes) for the store at `path`; no problems means the store is sound."""
     from .store import StoreError, TrajectoryStore
-    store = TrajectoryStore(Path(path), "r")
     try:
-        from .store import _kind
-        kind = _kind(store.path)
-        if kind:
-            return [f"{path} {kind}"], []
-        store._load(read_only=True, verify=False)
+        store = TrajectoryStore.open(Path(path), "r", check=False)
     except StoreError as error:
         return [str(error)], []
     structure = structure_problems(store)

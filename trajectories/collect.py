@@ -13,7 +13,6 @@ killed run is finished by running the same command again, and nothing is ever ov
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,12 @@ class CollectConfig:
     seed: int = option(0, "first seed (seeds already in the store for this world and agent "
                        "are skipped)")
     max_steps: int | None = option(None, "horizon per episode (none: the world's own limit)")
-    workers: int = option(0, "worker processes (0: one per CPU core)")
+    workers: int = option(0, "worker processes (0: one per CPU core; with --ray: one per CPU "
+                          "of the cluster)")
+    ray: str | None = option(None, "play on a Ray cluster at this address (e.g. 10.0.0.5:6379; "
+                             "the `ray` extra, rig installed on every node): workers send whole "
+                             "episodes back and this process appends them, the store's one "
+                             "writer")
     num_worlds: int = option(1, "worlds each worker plays in lockstep: a RIG policy (as agent or "
                              "driver) decodes them as one batch")
     driver: str | None = option(None, "DAgger: this agent (e.g. rig:OUT/final, or random for "
@@ -44,11 +48,13 @@ class CollectConfig:
                 f"--max-steps must be at least 1, got {self.max_steps}")
         require(self.workers >= 0, f"--workers must be >= 0, got {self.workers}")
         require(self.num_worlds >= 1, f"--num-worlds must be at least 1, got {self.num_worlds}")
-        require(self.agent.split(":")[0] != "human", "a person plays through `rig play --agent "
-                "human --record STORE`, not through workers")
+        from rig.agents import parse_agent
+
+        require(not parse_agent(self.agent).kind.interactive, "a person plays through "
+                "`rig play --agent human --record STORE`, not through workers")
         require(0.0 <= self.driver_rate <= 1.0,
                 f"--driver-rate must be in [0, 1], got {self.driver_rate}")
-        require(self.driver is None or self.driver.split(":")[0] != "human",
+        require(self.driver is None or not parse_agent(self.driver).kind.interactive,
                 "--driver human is not supported: a person cannot play in worker processes")
         parent = Path(self.out).expanduser().resolve().parent
         require(parent.is_dir(), f"--out: folder {parent} does not exist")
@@ -58,9 +64,6 @@ class CollectConfig:
         if self.driver is None:
             return self.agent
         return f"{self.agent} labelling {self.driver} (driver rate {self.driver_rate:g})"
-
-
-_WORKER: dict = {}
 
 
 def build_agents(envs: list, agent: str, driver: str | None = None, driver_rate: float = 0.5):
@@ -77,20 +80,19 @@ def build_agents(envs: list, agent: str, driver: str | None = None, driver_rate:
                        make_agents(driver, envs, imagine=False), driver_rate)
 
 
-def _init_worker(world: str, agent: str, driver: str | None, driver_rate: float,
-                 spec: str, num_worlds: int) -> None:
+def recording_worker(world: str, agent: str, driver: str | None, driver_rate: float,
+                     spec: str, num_worlds: int) -> dict:
+    """A worker's state: its worlds and the agent(s) it records, built once."""
     import rig.worlds
-    from rig.eval.rollout import single_threaded_worker
 
-    single_threaded_worker()
     envs = [rig.worlds.make(world) for _ in range(num_worlds)]
-    _WORKER.update(envs=envs, agents=build_agents(envs, agent, driver, driver_rate), spec=spec)
+    return {"envs": envs, "agents": build_agents(envs, agent, driver, driver_rate), "spec": spec}
 
 
 def record_episodes(envs, agents, seeds: list[int], agent_spec: str, max_steps: int | None):
     """Play one episode per seed, in lockstep in `envs` (`rollout.run_batch`), and return a
     (built episode dict, EpisodeResult) per seed."""
-    from rig.eval.rollout import run_batch
+    from rig.rollout import run_batch
 
     from .episode import EpisodeBuilder
 
@@ -107,8 +109,9 @@ def record_episodes(envs, agents, seeds: list[int], agent_spec: str, max_steps: 
     return [(builder.build(), result) for builder, result in zip(builders, results)]
 
 
-def _collect_seeds(seeds: list[int], max_steps: int | None):
-    return record_episodes(_WORKER["envs"], _WORKER["agents"], seeds, _WORKER["spec"], max_steps)
+def collect_seeds(worker: dict, seeds: list[int], max_steps: int | None):
+    """A pool job: record one episode per seed in the worker's worlds."""
+    return record_episodes(worker["envs"], worker["agents"], seeds, worker["spec"], max_steps)
 
 
 def existing_seeds(store, world: str, agent: str) -> set[int]:
@@ -119,15 +122,12 @@ def existing_seeds(store, world: str, agent: str) -> set[int]:
 
 
 def collect(config: CollectConfig) -> int:
-    import concurrent.futures as futures
-    import multiprocessing
     import time
 
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
 
     from rig.agents import check_world_and_agent
+    from rig.rollout import RolloutPool, progress_bar
 
     from .store import TrajectoryStore
 
@@ -146,28 +146,25 @@ def collect(config: CollectConfig) -> int:
         if not seeds:
             console.print("nothing to collect")
             return 0
-        # batches of --num-worlds seeds, one batch a task
+        # batches of --num-worlds seeds, one batch a job
         batches = [seeds[i:i + config.num_worlds] for i in range(0, len(seeds),
                                                                   config.num_worlds)]
-        workers = min(config.workers or os.cpu_count() or 1, len(batches))
-        console.print(f"collecting {len(seeds)} episodes of {spec} on {config.world} "
-                      f"into {config.out} with {workers} worker(s)")
-        columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[steps]} steps, {task.fields[rate]} steps/s"),
-                   TimeElapsedColumn(), TimeRemainingColumn())
-        start, steps = time.perf_counter(), 0
-        context = multiprocessing.get_context("spawn")
-        with Progress(*columns, console=console) as progress, futures.ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_init_worker,
-                initargs=(config.world, config.agent, config.driver, config.driver_rate,
-                          spec, config.num_worlds)) as pool:
-            task = progress.add_task("collect", total=len(seeds), steps=0, rate=0)
-            pending = [pool.submit(_collect_seeds, b, config.max_steps) for b in batches]
-            for future in futures.as_completed(pending):
-                for episode, result in future.result():
-                    store.append_episode(episode)
-                    steps += result.length
-                    rate = steps / max(time.perf_counter() - start, 1e-9)
-                    progress.update(task, advance=1, steps=steps, rate=f"{rate:.0f}")
+        setup = (config.world, config.agent, config.driver, config.driver_rate, spec,
+                 config.num_worlds)
+        with RolloutPool(recording_worker, setup, workers=config.workers,
+                         ray_address=config.ray, jobs=len(batches)) as pool:
+            console.print(f"collecting {len(seeds)} episodes of {spec} on {config.world} "
+                          f"into {config.out} with {pool.describe()}")
+            start, steps = time.perf_counter(), 0
+            progress, task = progress_bar(console, "episodes", len(seeds), "0 steps")
+            with progress:
+                for batch in pool.imap_unordered(collect_seeds, [(b, config.max_steps)
+                                                                 for b in batches]):
+                    for episode, result in batch:
+                        store.append_episode(episode)
+                        steps += result.length
+                        rate = steps / max(time.perf_counter() - start, 1e-9)
+                        progress.update(task, advance=1,
+                                        status=f"{steps} steps, {rate:.0f} steps/s")
         console.print(f"{config.out}: now {store.num_episodes} episodes, {store.num_steps} steps")
     return 0

@@ -521,19 +521,15 @@ def reviewed(out) -> set[tuple]:
             zip(out.read_meta("world_id"), out.read_meta("seed"), *cols)}
 
 
-_WORKER: dict = {}
+def review_worker() -> dict:
+    """A worker's state: its worlds and policies, built as the jobs need them."""
+    return {"envs": {}, "policies": {}}
 
 
-def _init_worker(policy: str | None) -> None:
-    from rig.eval.rollout import single_threaded_worker
-    single_threaded_worker()
-    _WORKER.update(envs={}, policy_spec=policy, policies={})
-
-
-def _env_and_policy(world: str, spec: str | None):
+def _env_and_policy(worker: dict, world: str, spec: str | None):
     import rig.worlds
     from rig.agents import make_agent
-    envs, policies = _WORKER.setdefault("envs", {}), _WORKER.setdefault("policies", {})
+    envs, policies = worker["envs"], worker["policies"]
     if world not in envs:
         envs[world] = rig.worlds.make(world)
     if spec and (world, spec) not in policies:
@@ -541,22 +537,25 @@ def _env_and_policy(world: str, spec: str | None):
     return envs[world], policies.get((world, spec))
 
 
-def _review_job(data: str, index: int, steps: list[int], done: set, config_dict: dict):
+def review_job(worker: dict, data: str, index: int, steps: list[int], done: set,
+               config_dict: dict):
+    """A pool job: the review examples of one source episode."""
     from .store import TrajectoryStore
     config = DataReviewConfig(**config_dict)
     with TrajectoryStore.open(data, "r") as source:
-        env, policy = _env_and_policy(str(source.read_meta("world_id")[index]), config.policy)
+        env, policy = _env_and_policy(worker, str(source.read_meta("world_id")[index]),
+                                      config.policy)
         return list(review_episode(env, source, index, steps, done, config, policy))
 
 
 def data_review(config: DataReviewConfig) -> int:
-    import concurrent.futures as futures
-    import multiprocessing
     import os
     import time
     from collections import Counter
 
     from tqdm import tqdm
+
+    from rig.rollout import RolloutPool
 
     from .store import TrajectoryStore
     with TrajectoryStore.open(config.data, "r") as source:
@@ -564,7 +563,7 @@ def data_review(config: DataReviewConfig) -> int:
         meta = [(str(w), str(a), int(s)) for w, a, s in zip(*(source.read_meta(k) for k in (
             "world_id", "agent", "seed")))]
     if config.policy:  # a bad checkpoint fails here, before any work
-        _env_and_policy(meta[jobs[0][0]][0], config.policy)
+        _env_and_policy(review_worker(), meta[jobs[0][0]][0], config.policy)
     counts, start = Counter(), time.perf_counter()
     with TrajectoryStore.open(config.out, "a") as out:
         done = reviewed(out)
@@ -573,29 +572,16 @@ def data_review(config: DataReviewConfig) -> int:
         total = sum(len(steps) for _, steps in jobs) * candidates - len(done)
         workers = min(config.workers or os.cpu_count() or 1, len(jobs))
         bar = tqdm(total=max(total, 0), unit="example", desc="review", dynamic_ncols=True)
-
-        def store(results):
-            for example, verdict, kind in results:
-                out.append_episode(example)
-                counts[verdict] += 1
-                counts[f"{kind} {verdict}"] += 1
-                bar.update(1)
-        with bar:
-            if workers <= 1:
-                for (e, steps), skip in zip(jobs, per_job):
-                    with TrajectoryStore.open(config.data, "r") as source:
-                        env, policy = _env_and_policy(meta[e][0], config.policy)
-                        store(review_episode(env, source, e, steps, skip, config, policy))
-            else:
-                context = multiprocessing.get_context("spawn")
-                with futures.ProcessPoolExecutor(workers, mp_context=context,
-                                                 initializer=_init_worker,
-                                                 initargs=(config.policy,)) as pool:
-                    pending = [pool.submit(_review_job, config.data, e, steps, skip,
-                                           asdict(config)) for (e, steps), skip in zip(jobs,
-                                                                                       per_job)]
-                    for future in futures.as_completed(pending):
-                        store(future.result())
+        items = [(config.data, e, steps, skip, asdict(config))
+                 for (e, steps), skip in zip(jobs, per_job)]
+        # one worker: in this process, one source episode after another
+        with bar, RolloutPool(review_worker, workers=workers, inline=workers <= 1) as pool:
+            for results in pool.imap_unordered(review_job, items):
+                for example, verdict, kind in results:
+                    out.append_episode(example)
+                    counts[verdict] += 1
+                    counts[f"{kind} {verdict}"] += 1
+                    bar.update(1)
         seconds = time.perf_counter() - start
         made = counts["accept"] + counts["revise"]
         print(f"{config.out}: {made} new examples ({counts['accept']} accept, {counts['revise']} "

@@ -88,8 +88,9 @@ def chunk_files(array: zarr.Array, rows: int) -> list[str]:
     return [f"{array.path}/c/{i}{tail}" for i in range(-(-rows // per_file))]
 
 
-def _kind(path: Path) -> str | None:
-    """None for a RIG store, else what the path is instead."""
+def not_a_store(path: Path) -> str | None:
+    """None for a path that holds a zarr store, else what the path is instead ("does not
+    exist", "is a file, ..."): the words after the path in the error a command prints."""
     if not path.exists():
         return "does not exist"
     if not path.is_dir():
@@ -112,25 +113,28 @@ class TrajectoryStore:
 
     # -- opening --------------------------------------------------------------------------
     @classmethod
-    def open(cls, path, mode: str = "r", overwrite: bool = False) -> "TrajectoryStore":
-        """"r" read-only, "a" create or append (takes the writer lock), "w" create new."""
+    def open(cls, path, mode: str = "r", overwrite: bool = False,
+             check: bool = True) -> "TrajectoryStore":
+        """"r" read-only, "a" create or append (takes the writer lock), "w" create new.
+        `check=False` (read-only) skips the structural check of every open, for `rig data
+        check`, which reports each problem itself."""
         if mode not in ("r", "a", "w"):
             raise StoreError(f"{path}: mode must be 'r', 'a' or 'w', got {mode!r}")
         store = cls(Path(path), mode)
         try:
-            store._open(overwrite)
+            store._open(overwrite, check)
         except BaseException:
             store.close()
             raise
         return store
 
-    def _open(self, overwrite: bool) -> None:
+    def _open(self, overwrite: bool, check: bool = True) -> None:
         path = self.path
         if self.mode == "r":
-            problem = _kind(path)
+            problem = not_a_store(path)
             if problem:
                 raise StoreError(f"{path} {problem}")
-            self._load(read_only=True)
+            self._load(read_only=True, verify=check)
             return
         self._refuse_foreign()  # before taking the lock: leave a foreign folder untouched
         path.mkdir(parents=True, exist_ok=True)
@@ -138,7 +142,7 @@ class TrajectoryStore:
         # by the one writer, so two writers racing to create a store cannot both get one.
         self._take_lock()
         self._finish_interrupted_creation()
-        problem = _kind(path)
+        problem = not_a_store(path)
         if problem is None and self.mode == "w" and not overwrite:
             raise StoreError(f"{path} already holds a store; choose another path or overwrite")
         self._refuse_foreign()
@@ -154,7 +158,7 @@ class TrajectoryStore:
 
     def _refuse_foreign(self) -> None:
         """Refuse to write into a file, or into a folder that holds something but no store."""
-        path, problem = self.path, _kind(self.path)
+        path, problem = self.path, not_a_store(self.path)
         if problem and path.exists():
             ours = {LOCK_NAME, STAGING_NAME}
             if (path / STAGING_NAME).is_dir():  # a creation under way, or a killed one's
@@ -307,6 +311,13 @@ class TrajectoryStore:
         """The committed rows of `meta/<key>`."""
         return self._read(self.meta[key], slice(0, self.num_episodes))
 
+    def read_rows(self, group: str, key: str, start: int, stop: int) -> np.ndarray:
+        """Rows [start, stop) of the array `<group>/<key>` ("data" or "meta") as stored, past
+        the committed rows too (checks read what is on disk); a chunk that does not decode is
+        a StoreError that names it."""
+        arrays = self.data if group == "data" else self.meta
+        return self._read(arrays[key], slice(start, stop))
+
     def _read(self, array: zarr.Array, selection) -> np.ndarray:
         # A sharded read is an index read plus a range read; a writer replacing the shard in
         # between makes the range decode fail once. Retry before calling the chunk broken.
@@ -415,6 +426,54 @@ class TrajectoryStore:
         """The commit: one atomic rewrite of the root zarr.json with the new counts."""
         self.group.update_attributes(update)
         self.attrs.update(update)
+
+    # -- derived step keys (`rig data tokenize`) ---------------------------------------------------
+    def _writable(self) -> None:
+        if self.mode == "r":
+            raise StoreError(f"{self.path} is open read-only; open it with mode='a'")
+
+    def set_attrs(self, update: dict[str, Any]) -> None:
+        """Commit attributes that describe derived data (e.g. `image_tokens`: which tokenizer,
+        how many steps hold its tokens); the counts of episodes and steps are not for this."""
+        self._writable()
+        reserved = {"format", "format_version", "num_episodes", "num_steps", "step_keys"}
+        if reserved & set(update):
+            raise StoreError(f"{sorted(reserved & set(update))} are the store's own attributes")
+        self._publish(update)
+
+    def add_step_key(self, key: str, row_shape: tuple, dtype) -> None:
+        """Create the per-step array `data/<key>`, as long as the committed steps (zero-filled)
+        and chunked like the store's own keys, and list it in `step_keys`, so that later
+        appends fill and extend it like any other key. An existing key is left alone."""
+        self._writable()
+        if key in self.data:
+            return
+        rows, dtype = self.num_steps, np.dtype(dtype)
+        array = self._new_array(self.group["data"], key, tuple(row_shape), dtype, rows)
+        array = array.with_config({"write_empty_chunks": True})
+        for i in range(0, rows, 65536):   # every chunk file exists before the key is listed
+            stop = min(rows, i + 65536)
+            array[i:stop] = np.zeros((stop - i,) + tuple(row_shape), dtype)
+        self.data[key] = array
+        self._publish({"step_keys": sorted(self.data)})
+
+    def remove_step_key(self, key: str) -> None:
+        """Unlist `data/<key>` (committed first: readers stop seeing it), then delete it."""
+        self._writable()
+        if key not in self.data:
+            return
+        del self.data[key]
+        self._publish({"step_keys": sorted(self.data)})
+        del self.group["data"][key]
+
+    def write_rows(self, key: str, start: int, values) -> None:
+        """Write rows [start, start + len(values)) of a derived step key (`add_step_key`)."""
+        self._writable()
+        array = self.data[key]
+        stop = start + len(values)
+        if array.shape[0] < stop:
+            array.resize((stop,) + array.shape[1:])
+        array[start:stop] = values
 
     # -- closing ----------------------------------------------------------------------------
     def close(self) -> None:

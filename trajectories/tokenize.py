@@ -53,35 +53,6 @@ def tokenized_steps(store) -> int:
     return min(int(info.get("steps", 0)), store.num_steps) if KEY in store.data else 0
 
 
-def add_step_key(store, key: str, row_shape: tuple, dtype) -> None:
-    """Create the per-step array `data/<key>` in a store open for writing, as long as the
-    committed steps (zero-filled) and chunked like the store's own keys, and list it in the
-    store's `step_keys`, so that later appends fill and extend it like any other key. Uses the
-    store's array factory; existing keys are left alone."""
-    import numpy as np
-    if store.mode == "r":
-        raise RigError(f"{store.path} is open read-only; open it with mode='a'")
-    if key in store.data:
-        return
-    rows = store.num_steps
-    array = store._new_array(store.group["data"], key, tuple(row_shape), np.dtype(dtype), rows)
-    array = array.with_config({"write_empty_chunks": True})
-    for i in range(0, rows, 65536):   # every chunk file exists before the key is listed
-        array[i:min(rows, i + 65536)] = np.zeros((min(rows, i + 65536) - i,) + tuple(row_shape),
-                                                 dtype)
-    store.data[key] = array
-    store._publish({"step_keys": sorted(store.data)})
-
-
-def write_rows(store, key: str, start: int, values) -> None:
-    """Write rows [start, start + len(values)) of `data/<key>`, growing it if the store grew."""
-    array = store.data[key]
-    stop = start + len(values)
-    if array.shape[0] < stop:
-        array.resize((stop,) + array.shape[1:])
-    array[start:stop] = values
-
-
 def data_tokenize(config: DataTokenizeConfig) -> int:
     import numpy as np
     from tqdm import tqdm
@@ -108,23 +79,21 @@ def data_tokenize(config: DataTokenizeConfig) -> int:
         row = (rows * cols,)
         if KEY in store.data and (not same or store.data[KEY].shape[1:] != row
                                   or store.data[KEY].dtype != dtype):
-            del store.data[KEY]              # a different tokenizer: start over
-            store._publish({"step_keys": sorted(store.data)})
-            del store.group["data"][KEY]
+            store.remove_step_key(KEY)       # a different tokenizer: start over
             same = False
-        add_step_key(store, KEY, row, dtype)
+        store.add_step_key(KEY, row, dtype)
         start = tokenized_steps(store) if same else 0
         total = store.num_steps
         if start >= total:
             print(f"{config.data}: all {total} steps already hold image tokens of this tokenizer")
             return 0
-        store._publish({KEY: {**info, "steps": start}})
+        store.set_attrs({KEY: {**info, "steps": start}})
         with tqdm(total=total, initial=start, desc="tokenize", unit="frame") as bar:
             for a in range(start, total, config.block):
                 b = min(total, a + config.block)
                 ids = tokenizer.encode(store.read("image", a, b), config.batch_size)
-                write_rows(store, KEY, a, ids.reshape(len(ids), -1).astype(dtype))
-                store._publish({KEY: {**info, "steps": b}})
+                store.write_rows(KEY, a, ids.reshape(len(ids), -1).astype(dtype))
+                store.set_attrs({KEY: {**info, "steps": b}})
                 bar.update(b - a)
     print(f"{config.data}: wrote image tokens for steps {start}..{total} ({rows}x{cols} "
           f"ids per frame, codebook {cfg.codebook_size}) as data/{KEY}")

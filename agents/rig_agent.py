@@ -12,99 +12,11 @@ language; anything that does not parse becomes a legal fallback action, counted,
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rig.config import RigError
-
 from .base import Agent, Decision
-from .rig_decoder import to_codes
-
-
-def image_codecs(meta: dict) -> list[dict]:
-    """The policy's image codecs (tokenizer, block of codes, worlds), in vocabulary order; a
-    folder from before generalists holds one, described by its `image_tokens`."""
-    if meta.get("image_codecs"):
-        return list(meta["image_codecs"])
-    return [{**dict(meta.get("image_tokens") or {}), "offset": 0,
-             "worlds": list(meta.get("worlds") or [])}]
-
-
-def codec_index(meta: dict, world_id: str | None) -> int:
-    """Which image codec sees `world_id`: the one trained on it; a one-codec policy's only one."""
-    codecs = image_codecs(meta)
-    for index, codec in enumerate(codecs):
-        if world_id in codec.get("worlds", []):
-            return index
-    if len(codecs) == 1:
-        return 0
-    known = ", ".join(w for c in codecs for w in c.get("worlds", []))
-    raise RigError(f"this policy sees its worlds through {len(codecs)} image tokenizers and "
-                   f"was not trained on {world_id}; its worlds: {known}")
-
-
-def codec_image_ids(vocab, codec: dict) -> range:
-    """The vocabulary's image-token ids of one codec: its block of the image range."""
-    start = vocab.images.start + int(codec.get("offset", 0))
-    return range(start, start + int(codec["codebook_size"]))
-
-
-def load_policy_folder(path: str | Path, device: str = "cpu", world_id: str | None = None):
-    """(model, vocabulary, rig_policy.json dict, image tokenizer, image codec) from a checkpoint
-    folder; the tokenizer and codec (its block of codes and grid) are `world_id`'s."""
-    from transformers import AutoModelForCausalLM
-    from transformers.utils import logging as hf_logging
-
-    from rig.imagination.tokenizer import ImageTokenizer
-    from rig.train.vocab import RigVocabulary
-
-    folder = Path(path)
-    meta_path = folder / "rig_policy.json"
-    if not meta_path.is_file():
-        raise RigError(f"{path!r} is not a RIG policy checkpoint (no rig_policy.json); train one "
-                       "with `rig train policy STORE --out DIR` and use --agent rig:DIR/final")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as error:
-        raise RigError(f"{meta_path} is not valid JSON: {error}") from error
-    if meta.get("format", 0) > 1:
-        raise RigError(f"{path!r} was written by a newer rig (format {meta['format']})")
-    vocab = RigVocabulary.load(folder)
-    hf_logging.disable_progress_bar()  # no "Loading weights" bar per worker and per episode
-    try:
-        model = AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True,
-                                                     local_files_only=True,
-                                                     trust_remote_code=False)
-    except Exception as error:
-        raise RigError(f"{path!r}: cannot load the transformer ({error})") from error
-    from .rig_model import ModelConfig, wrap_model
-
-    try:
-        model_config = ModelConfig(**meta.get("model", {}))
-        model_config.validate()
-    except (TypeError, ValueError) as error:
-        raise RigError(f"{meta_path}: bad model config ({error})") from error
-    model = wrap_model(model, model_config, vocab.id("<patch>"))
-    model.load_encoder(folder)
-    model.to(device).eval()
-    from rig.train.policy_run import tokenizer_folder
-
-    index = codec_index(meta, world_id)
-    codec = image_codecs(meta)[index]
-    tokenizer_dir = folder / tokenizer_folder(index)
-    if not tokenizer_dir.is_dir():
-        tokenizer_dir = Path(str(codec.get("tokenizer", "")))
-    if not tokenizer_dir.is_dir():
-        raise RigError(f"{path!r}: its image tokenizer is missing (looked in "
-                       f"{folder / tokenizer_folder(index)} and {tokenizer_dir})")
-    tokenizer = ImageTokenizer.from_pretrained(tokenizer_dir, device=device)
-    if tokenizer.codebook_size != int(codec.get("codebook_size", tokenizer.codebook_size)):
-        raise RigError(f"{tokenizer_dir}: a tokenizer of {tokenizer.codebook_size} codes, where "
-                       f"the policy was trained on {codec['codebook_size']}")
-    return model, vocab, meta, tokenizer, codec
 
 
 class RigPolicy(Agent):
@@ -113,13 +25,15 @@ class RigPolicy(Agent):
     def __init__(self, env, path: str, seed: int | None = None, device: str = "cpu",
                  temperature: float = 1.0, imagine: bool = True, lookahead: int = 0,
                  candidates: int = 1):
-        from rig.train.sequence import SequenceBuilder, SequenceConfig
-
-        from .rig_decoder import IncrementalDecoder
+        from rig.policy import checkpoint
+        from rig.policy.decoder import IncrementalDecoder
+        from rig.policy.sequence import SequenceBuilder, SequenceConfig
 
         world_id = env.spec.id if env.spec is not None else None
-        self.model, self.vocab, self.meta, self.tokenizer, codec = load_policy_folder(
-            path, device, world_id)
+        policy = checkpoint.load(path)
+        self.vocab, self.meta = policy.vocab, policy.meta
+        self.model = policy.model(device)
+        self.tokenizer, codec = policy.image_tokenizer(world_id, device)
         self.sequence = SequenceConfig(**self.meta["sequence"])
         self.builder = SequenceBuilder(self.vocab, self.sequence)
         # this world's block of image codes in the vocabulary
@@ -140,7 +54,8 @@ class RigPolicy(Agent):
             keep_steps=self.sequence.context_steps, temperature=temperature,
             seed=seed or 0, lookahead=lookahead, candidates=candidates,
             image_anchor=self.sequence.image_anchor, open_actions=self.open_actions,
-            positions=self.builder.positions, image_range=codec_image_ids(self.vocab, codec))
+            positions=self.builder.positions,
+            image_range=checkpoint.codec_image_ids(self.vocab, codec))
         # decode every imagined rollout frame to pixels (the viewer and --record show them);
         # off by default: `rig eval` would pay C x N decodes a step for nothing
         self.decode_rollouts = False
@@ -182,6 +97,8 @@ class RigPolicy(Agent):
                           for chain, review, verdict in zip(chains, out.reviews, out.verdicts))
 
     def _rollout_frames(self, outputs, active) -> dict[int, np.ndarray]:
+        from rig.policy.decoder import to_codes
+
         """Each world's imagined rollouts in pixels, (C, N, H, W, 3): row c is the c-th reviewed
         proposal, column n its imagined frame n+1 steps ahead; all zero where none was made."""
         lookahead, candidates = self.decoder.lookahead, self.decoder.candidates
@@ -209,7 +126,8 @@ class RigPolicy(Agent):
 
     def act_batch(self, observations: list, infos: list) -> list[Decision | None]:
         """One decision per world; worlds whose observation is None (episode over) get None."""
-        from rig.train.sequence import strip_task
+        from rig.policy.decoder import to_codes
+        from rig.policy.sequence import strip_task
 
         active = [w for w, obs in enumerate(observations) if obs is not None]
         frames = np.stack([np.asarray(observations[w]["image"]) for w in active])

@@ -1,7 +1,7 @@
 """Incremental, batched, grammar-constrained decoding of RIG steps with one reused KV cache.
 
 Role in the data flow: the RIG policy hands this decoder the observation tokens of K parallel
-worlds; it writes each world's step in the layout of `train/sequence.py`:
+worlds; it writes each world's step in the layout of `policy/sequence.py`:
 
     [observation ids] <think> reasoning </think> <act> <a:NAME> <imagine> img*N
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rig.train.sequence import StepPositions
+from .sequence import StepPositions
 
 THINK, ACT, IMAGINE, DONE, LOOK_ACT, REVIEW = range(6)
 

@@ -1,7 +1,7 @@
 """The RIG policy's transformer: a causal LM from `transformers`, built from our own config.
 
 Role in the data flow: `rig train policy` builds it from a preset (or extends a local Hugging
-Face causal-LM folder with `--init-from`), trains it on token streams from `train/sequence.py`
+Face causal-LM folder with `--init-from`), trains it on token streams from `policy/sequence.py`
 and saves it with `save_pretrained` (safetensors); the acting policy loads the folder back.
 Nothing comes from a hub and no remote code runs: the architecture is Qwen2's, as shipped in
 `transformers`, and loading reads safetensors only.
@@ -111,7 +111,7 @@ def load_causal_lm(path: str, vocab_size: int | None = None):
 
 def wrap_model(lm, config: ModelConfig, patch_id: int):
     """The LM with the image input `config` asks for: what training and acting call."""
-    from .rig_transformer import RigTransformer
+    from .transformer import RigTransformer
 
     return RigTransformer(lm, config, patch_id)
 

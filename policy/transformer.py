@@ -1,6 +1,6 @@
 """The RIG transformer as one module: the causal LM and, for patch input, its understanding encoder.
 
-Role in the data flow: training (`train/policy_run.py`) and acting (`agents/rig_decoder.py`)
+Role in the data flow: training (`train/policy_run.py`) and acting (`policy/decoder.py`)
 call this module with token ids and, where the ids hold `<patch>` placeholders, the frames those
 placeholders stand for; it embeds the patches and runs the LM on the mixed embeddings. Saved as
 the LM's own `save_pretrained` folder plus `patch_encoder.safetensors`.
@@ -15,7 +15,7 @@ from torch import nn
 
 from rig.config import RigError
 
-from .rig_model import ModelConfig
+from .model import ModelConfig
 
 PATCH_ENCODER_FILE = "patch_encoder.safetensors"
 GRID_EMBEDDING_FILE = "image_grid.safetensors"
@@ -45,7 +45,7 @@ class RigTransformer(nn.Module):
     """The causal LM plus, for `patches` input, the patch encoder, and the learned embedding of
     an image token's place in its frame. `frames` lists the frames of the `<patch>`
     placeholders in `input_ids`, in reading order (row by row); `image_slots` gives every image
-    token's index in its frame (-1 for other tokens; `train/sequence.py`'s StepPositions)."""
+    token's index in its frame (-1 for other tokens; `policy/sequence.py`'s StepPositions)."""
 
     def __init__(self, lm, config: ModelConfig, patch_id: int):
         super().__init__()

@@ -95,8 +95,9 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
     import numpy as np
     import torch
 
-    from .metrics import codebook_usage, copy_baseline, frame_metrics, psnr_per_frame
-    from .tokenizer import ImageTokenizer
+    from rig.imagination.metrics import (codebook_usage, copy_baseline, frame_metrics,
+                                         psnr_per_frame)
+    from rig.imagination.tokenizer import ImageTokenizer
     from rig.config import pick_device
     tokenizer = ImageTokenizer.from_pretrained(config.tokenizer, device=pick_device(config.device))
     frames, ends, episodes = load_heldout(config.data, config.holdout_seed, config.max_frames)
@@ -118,7 +119,7 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
     cfg = tokenizer.config
     ocr = None
     if config.ocr_frames:
-        from .ocr import evenly_spaced, read_all, word_recall
+        from rig.imagination.ocr import evenly_spaced, read_all, word_recall
         pick = evenly_spaced(frames, config.ocr_frames)
         ocr = word_recall(read_all(recons[pick]), read_all(frames[pick]))
     passed = quality["psnr"] >= PSNR_BAR and quality["ssim"] >= SSIM_BAR

@@ -3,12 +3,12 @@
 Role in the data flow: reset the world with a seed, ask the agent for a `Decision` each step,
 step the world with its action, and report every step to an optional callback (the viewer, the
 store recorder). Returns an `EpisodeResult`, the plain record the summaries are built from.
+`run_batch` plays K worlds in lockstep, for batched agents (`Agent.batched`) such as the RIG
+policy, which decodes all of them in one forward call.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
@@ -32,28 +32,6 @@ class EpisodeResult:
         return asdict(self)
 
 
-def single_threaded_worker() -> None:
-    """Call first in a worker process: workers share the cores, so each gets one torch/BLAS
-    thread (two threads per process across several processes collapse throughput). On Linux
-    the worker also ends with its parent: a `kill` of `rig collect` or `rig eval` must not
-    leave workers playing out their episodes on cores that the next run needs."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        try:  # PR_SET_PDEATHSIG = 1
-            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)
-        except (OSError, AttributeError):
-            pass  # no prctl in this libc: workers then end when their current task does
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
-
-
 # on_step(step, obs, decision, reward, terminated, truncated, info, result_so_far)
 StepCallback = Callable[..., None]
 
@@ -68,7 +46,7 @@ def run_episode(env, agent, seed: int, *, agent_spec: str = "", max_steps: int |
     def on_world_reset(world, obs, info):
         on_reset(obs, info)
 
-    return run_batch([env], agent if getattr(agent, "batched", False) else [agent], [seed],
+    return run_batch([env], agent if agent.batched else [agent], [seed],
                      agent_spec=agent_spec, max_steps=max_steps,
                      on_reset=on_world_reset if on_reset else None,
                      on_step=on_world_step if on_step else None, should_stop=should_stop)[0]
@@ -82,7 +60,8 @@ def run_batch(envs, agents, seeds: list[int], *, agent_spec: str = "",
 
     `agents` is either one batched agent (`agent.batched`: `reset_batch(seeds)`,
     `act_batch(observations, infos)`, which gets None for worlds whose episode is over) or a
-    list of at least K ordinary agents (`rig.agents.make_agents` builds either). Callbacks get
+    list of at least K ordinary agents (`rig.agents.make_agents` builds either; the contract is
+    declared in `rig.agents.Agent`). Callbacks get
     the world index first.
     """
     start = time.perf_counter()
@@ -136,8 +115,5 @@ def run_batch(envs, agents, seeds: list[int], *, agent_spec: str = "",
             break
     for w, result in enumerate(results):
         result.seconds = time.perf_counter() - start
-        agent = agents if batched else agents[w]
-        stats = getattr(agent, "episode_stats", None)
-        if callable(stats):
-            result.extras.update(stats(w) if batched else stats())
+        result.extras.update(agents.episode_stats(w) if batched else agents[w].episode_stats())
     return results

@@ -1,6 +1,6 @@
 """The one vocabulary of the RIG policy: text, actions, image codes and structure, in one id space.
 
-Role in the data flow: the sequence builder (`train/sequence.py`) turns store windows into ids
+Role in the data flow: the sequence builder (`policy/sequence.py`) turns store windows into ids
 with it, the trainer sizes the model's embedding from it, and the acting policy decodes model
 output with it. Layout (ids are contiguous per kind, so a slot's legal ids are one range):
 

@@ -61,7 +61,7 @@ class EvalLabelsConfig:
 def label_boxes(dom: list[dict], tags, shape) -> list[tuple[str, tuple[int, int, int, int]]]:
     """(label text, (top, bottom, left, right) pixel box inside the border, clipped to the frame)
     of every visible DOM element with one of `tags` and a label that has words."""
-    from .ocr import normalize
+    from rig.imagination.ocr import normalize
     height, width = shape[:2]
     boxes = []
     for e in dom:
@@ -80,7 +80,7 @@ def read_label(crop, binary: str) -> Counter:
     in its own median border colour first: Tesseract misses glyphs that touch the image edge."""
     import numpy as np
 
-    from .ocr import read_words
+    from rig.imagination.ocr import read_words
     edge = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
     framed = np.empty((crop.shape[0] + 2 * BORDER, crop.shape[1] + 2 * BORDER, 3), np.uint8)
     framed[:] = np.median(edge, axis=0).astype(np.uint8)
@@ -113,7 +113,7 @@ def collect_screens(tasks, episodes: int, seed: int, tags):
 
 def score_labels(reads: list[Counter], labels: list[str]) -> dict:
     """Label words read (pooled, with multiplicity) and labels read whole, against the DOM."""
-    from .ocr import normalize
+    from rig.imagination.ocr import normalize
     words = kept = whole = 0
     for got, label in zip(reads, labels):
         truth = Counter(normalize(label))
@@ -151,9 +151,9 @@ def eval_labels(config: EvalLabelsConfig) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from rig.worlds.miniwob_tasks import MINIWOB_SUITE
-    from .ocr import tesseract_binary
+    from rig.imagination.ocr import tesseract_binary
     from .resolution import parse_size, round_trip
-    from .tokenizer import ImageTokenizer
+    from rig.imagination.tokenizer import ImageTokenizer
     from rig.config import pick_device
     binary = tesseract_binary()   # fail before the browsers start
     tokenizers = [ImageTokenizer.from_pretrained(t, device=pick_device(config.device))

@@ -68,38 +68,13 @@ def round_trip(frames, size: tuple[int, int]):
     return back.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
-def grey_span(images):
-    """How far the grey level varies in each pixel's 3x3 neighbourhood (max - min), (B, 1, H,
-    W), for images (B, C, H, W) on any scale: glyph strokes and borders span far, flat
-    background not at all. `detail_mask` and the tokenizer's `--detail-weight` both read it."""
-    import torch
-    grey = images.float().mean(1, keepdim=True)
-    high = torch.nn.functional.max_pool2d(grey, 3, stride=1, padding=1)
-    low = -torch.nn.functional.max_pool2d(-grey, 3, stride=1, padding=1)
-    return high - low
-
-
-def detail_mask(frames, contrast: int):
-    """Pixels (B, H, W) whose 3x3 neighbourhood spans more than `contrast` grey levels."""
-    import torch
-    return (grey_span(torch.from_numpy(frames).permute(0, 3, 1, 2)) > contrast)[:, 0].numpy()
-
-
-def detail_psnr(a, b, mask) -> float:
-    """PSNR pooled over the pixels of `mask` in all frames (a frame's detail can be a handful of
-    pixels: a per-frame figure would be noise)."""
-    import numpy as np
-
-    from .metrics import PSNR_CAP
-    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2)[mask].mean()
-    return float(PSNR_CAP if mse == 0 else 10 * np.log10(255.0 ** 2 / mse))
-
-
 def eval_resolution(config: EvalResolutionConfig) -> int:
     import numpy as np
 
-    from .eval_tokenizer import load_heldout
-    from .metrics import frame_metrics
+    from rig.imagination.metrics import detail_mask, detail_psnr
+
+    from .tokenizer import load_heldout
+    from rig.imagination.metrics import frame_metrics
 
     frames, _, episodes = load_heldout(config.data, config.holdout_seed, config.max_frames)
     frames = frames[frames.reshape(len(frames), -1).max(1) > 0]  # MiniWoB's black end frames
@@ -112,7 +87,7 @@ def eval_resolution(config: EvalResolutionConfig) -> int:
           f"{config.contrast})")
     reference = pick = None
     if config.ocr_frames:
-        from .ocr import evenly_spaced, read_all, word_recall
+        from rig.imagination.ocr import evenly_spaced, read_all, word_recall
         pick = evenly_spaced(frames, config.ocr_frames)
         reference = read_all(frames[pick])
         print(f"OCR: {sum(sum(c.values()) for c in reference)} words read on {len(pick)} "

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from rig.config import RigError, option, pick_device, require
 
-from .tokenizer import TokenizerConfig
+from rig.imagination.tokenizer import TokenizerConfig
 
 STATE_JSON, STATE_TENSORS = "train_state.json", "train_state.safetensors"
 
@@ -166,7 +166,7 @@ def _save_checkpoint(tokenizer, optimizer, out: Path, info: dict) -> None:
 
 
 def validate_tokenizer(tokenizer, frames, batch_size: int = 256) -> dict:
-    from .metrics import codebook_usage, frame_metrics
+    from rig.imagination.metrics import codebook_usage, frame_metrics
     was_training = tokenizer.vq.training
     tokenizer.vq.eval()
     ids = tokenizer.encode(frames, batch_size)
@@ -193,7 +193,7 @@ def detail_weights(x, weight: float, contrast: float = 0.5):
     """Per-pixel loss weights (B, 1, H, W) for inputs x in [-1, 1]: 1 + weight where the grey
     level's 3x3 neighbourhood spans more than `contrast` (as `rig eval resolution` counts detail
     pixels: 64 of 255 grey levels), normalised to mean 1 so the loss keeps its scale."""
-    from .resolution import grey_span
+    from rig.imagination.metrics import grey_span
     weights = 1 + weight * (grey_span(x) > contrast).float()
     return weights / weights.mean()
 
@@ -202,7 +202,7 @@ def train_tokenizer(config: TrainTokenizerConfig) -> int:
     import torch
     from tqdm import tqdm
 
-    from .tokenizer import ImageTokenizer, read_config
+    from rig.imagination.tokenizer import ImageTokenizer, read_config
     if config.threads:
         torch.set_num_threads(config.threads)
     device = torch.device(pick_device(config.device))

@@ -1,0 +1,241 @@
+"""The one rollout pool: jobs played by workers that each build their worlds and agents once.
+
+Role in the data flow: `rig eval`, `rig collect`, `rig data review` and `rig eval miniwob` hand
+it jobs (a batch of seeds, a source episode, a task's seeds); each worker runs `setup(*args)`
+once (making its worlds, agents and browsers) and then `job(state, *item)` for every item it is
+given; results come back as they finish, and the caller (the only writer of any store) keeps
+them. Two backends, the same results:
+
+- local worker processes (the default): `spawn` processes on this machine, one torch thread
+  each, ended with their parent (a `kill` of `rig eval` leaves no worker playing on);
+- a Ray cluster (`--ray ADDRESS`, the `ray` extra): one actor per worker, spread over the
+  cluster's nodes, each with rig installed; actors end with the driver that owns them.
+
+Episodes depend only on their seeds, never on which worker played them or how many there were,
+so both backends give the same episodes for the same seeds (tests/test_rollout_pool.py).
+`workers=0` means one per core (local) or per CPU of the cluster (Ray); `inline=True` runs the
+jobs in this process, one after another, with no worker at all.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable, Iterable, Iterator
+
+from rig.config import ConfigError, RigError
+
+Setup = Callable[..., Any]   # setup(*args) -> the worker's state
+Job = Callable[..., Any]     # job(state, *item) -> a result
+
+
+def one_thread() -> None:
+    """Workers share the cores, so each gets one torch/BLAS thread (two threads per process
+    across several processes collapse throughput)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+def single_threaded_worker() -> None:
+    """Call first in a local worker process: one thread (`one_thread`) and, on Linux, the
+    worker ends with its parent: a `kill` of `rig collect` or `rig eval` must not leave workers
+    playing out their episodes on cores that the next run needs."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:  # PR_SET_PDEATHSIG = 1
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl in this libc: workers then end when their current task does
+    one_thread()
+
+
+# -- local worker processes ------------------------------------------------------------------------
+_STATE: dict = {}  # a local worker's state, built once by its initializer
+
+
+def _init_local(setup: Setup | None, args: tuple, barrier) -> None:
+    single_threaded_worker()
+    _STATE["state"] = setup(*args) if setup is not None else None
+    _STATE["barrier"] = barrier
+
+
+def _ready(_: int) -> bool:
+    """Wait until every worker has built its state (each runs this once: `start`)."""
+    _STATE["barrier"].wait(timeout=600)
+    return True
+
+
+def _run_local(job: Job, item: tuple):
+    return job(_STATE["state"], *item)
+
+
+# -- Ray ----------------------------------------------------------------------------------------
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("--ray needs Ray: pip install 'rig[ray]' (or pip install ray) on this "
+                          "machine and on every node of the cluster") from None
+    return ray
+
+
+def _ray_worker_class(ray):
+    @ray.remote(num_cpus=1)
+    class RayWorker:
+        def __init__(self, setup: Setup | None, args: tuple):
+            one_thread()
+            self.state = setup(*args) if setup is not None else None
+
+        def ready(self) -> bool:
+            return True
+
+        def run(self, job: Job, item: tuple):
+            return job(self.state, *item)
+
+    return RayWorker
+
+
+class RolloutPool:
+    """Workers that build their state once and play jobs (see the module docstring).
+
+        with RolloutPool(make_worlds, (world, agent), workers=2) as pool:
+            for result in pool.imap_unordered(play_seeds, [(seeds,) for seeds in batches]):
+                ...
+    """
+
+    def __init__(self, setup: Setup | None = None, args: tuple = (), workers: int = 0,
+                 ray_address: str | None = None, inline: bool = False, jobs: int | None = None):
+        self.setup, self.args = setup, tuple(args)
+        self.ray_address, self.inline = ray_address or None, bool(inline)
+        self._executor, self._actors, self._state = None, None, None
+        if self.ray_address:
+            # Ray's notice about GPU visibility concerns actors that ask for GPUs; ours do not
+            os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+            ray = _ray()
+            if not ray.is_initialized():
+                try:
+                    ray.init(address=self.ray_address, log_to_driver=False,
+                             logging_level="warning", configure_logging=False)
+                except (ConnectionError, ValueError, RuntimeError) as error:
+                    raise RigError(f"cannot reach the Ray cluster at {self.ray_address} "
+                                   f"({error}); start one with `ray start --head` and pass "
+                                   "its address") from None
+            cpus = int(ray.cluster_resources().get("CPU", 1))
+            self.workers = max(1, workers or cpus)
+        else:
+            self.workers = 1 if self.inline else max(1, workers or os.cpu_count() or 1)
+        if jobs:  # never more workers than jobs
+            self.workers = min(self.workers, max(1, int(jobs)))
+
+    def __enter__(self) -> "RolloutPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def backend(self) -> str:
+        return "ray" if self.ray_address else "inline" if self.inline else "local"
+
+    def describe(self) -> str:
+        """The workers in words, for the line a command prints before it starts."""
+        if self.backend == "ray":
+            return f"{self.workers} Ray worker(s) at {self.ray_address}"
+        if self.backend == "inline":
+            return "this process"
+        return f"{self.workers} worker(s)"
+
+    def _start(self) -> None:
+        if self.backend == "inline":
+            if self._state is None:
+                self._state = (self.setup(*self.args) if self.setup is not None else None,)
+        elif self.backend == "local":
+            if self._executor is None:
+                import concurrent.futures as futures
+                import multiprocessing
+
+                context = multiprocessing.get_context("spawn")
+                barrier = context.Barrier(self.workers)
+                self._executor = futures.ProcessPoolExecutor(
+                    self.workers, mp_context=context, initializer=_init_local,
+                    initargs=(self.setup, self.args, barrier))
+        elif self._actors is None:
+            ray = _ray()
+            worker = _ray_worker_class(ray)
+            self._actors = [worker.remote(self.setup, self.args) for _ in range(self.workers)]
+
+    def start(self) -> None:
+        """Start every worker and wait until each has built its state: what a benchmark calls
+        before its clock runs (otherwise workers start with the first jobs)."""
+        self._start()
+        if self.backend == "local":
+            list(self._executor.map(_ready, range(self.workers)))
+        elif self.backend == "ray":
+            _ray().get([actor.ready.remote() for actor in self._actors])
+
+    def imap_unordered(self, job: Job, items: Iterable[tuple]) -> Iterator[Any]:
+        """`job(state, *item)` for every item, on the workers; results as they finish."""
+        items = [tuple(item) for item in items]
+        self._start()
+        if self.backend == "inline":
+            for item in items:
+                yield job(self._state[0], *item)
+        elif self.backend == "local":
+            import concurrent.futures as futures
+
+            pending = [self._executor.submit(_run_local, job, item) for item in items]
+            try:
+                for done in futures.as_completed(pending):
+                    yield done.result()
+            finally:
+                for future in pending:
+                    future.cancel()
+        else:
+            from ray.util import ActorPool
+
+            pool = ActorPool(self._actors)
+            yield from pool.map_unordered(lambda actor, item: actor.run.remote(job, item), items)
+
+    def map(self, job: Job, items: Iterable[tuple]) -> list[Any]:
+        """`job(state, *item)` for every item; results in the order of the items."""
+        items = [tuple(item) for item in items]
+        indexed = [(index, job, item) for index, item in enumerate(items)]
+        results: dict[int, Any] = {}
+        for index, result in self.imap_unordered(_indexed, indexed):
+            results[index] = result
+        return [results[i] for i in range(len(items))]
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        if self._actors is not None:
+            ray = _ray()
+            for actor in self._actors:
+                ray.kill(actor)
+            self._actors = None
+        self._state = None
+
+
+def _indexed(state, index: int, job: Job, item: tuple):
+    return index, job(state, *item)
+
+
+def progress_bar(console, label: str, total: int, status: str = ""):
+    """The progress bar of every pool command: label, bar, done/total, a status line (a rich
+    `{task.fields[status]}`), elapsed and remaining time. Returns (progress, task id)."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
+                        TimeRemainingColumn(), console=console)
+    task = progress.add_task(label, total=total, status=status)
+    return progress, task
