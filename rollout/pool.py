@@ -102,6 +102,22 @@ def _ray_worker_class(ray):
     return RayWorker
 
 
+def _reachable(address: str) -> None:
+    """A RigError now, not after Ray's minutes of retries, when nothing listens at `address`
+    (`host:port`, the head's GCS port; "auto" and ray:// addresses are left to Ray)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if address == "auto" or "://" in address or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except OSError as error:
+        raise RigError(f"cannot reach the Ray cluster at {address} ({error.strerror or error}); "
+                       "start one with `ray start --head` and pass the address it prints") \
+            from None
+
+
 class RolloutPool:
     """Workers that build their state once and play jobs (see the module docstring).
 
@@ -120,6 +136,7 @@ class RolloutPool:
             os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
             ray = _ray()
             if not ray.is_initialized():
+                _reachable(self.ray_address)  # Ray itself would retry for minutes
                 try:
                     ray.init(address=self.ray_address, log_to_driver=False,
                              logging_level="warning", configure_logging=False)
