@@ -17,9 +17,10 @@ serves every world.
 With a patch encoder, observation ids hold `<patch>` placeholders and the frames they stand for
 travel beside them (kept per step, so a context that slides is re-encoded with its frames).
 
-The grammar is enforced on the logits: in <think> only text tokens or </think>; at <act> only
-action tokens (or, for an open action language such as the GUI's `click(34, 120)`, text tokens
-closed by </act>, capped); in <imagine> exactly N image tokens. The output can therefore always
+The grammar is enforced on the logits: each part's opening tokens are forced, and its content
+may hold only the tokens the part declares (in <think> text tokens or </think>; at <act> one
+action token, or for an open action language such as the GUI's `click(34, 120)` text tokens
+closed by </act>, capped; in <imagine> exactly N image tokens). The output can therefore always
 be split into its parts; the world's action language then parses the action.
 """
 
@@ -29,9 +30,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import grammar
+from .grammar import ACT, ACT_TEXT, IMAGINE, IMAGINED_ACT, REVIEW_PART, THINK
 from .sequence import StepPositions
 
-THINK, ACT, IMAGINE, DONE, LOOK_ACT, REVIEW = range(6)
+DONE = None  # the phase of a world whose decision is written
 
 
 @dataclass
@@ -78,39 +81,35 @@ class IncrementalDecoder:
         self.lookahead, self.candidates = int(lookahead), max(1, int(candidates))
         self.generator = torch.Generator(device="cpu").manual_seed(seed)
         ids = vocab.id
-        self.pad, self.end_think, self.act = ids("<pad>"), ids("</think>"), ids("<act>")
-        self.end_act = ids("</act>")
-        self.imagine = ids("<imagine>")
+        self.pad = ids("<pad>")
+        # the parts of a decision in order, and each part's opening and closing tokens
+        self.parts = grammar.decision(reasoning, self.open_actions, self.imagination)
+        self.action_part = ACT_TEXT if self.open_actions else ACT
+        self.opens = {part: [ids(n) for n in part.opens]
+                      for part in (THINK, ACT, ACT_TEXT, IMAGINE, IMAGINED_ACT, REVIEW_PART)}
+        self.end_think, self.end_act = ids(THINK.closes[0]), ids(ACT_TEXT.closes[0])
+        self.accept, self.revise = (ids(n) for n in REVIEW_PART.closes)
+        self.end_review = ids(grammar.REVIEW_END)
+        self.imagine = ids(IMAGINE.opens[0])
         # position ids as in training: `<imagine>` anchored `image_anchor` after its `<obs>`
         # (training's `SequenceBuilder.positions` where given: a generalist's tile slots)
         self.step_positions = positions or StepPositions(ids("<obs>"), self.imagine,
                                                          image_anchor, vocab.images)
-        self.imagined, self.review, self.end_review = ids("<imagined>"), ids("<review>"), \
-            ids("</review>")
-        self.accept, self.revise = ids("<accept>"), ids("<revise>")
         # what opens a decision: its reasoning, or the action when the policy does not reason
-        self.opener = [ids("<think>")] if reasoning else [self.act]
+        self.opener = self.opens[self.parts[0]]
+        # what each part may hold: its class of tokens (imagined frames in this world's
+        # tokenizer's codes, `image_range`) and the tokens that may close it
+        ranges = {grammar.TEXT: vocab.text, grammar.ACTIONS: vocab.actions,
+                  grammar.IMAGES: image_range or vocab.images}
         v = len(vocab)
         self.allowed = {}
-        # imagined frames are written in this world's tokenizer's codes (`image_range`)
-        for phase, rng in ((ACT, vocab.actions), (IMAGINE, image_range or vocab.images)):
+        for part in (THINK, self.action_part, IMAGINE, IMAGINED_ACT, REVIEW_PART):
             mask = torch.full((v,), float("-inf"))
-            mask[rng.start:rng.stop] = 0.0
-            self.allowed[phase] = mask.to(self.device)
-        think = torch.full((v,), float("-inf"))
-        think[vocab.text.start:vocab.text.stop] = 0.0
-        think[self.end_think] = 0.0
-        self.allowed[THINK] = think.to(self.device)
-        if self.open_actions:  # the action is text, closed by </act>
-            action_text = think.clone()
-            action_text[self.end_think] = float("-inf")
-            action_text[self.end_act] = 0.0
-            self.allowed[ACT] = action_text.to(self.device)
-        self.allowed[LOOK_ACT] = self.allowed[ACT]
-        review = torch.full((v,), float("-inf"))
-        review[vocab.text.start:vocab.text.stop] = 0.0
-        review[[self.accept, self.revise]] = 0.0
-        self.allowed[REVIEW] = review.to(self.device)
+            held = ranges[part.holds]
+            mask[held.start:held.stop] = 0.0
+            for name in part.closes:
+                mask[ids(name)] = 0.0
+            self.allowed[part] = mask.to(self.device)
 
     # -- context management -------------------------------------------------------------------
     def reset(self, prefixes: list[list[int]], frames: list | None = None):
@@ -260,13 +259,12 @@ class IncrementalDecoder:
         logits = self._feed(feeds, [self.step_frames[w][-1] if active[w] else None
                                     for w in range(self.k)])
         outputs = [StepOutput() if active[w] else None for w in range(self.k)]
-        phases = [(THINK if self.reasoning else ACT) if active[w] else DONE
-                  for w in range(self.k)]
+        phases = [self.parts[0] if active[w] else DONE for w in range(self.k)]
         frame = [[] for _ in range(self.k)]  # image ids of the frame being imagined
-        while any(p != DONE for p in phases):
+        while any(p is not DONE for p in phases):
             feeds = [[] for _ in range(self.k)]
             for w in range(self.k):
-                if phases[w] != DONE:
+                if phases[w] is not DONE:
                     feeds[w], phases[w] = self._advance(w, phases[w], logits[w], outputs[w],
                                                         frame)
                     self.steps[w][-1].extend(feeds[w])
@@ -278,43 +276,43 @@ class IncrementalDecoder:
         """Whether the current proposal is imagined ahead and reviewed before acting."""
         return self.lookahead > 0 and len(out.reviews) < self.candidates
 
-    def _advance(self, w: int, phase: int, logits, out: StepOutput, frame: list):
-        """Choose world w's next token in `phase`; return (tokens to feed, next phase)."""
+    def _advance(self, w: int, part: grammar.Part, logits, out: StepOutput, frame: list):
+        """Choose world w's next token in `part`; return (tokens to feed, next part)."""
         review_cap = 2 * self.max_reasoning
-        if phase == THINK and len(out.reasoning_ids) >= self.max_reasoning:
+        if part is THINK and len(out.reasoning_ids) >= self.max_reasoning:
             token = self.end_think  # cap reached: close the reasoning ourselves
-        elif phase == REVIEW and len(out.reviews[-1]) >= review_cap:
+        elif part is REVIEW_PART and len(out.reviews[-1]) >= review_cap:
             token = self.accept  # a review that does not conclude accepts
-        elif phase == ACT and self.open_actions and len(out.action_text_ids) >= self.max_action:
+        elif part is ACT_TEXT and len(out.action_text_ids) >= self.max_action:
             token = self.end_act  # an action text that runs on is closed (and parsed) as is
         else:
             # reasoning, actions and reviews sampled at the temperature, image tokens greedy
-            token = self._choose(logits, phase, greedy=phase == IMAGINE)
+            token = self._choose(logits, part, greedy=part is IMAGINE)
             out.generated += 1
-        if phase == THINK:
+        if part is THINK:
             if token != self.end_think:
                 out.reasoning_ids.append(token)
                 return [token], THINK
-            return [token, self.act], ACT
-        if phase in (ACT, LOOK_ACT):
-            if self.open_actions:  # action text until </act> (never reviewed: no LOOK_ACT)
+            return [token, *self.opens[self.action_part]], self.action_part
+        if part in (ACT, ACT_TEXT, IMAGINED_ACT):
+            if part is ACT_TEXT:  # action text until </act> (never reviewed: no IMAGINED_ACT)
                 if token != self.end_act:
                     out.action_text_ids.append(token)
-                    return [token], ACT
-            elif phase == ACT:
+                    return [token], ACT_TEXT
+            elif part is ACT:
                 out.action_id = token
                 if self._reviewing(out):
                     out.proposals.append(token)
                     out.rollouts.append([])
                     out.rollout_actions.append([])
-            else:  # LOOK_ACT: an action taken inside the imagined rollout
+            else:  # an action taken inside the imagined rollout
                 out.rollout_actions[-1].append(token)
             if self._reviewing(out) or self.imagination:
                 frame[w] = []
-                return [token, self.imagine], IMAGINE
+                return [token, *self.opens[IMAGINE]], IMAGINE
             self.pending[w] = [token]
             return [], DONE
-        if phase == IMAGINE:
+        if part is IMAGINE:
             frame[w].append(token)
             if len(frame[w]) < self.image_tokens:
                 return [token], IMAGINE
@@ -326,20 +324,20 @@ class IncrementalDecoder:
             if len(out.rollouts[-1]) == 1:
                 out.image_ids = list(frame[w])  # the proposal's next frame, for the viewer
             if len(out.rollouts[-1]) < self.lookahead:  # imagine one more step ahead
-                return [token, self.imagined, self.act], LOOK_ACT
+                return [token, *self.opens[IMAGINED_ACT]], IMAGINED_ACT
             out.reviews.append([])
-            return [token, self.review], REVIEW
-        # REVIEW
+            return [token, *self.opens[REVIEW_PART]], REVIEW_PART
+        # the review, until its verdict
         if token not in (self.accept, self.revise):
             out.reviews[-1].append(token)
-            return [token], REVIEW
+            return [token], REVIEW_PART
         verdict = "accept" if token == self.accept else "revise"
         out.verdicts.append(verdict)
         if verdict == "accept":
             self.pending[w] = [token, self.end_review]  # fed with the next step
             return [], DONE
         out.reasoning_ids = []  # the correction's reasoning replaces the proposal's
-        return [token, self.end_review, *self.opener], (THINK if self.reasoning else ACT)
+        return [token, self.end_review, *self.opener], self.parts[0]
 
     def context_length(self) -> int:
         return 0 if self.mask is None else int(self.mask.shape[1])

@@ -36,13 +36,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import grammar
+# the segment labels are declared with the grammar; they label this module's tokens (re-exported)
+from .grammar import (ACT, ACT_TEXT, ACTION, HISTORY, IMAGINATION, IMAGINE, IMAGINED_ACT,  # noqa: F401
+                      LOSS_SEGMENTS, OBSERVATION, REASONING, REVIEW, REVIEW_END, REVIEW_PART,
+                      SEGMENT_NAMES, STRUCTURE, TASK, THINK)
 from .vocab import RigVocabulary
 
-# Segment labels, one per token.
-STRUCTURE, TASK, OBSERVATION, HISTORY, REASONING, ACTION, IMAGINATION, REVIEW = range(8)
-SEGMENT_NAMES = ("structure", "task", "observation", "history", "reasoning", "action",
-                 "imagination", "review")
-LOSS_SEGMENTS = (REASONING, ACTION, IMAGINATION, REVIEW)
 IMAGE_KEY = "image_tokens"   # the store key `rig data tokenize` writes
 TEACHER_KEY = "teacher_action_text"  # DAgger stores: the teacher's action, the training label
 ACTION_ROOM = 26             # tokens of one action: <act>, a GUI action's text (<= 24), </act>
@@ -102,10 +102,7 @@ class SequenceBuilder:
 
     def __init__(self, vocab: RigVocabulary, config: SequenceConfig):
         self.vocab, self.config = vocab, config
-        self.t = {name: vocab.id(name) for name in (
-            "<bos>", "<task>", "</task>", "<step>", "<obs>", "<text>", "</text>", "<hist>",
-            "<think>", "</think>", "<act>", "</act>", "<imagine>", "<patch>", "<imagined>",
-            "<review>", "</review>", "<accept>", "<revise>")}
+        self.t = {name: vocab.id(name) for name in grammar.structure_tokens()}
         self.positions = StepPositions(self.t["<obs>"], self.t["<imagine>"], config.image_anchor,
                                        self.image_blocks())
 
@@ -126,10 +123,24 @@ class SequenceBuilder:
                              f"has {len(images)} image tokens")
         return blocks
 
+    def ids(self, names) -> list[int]:
+        return [self.t[name] for name in names]
+
+    def emit(self, part: grammar.Part, content: list[int], closing: Sequence[int] = (),
+             segment: int | None = None) -> tuple[list[int], list[int]]:
+        """One part of the grammar: its opening tokens (structure), then its content and
+        closing tokens, labelled with the part's segment (or `segment`: a review example's
+        proposal is input, not a target)."""
+        label = part.segment if segment is None else segment
+        opens = self.ids(part.opens)
+        return ([*opens, *content, *closing],
+                [STRUCTURE] * len(opens) + [label] * (len(content) + len(closing)))
+
     def prefix(self, task_text: str) -> tuple[list[int], list[int]]:
-        task = self.vocab.encode_text(task_text)[:64]
-        ids = [self.t["<bos>"], self.t["<task>"], *task, self.t["</task>"]]
-        return ids, [STRUCTURE, STRUCTURE] + [TASK] * len(task) + [STRUCTURE]
+        task = self.vocab.encode_text(task_text)[:grammar.MAX_TASK_TOKENS]
+        opens, closes = self.ids(grammar.PREFIX), self.ids(grammar.PREFIX_CLOSES)
+        return ([*opens, *task, *closes],
+                [STRUCTURE] * len(opens) + [TASK] * len(task) + [STRUCTURE] * len(closes))
 
     def observation(self, image_codes, text: str, history: Sequence[str]) -> tuple[list, list]:
         """The input part of a step, up to (not including) `<think>` or `<act>`. With a patch
@@ -144,34 +155,35 @@ class SequenceBuilder:
         # the acting policy sees the same)
         past = [v.action_id(a) for a in history[-cfg.history_actions:] if a in v.action_names] \
             if cfg.history_actions else []
-        ids = [t["<step>"], t["<obs>"], *image, t["<text>"], *words, t["</text>"], t["<hist>"],
-               *past]
-        segments = ([STRUCTURE] * 2 + [OBSERVATION] * len(image) + [STRUCTURE]
-                    + [OBSERVATION] * len(words) + [STRUCTURE] * 2 + [HISTORY] * len(past))
+        ids, segments = [], []
+        for opens, content, label in ((grammar.OBSERVATION_OPENS, image, OBSERVATION),
+                                      (grammar.TEXT_OPENS, words, OBSERVATION),
+                                      (grammar.TEXT_CLOSES + grammar.HISTORY_OPENS, past,
+                                       HISTORY)):
+            ids += [*self.ids(opens), *content]
+            segments += [STRUCTURE] * len(opens) + [label] * len(content)
         return ids, segments
 
     def decision(self, reasoning: str | None, action_text: str,
                  next_image_codes=None) -> tuple[list, list]:
-        """The output part of a step: reasoning, action, imagined next frame."""
-        v, t, cfg = self.vocab, self.t, self.config
+        """The output part of a step, as `grammar.decision` orders it: reasoning, action,
+        imagined next frame."""
+        v, cfg = self.vocab, self.config
         ids, segments = [], []
-        if cfg.reasoning:
-            words = v.encode_text(reasoning or "")[:cfg.max_reasoning_tokens]
-            ids += [t["<think>"], *words, t["</think>"]]
-            segments += [STRUCTURE] + [REASONING] * (len(words) + 1)
-        ids += [t["<act>"]]
-        segments += [STRUCTURE]
-        if action_text in v.action_names:
-            ids.append(v.action_id(action_text))
-            segments.append(ACTION)
-        else:  # an open action language: the action is text, closed by </act>
-            words = v.encode_text(action_text)
-            ids += [*words, t["</act>"]]
-            segments += [ACTION] * (len(words) + 1)
-        if cfg.imagination and next_image_codes is not None:
-            image = v.image_ids(np.asarray(next_image_codes).reshape(-1))
-            ids += [t["<imagine>"], *image]
-            segments += [STRUCTURE] + [IMAGINATION] * len(image)
+        open_actions = action_text not in v.action_names  # an open language: the action is text
+        for part in grammar.decision(cfg.reasoning, open_actions,
+                                     cfg.imagination and next_image_codes is not None):
+            if part is THINK:
+                words = v.encode_text(reasoning or "")[:cfg.max_reasoning_tokens]
+                out = self.emit(part, words, self.ids(part.closes))
+            elif part is ACT:
+                out = self.emit(part, [v.action_id(action_text)])
+            elif part is ACT_TEXT:
+                out = self.emit(part, v.encode_text(action_text), self.ids(part.closes))
+            else:  # IMAGINE
+                out = self.emit(part, v.image_ids(np.asarray(next_image_codes).reshape(-1)))
+            ids += out[0]
+            segments += out[1]
         return ids, segments
 
     def sample(self, sample: dict[str, Any], task_text: str, imagine: bool = True):
@@ -247,38 +259,36 @@ def review_sample(builder: SequenceBuilder, sample: dict[str, Any], task_text: s
             raise ValueError(f"review examples need a closed action language; {name!r} is not "
                              "an action token")
     expert = sample["review_candidate_kind"][0] == "expert"
-    if cfg.reasoning:  # the proposal's reasoning: the expert's own where it was the expert's
+
+    def add(part, content, closing=(), segment=None):
+        out = builder.emit(part, content, closing, segment)
+        ids.extend(out[0])
+        segments.extend(out[1])
+
+    # the proposal is input, not a target (a poor action is not to be imitated): its
+    # reasoning (the expert's own where it was the expert's) and action are structure
+    if cfg.reasoning:
         words = v.encode_text(sample["review_corrected_reasoning"][0] if expert else "")
-        words = words[:cfg.max_reasoning_tokens]
-        ids += [t["<think>"], *words, t["</think>"]]
-        segments += [STRUCTURE] * (len(words) + 2)
-    ids += [t["<act>"], v.action_id(actions[0])]
-    segments += [STRUCTURE, STRUCTURE]  # the proposal is input, not a target
+        add(THINK, words[:cfg.max_reasoning_tokens], builder.ids(THINK.closes), STRUCTURE)
+    add(ACT, [v.action_id(actions[0])], segment=STRUCTURE)
     for k in range(1, cfg.review_steps + 1):
         if image_pad[k]:
             break  # the branch ended (death) before k steps
         if k > 1:
             if action_pad[k - 1]:
                 break
-            ids += [t["<imagined>"], t["<act>"], v.action_id(actions[k - 1])]
-            segments += [STRUCTURE] * 3
-        image = v.image_ids(images[k].reshape(-1))
-        ids += [t["<imagine>"], *image]
-        segments += [STRUCTURE] + [IMAGINATION] * len(image)
+            add(IMAGINED_ACT, [v.action_id(actions[k - 1])])
+        add(IMAGINE, v.image_ids(images[k].reshape(-1)))
     verdict = sample["review_verdict"][0]
     if verdict not in ("accept", "revise"):
         raise ValueError(f"review verdict must be accept or revise, got {verdict!r}")
     words = v.encode_text(sample["review"][0])[:2 * cfg.max_reasoning_tokens]
-    ids += [t["<review>"], *words, t[f"<{verdict}>"], t["</review>"]]
-    segments += [STRUCTURE] + [REVIEW] * (len(words) + 2)
-    if verdict == "revise":
+    add(REVIEW_PART, words, [t[f"<{verdict}>"], t[REVIEW_END]])
+    if verdict == "revise":  # the correction: a decision without its imagined frame
         if cfg.reasoning:
             words = v.encode_text(sample["review_corrected_reasoning"][0])
-            words = words[:cfg.max_reasoning_tokens]
-            ids += [t["<think>"], *words, t["</think>"]]
-            segments += [STRUCTURE] + [REASONING] * (len(words) + 1)
-        ids += [t["<act>"], v.action_id(sample["review_corrected_action"][0])]
-        segments += [STRUCTURE, ACTION]
+            add(THINK, words[:cfg.max_reasoning_tokens], builder.ids(THINK.closes))
+        add(ACT, [v.action_id(sample["review_corrected_action"][0])])
     frames = np.asarray(sample["image"])[:1] if cfg.patches else None
     return np.asarray(ids, np.int64), np.asarray(segments, np.int8), frames
 

@@ -112,3 +112,18 @@ def test_positions_needed_bounds_real_samples(vocab, context_steps, grid):
         assert len(ids) <= int(positions.max()) + 1 <= config.positions_needed(grid * grid)
     if grid == 46:
         assert SequenceConfig(context_steps=1).positions_needed(46 * 46) > 2048
+
+
+@pytest.mark.parametrize("reasoning", [True, False])
+def test_the_builder_writes_the_declared_grammar(vocab, reasoning):
+    """The decision the builder writes opens its parts in the order `grammar.decision` declares,
+    and every structure token the grammar names is one of the vocabulary's."""
+    from rig.policy import grammar
+    from rig.policy.vocab import STRUCTURE as RESERVED
+
+    assert set(grammar.structure_tokens()) <= set(RESERVED)
+    builder = SequenceBuilder(vocab, SequenceConfig(reasoning=reasoning))
+    for action in ("noop", "click(3, 4)"):
+        ids, _ = builder.decision("go left", action, np.zeros(16, int))
+        opened = [vocab.id(p.opens[0]) for p in grammar.decision(reasoning, action != "noop")]
+        assert [t for t in ids if t in opened] == opened

@@ -192,7 +192,7 @@ def test_patch_model_context_slides_with_its_frames(patch_parts):
 
 # -- RIG-lookahead: imagine ahead, review, revise -----------------------------------------------
 def test_lookahead_imagines_ahead_reviews_and_revises(parts):
-    from rig.policy.decoder import REVIEW
+    from rig.policy.grammar import REVIEW_PART
 
     vocab, model, builder = parts
     decoder = _decoder(vocab, model, lookahead=2, candidates=2)
@@ -207,9 +207,9 @@ def test_lookahead_imagines_ahead_reviews_and_revises(parts):
     if out.verdicts[0] == "accept":
         assert out.action_id == out.proposals[0] and out.image_ids == out.rollouts[0][0]
     # A reviewer that always says revise: two reviewed proposals, then an unreviewed correction.
-    only_revise = torch.full_like(decoder.allowed[REVIEW], float("-inf"))
+    only_revise = torch.full_like(decoder.allowed[REVIEW_PART], float("-inf"))
     only_revise[vocab.id("<revise>")] = 0.0
-    decoder.allowed[REVIEW] = only_revise
+    decoder.allowed[REVIEW_PART] = only_revise
     (out,) = decoder.step([_observation(builder, 2)])
     assert out.verdicts == ["revise", "revise"] and len(out.proposals) == 2
     assert len(out.image_ids) == GRID * GRID  # the final action's imagined frame

@@ -157,7 +157,7 @@ def weighted_loss(logits, input_ids, segments, attention_mask, weights_by_segmen
     import torch
     import torch.nn.functional as F
 
-    from rig.policy.sequence import ACTION, SEGMENT_NAMES
+    from rig.policy.grammar import ACTION, SEGMENT_NAMES
 
     logits, targets = logits[:, :-1].float(), input_ids[:, 1:]
     target_segments = segments[:, 1:]
