@@ -27,9 +27,10 @@ class ConfigError(RigError, ValueError):
 
 
 def option(default: Any = dataclasses.MISSING, help: str = "", *, choices=None,
-           positional: bool = False, factory=None) -> Any:
-    """A config field with its help text (shown by `--help`)."""
-    meta = {"help": help, "choices": choices, "positional": positional}
+           positional: bool = False, factory=None, metavar: str | None = None) -> Any:
+    """A config field with its help text (shown by `--help`; `metavar`: the value's name
+    there, the field's name in capitals by default)."""
+    meta = {"help": help, "choices": choices, "positional": positional, "metavar": metavar}
     if factory is not None:
         return dataclasses.field(default_factory=factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -72,7 +73,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_cls: type) -> N
         shown = "none" if default is None else default
         parser.add_argument(flag, dest=f.name, type=kind, default=default,
                             nargs="+" if is_list else None, choices=f.metadata.get("choices"),
-                            metavar=f.name.upper() if not f.metadata.get("choices") else None,
+                            metavar=None if f.metadata.get("choices") else
+                            f.metadata.get("metavar") or f.name.upper(),
                             help=f"{help_text} (default: {shown})")
 
 
@@ -89,6 +91,21 @@ def require(condition: bool, message: str) -> None:
     """Raise `ConfigError(message)` unless `condition` holds."""
     if not condition:
         raise ConfigError(message)
+
+
+def missing_parent(path: str) -> str | None:
+    """The folder that would hold the file or folder `path`, if it does not exist; else None."""
+    from pathlib import Path
+
+    parent = Path(path).expanduser().resolve().parent
+    return None if parent.is_dir() else str(parent)
+
+
+def require_parent(path: str, flag: str) -> None:
+    """A ConfigError unless the folder that will hold `path` exists (what every --out, --json,
+    --record, ... checks before any work starts)."""
+    parent = missing_parent(path)
+    require(parent is None, f"{flag}: folder {parent} does not exist")
 
 
 def pick_device(name: str) -> str:

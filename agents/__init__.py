@@ -23,7 +23,7 @@ from rig.config import ConfigError, pick_device
 
 from .base import Agent, Decision
 
-__all__ = ["Agent", "Decision", "AgentSpec", "AgentKind", "REGISTRY", "parse_agent",
+__all__ = ["Agent", "Decision", "AgentSpec", "AgentKind", "REGISTRY", "parse_agent", "rig_checkpoint",
            "make_agent", "make_agents", "check_world_and_agent", "agent_names",
            "UnknownAgentError"]
 
@@ -167,6 +167,16 @@ def parse_agent(spec: str | AgentSpec) -> AgentSpec:
         raise UnknownAgentError(f"the {name} agent takes nothing after its name; use --agent "
                                 f"{name}")
     return AgentSpec(name, argument)
+
+
+def rig_checkpoint(spec: str | AgentSpec | None) -> str | None:
+    """The checkpoint folder a `rig:PATH` spec names; None for any other agent or spec (for
+    commands that take only RIG policies: `rig eval scaling`, `rig eval imagination`, ...)."""
+    try:
+        parsed = parse_agent(spec) if spec is not None else None
+    except UnknownAgentError:
+        return None
+    return parsed.argument if parsed is not None and parsed.name == "rig" else None
 
 
 def make_agent(spec: str | AgentSpec, env, seed: int | None = None, viewer=None,

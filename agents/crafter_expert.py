@@ -61,12 +61,12 @@ class CrafterExpert(Agent):
     def __init__(self, env, seed: int | None = None, view: str = "world"):
         if view not in VIEWS:
             raise ValueError(f"unknown expert view {view!r}; choose one of {', '.join(VIEWS)}")
-        self.language = env.unwrapped.action_language
+        self.language = env.get_wrapper_attr("action_language")
         self.seed = seed
         self.view = view
         # how far the frame reaches from the player (4, 3), read from the world it plays
         self.reach = (None if view == "world" else
-                      tuple(n // 2 for n in env.unwrapped.view_grid))
+                      tuple(n // 2 for n in env.get_wrapper_attr("view_grid")))
         self.name = "expert" if view == "world" else f"expert:{view}"
         self.reset(seed)
 

@@ -18,7 +18,7 @@ import heapq
 import numpy as np
 from numba import njit
 
-from ..worlds.crafter import SEMANTIC_IDS
+from ..worlds.crafter import DIRECTIONS, SEMANTIC_IDS
 
 NONE, WATER, GRASS, STONE, PATH, SAND, TREE, LAVA, COAL, IRON, DIAMOND, TABLE, FURNACE = (
     SEMANTIC_IDS[n] for n in ("none", "water", "grass", "stone", "path", "sand", "tree", "lava",
@@ -29,7 +29,7 @@ N_IDS = len(SEMANTIC_IDS)
 INF = 1 << 30
 
 # Directions in the order of the move actions: move_left, move_right, move_up, move_down.
-DIRS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+DIRS = tuple(DIRECTIONS.values())  # left, right, up, down
 DIR_NAMES = ("left", "right", "up", "down")
 MOVE_ACTION = {d: i + 1 for i, d in enumerate(DIRS)}  # action ids 1..4
 DX = np.array([-1, 1, 0, 0], np.int64)

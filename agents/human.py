@@ -39,7 +39,7 @@ class HumanAgent(Agent):
             raise ConfigError("the human agent needs a window: run `rig play --agent human "
                               "--render window` on a machine with a display")
         self.viewer = viewer
-        self.language = env.unwrapped.action_language
+        self.language = env.get_wrapper_attr("action_language")
         vocabulary = set(self.language.vocabulary() or [])
         self.keys = {k: a for k, a in CRAFTER_KEYS.items() if a in vocabulary}
         print(f"keys: {key_help()}; Esc quits")

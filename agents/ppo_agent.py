@@ -120,7 +120,7 @@ class PPOAgent(Agent):
             raise RigError(f"{path} was trained on {meta.get('world')} (frames {seen}, "
                            f"{actions} actions), which this world does not match: pass --world "
                            f"{meta.get('world')}")
-        self.language = env.unwrapped.action_language
+        self.language = env.get_wrapper_attr("action_language")
         self.deterministic = deterministic
         self.torch = torch
         self.reset(seed)

@@ -16,7 +16,7 @@ class RandomAgent(Agent):
 
     def __init__(self, env, seed: int | None = None):
         self.action_space = env.action_space
-        self.language = env.unwrapped.action_language
+        self.language = env.get_wrapper_attr("action_language")
         self.rng = np.random.default_rng(seed)
 
     def reset(self, seed: int | None = None) -> None:

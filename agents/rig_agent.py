@@ -38,8 +38,8 @@ class RigPolicy(Agent):
         self.builder = SequenceBuilder(self.vocab, self.sequence)
         # this world's block of image codes in the vocabulary
         self.code_offset = int(codec.get("offset", 0))
-        self.language = env.unwrapped.action_language
-        self.task_text = env.unwrapped.task_text()
+        self.language = env.get_wrapper_attr("action_language")
+        self.task_text = env.get_wrapper_attr("task_text")()
         legal = self.language.vocabulary()
         self.open_actions = legal is None  # e.g. GUI actions: text between <act> and </act>
         legal = legal or []

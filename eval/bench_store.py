@@ -53,7 +53,7 @@ def _collect(config: BenchStoreConfig) -> list[dict]:
     while frames < config.frames:
         obs, info = env.reset(seed=seed)
         agent.reset(seed)
-        builder = EpisodeBuilder("rig/Crafter-v0", seed, agent.name, env.unwrapped.task_text())
+        builder = EpisodeBuilder("rig/Crafter-v0", seed, agent.name, env.get_wrapper_attr("task_text")())
         while True:
             decision = agent.act(obs, info)
             next_obs, reward, terminated, truncated, info = env.step(decision.action)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig.agents.options import PolicyOptions
-from rig.config import option, require
+from rig.config import option, require, require_parent
 
 
 @dataclass
@@ -26,7 +26,8 @@ class EvalConfig(PolicyOptions):
     max_steps: int | None = option(None, "horizon per episode (none: the world's own limit)")
     workers: int = option(0, "worker processes (0: one per CPU core; with --ray: one per CPU "
                           "of the cluster)")
-    ray: str | None = option(None, "play on a Ray cluster at this address (e.g. 10.0.0.5:6379; "
+    ray: str | None = option(None, metavar="ADDRESS", help="play on a Ray cluster at this "
+                             "address (e.g. 10.0.0.5:6379; "
                              "the `ray` extra, rig installed on every node) instead of local "
                              "worker processes: the same episodes for the same seeds")
     num_worlds: int = option(1, "worlds each worker plays in lockstep (a batched agent such as "
@@ -47,8 +48,7 @@ class EvalConfig(PolicyOptions):
         require(not parse_agent(self.agent).kind.interactive, "rig eval runs headless: use "
                 "`rig play --agent human` to play yourself")
         if self.json:
-            parent = Path(self.json).expanduser().resolve().parent
-            require(parent.is_dir(), f"--json: folder {parent} does not exist")
+            require_parent(self.json, "--json")
 
     def seed_list(self) -> list[int]:
         return list(self.seeds) if self.seeds else list(range(self.seed, self.seed + self.episodes))

@@ -32,7 +32,9 @@ class EvalImaginationConfig:
     device: str = option("cpu", "where the policy runs: cpu | cuda")
 
     def validate(self) -> None:
-        require(self.agent.startswith("rig:") and len(self.agent) > 4,
+        from rig.agents import rig_checkpoint
+
+        require(rig_checkpoint(self.agent) is not None,
                 "--agent must name a RIG policy checkpoint: rig:OUT/final")
         require(self.transitions >= 1 and self.batch >= 1, "--transitions and --batch must be >= 1")
         require(Path(self.data).exists(), f"no trajectory store at {self.data!r}")
@@ -71,6 +73,7 @@ def _prompts(builder, store, config, offset: int = 0):
 def eval_imagination(config: EvalImaginationConfig) -> int:
     import numpy as np
 
+    from rig.agents import rig_checkpoint
     from rig.imagination.metrics import frame_metrics
     from rig.policy import checkpoint
     from rig.policy.decoder import IncrementalDecoder, to_codes
@@ -79,7 +82,7 @@ def eval_imagination(config: EvalImaginationConfig) -> int:
 
     store = TrajectoryStore.open(config.data, "r")
     worlds = list(store.attrs.get("worlds") or [None])
-    policy = checkpoint.load(config.agent[4:])
+    policy = checkpoint.load(rig_checkpoint(config.agent))
     vocab, meta, model = policy.vocab, policy.meta, policy.model(config.device)
     tokenizer, codec = policy.image_tokenizer(worlds[0], config.device)
     offset = int(codec.get("offset", 0))

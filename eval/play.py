@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig.agents.options import PolicyOptions
-from rig.config import ConfigError, option, require
+from rig.config import ConfigError, option, require, require_parent
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 
@@ -47,18 +47,13 @@ class PlayConfig(PolicyOptions):
         if self.video is not None:
             require(Path(self.video).suffix.lower() in VIDEO_SUFFIXES,
                     f"--video must end in .mp4 or .gif, got {self.video!r}")
-            _require_parent(self.video, "--video")
+            require_parent(self.video, "--video")
         if self.screenshot is not None:
             require(Path(self.screenshot).suffix.lower() == ".png",
                     f"--screenshot must end in .png, got {self.screenshot!r}")
-            _require_parent(self.screenshot, "--screenshot")
+            require_parent(self.screenshot, "--screenshot")
         if self.record is not None:
-            _require_parent(self.record, "--record")
-
-
-def _require_parent(path: str, flag: str) -> None:
-    parent = Path(path).expanduser().resolve().parent
-    require(parent.is_dir(), f"{flag}: folder {parent} does not exist")
+            require_parent(self.record, "--record")
 
 
 def _extras_text(extras: dict) -> str:
@@ -121,7 +116,7 @@ def play(config: PlayConfig) -> int:
                 from rig.trajectories.episode import EpisodeBuilder
 
                 builders = [EpisodeBuilder(world_id=config.world, seed=seed, agent=config.agent,
-                                           task_text=env.unwrapped.task_text())
+                                           task_text=env.get_wrapper_attr("task_text")())
                             for seed in seeds]
 
             def on_step(world, step, obs, decision, reward, terminated, truncated, info, so_far,

@@ -40,7 +40,9 @@ class EvalScalingConfig:
     out: str = option("runs/scaling", "folder for scaling.json, scaling.csv and the PNG plots")
 
     def validate(self) -> None:
-        require(self.agent.startswith("rig:") and len(self.agent) > 4,
+        from rig.agents import rig_checkpoint
+
+        require(rig_checkpoint(self.agent) is not None,
                 "--agent must name a RIG policy checkpoint: rig:OUT/final")
         require(self.lookahead and all(n >= 0 for n in self.lookahead),
                 "--lookahead takes settings >= 0")

@@ -104,15 +104,22 @@ class PolicyRun:
                             yield strip_task(str(value), task)
 
     def action_names(self) -> list[str]:
+        """The action tokens: every closed action language of the stores' worlds (an open
+        language, such as GUI actions, has none: its actions are written as text)."""
         import rig.worlds
 
         names: list[str] = []
         for store in self.stores:
             for world_id in store.attrs.get("worlds") or []:
+                if world_id not in rig.worlds.WORLDS:
+                    raise RigError(f"{store.path} holds episodes of {world_id!r}, a world this "
+                                   "rig does not know (`rig worlds` lists them), so its actions "
+                                   "cannot become tokens")
+                env = rig.worlds.make(world_id)  # no browser or engine starts before a reset
                 try:
-                    vocabulary = rig.worlds.make(world_id).unwrapped.action_language.vocabulary()
-                except Exception:
-                    vocabulary = None
+                    vocabulary = env.get_wrapper_attr("action_language").vocabulary()
+                finally:
+                    env.close()
                 names += [n for n in vocabulary or [] if n not in names]
         return names
 

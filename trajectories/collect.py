@@ -14,9 +14,8 @@ killed run is finished by running the same command again, and nothing is ever ov
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from rig.config import option, require
+from rig.config import option, require, require_parent
 
 
 @dataclass
@@ -30,7 +29,8 @@ class CollectConfig:
     max_steps: int | None = option(None, "horizon per episode (none: the world's own limit)")
     workers: int = option(0, "worker processes (0: one per CPU core; with --ray: one per CPU "
                           "of the cluster)")
-    ray: str | None = option(None, "play on a Ray cluster at this address (e.g. 10.0.0.5:6379; "
+    ray: str | None = option(None, metavar="ADDRESS", help="play on a Ray cluster at this "
+                             "address (e.g. 10.0.0.5:6379; "
                              "the `ray` extra, rig installed on every node): workers send whole "
                              "episodes back and this process appends them, the store's one "
                              "writer")
@@ -56,8 +56,7 @@ class CollectConfig:
                 f"--driver-rate must be in [0, 1], got {self.driver_rate}")
         require(self.driver is None or not parse_agent(self.driver).kind.interactive,
                 "--driver human is not supported: a person cannot play in worker processes")
-        parent = Path(self.out).expanduser().resolve().parent
-        require(parent.is_dir(), f"--out: folder {parent} does not exist")
+        require_parent(self.out, "--out")
 
     def agent_spec(self) -> str:
         """What the store records as the episodes' agent (and resumes by)."""
@@ -98,7 +97,7 @@ def record_episodes(envs, agents, seeds: list[int], agent_spec: str, max_steps: 
 
     envs = envs[:len(seeds)]
     builders = [EpisodeBuilder(world_id=env.spec.id if env.spec is not None else "", seed=seed,
-                               agent=agent_spec, task_text=env.unwrapped.task_text())
+                               agent=agent_spec, task_text=env.get_wrapper_attr("task_text")())
                 for env, seed in zip(envs, seeds)]
 
     def on_step(world, step, obs, decision, reward, terminated, truncated, info, so_far):

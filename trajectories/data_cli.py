@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.config import RigError, option, require
+from rig.config import RigError, missing_parent, option, require
 
 
 @dataclass
@@ -179,8 +179,9 @@ def data_show(config: DataShowConfig) -> int:
 def data_export(config: DataExportConfig) -> int:
     from .export import contact_sheet, export_video
     output = Path(config.output)
-    if not output.parent.is_dir():
-        raise RigError(f"cannot write {output}: folder {output.parent} does not exist")
+    if missing_parent(config.output):  # exit 1, as a missing store; before any reading
+        raise RigError(f"cannot write {output}: folder {missing_parent(config.output)} does "
+                       "not exist")
     with _open(config.path) as store:
         if not store.num_episodes:
             raise RigError(f"{config.path} holds no episodes")

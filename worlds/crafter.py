@@ -27,6 +27,8 @@ ACTION_NAMES: tuple[str, ...] = tuple(constants.actions)
 ACHIEVEMENTS: tuple[str, ...] = tuple(constants.achievements)
 ITEMS: tuple[str, ...] = tuple(constants.items)
 VITALS = ("health", "food", "drink", "energy")
+# the four movement directions by name, as (dx, dy) on the world grid (x right, y down)
+DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 
 # Ids of the semantic map in info["semantic"]: materials first (0 = outside the world), then
 # the object classes in the order crafter.Env registers them.
