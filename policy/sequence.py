@@ -326,23 +326,46 @@ class StepPositions:
     START = (0, None, 0)  # (next position, position of the last <obs>, next slot)
 
     def assign(self, ids, state=START):
-        """(positions, slots, state after `ids`) of `ids` fed after `state`."""
-        positions = np.empty(len(ids), np.int64)
-        slots = np.full(len(ids), -1, np.int64)
+        """(positions, slots, state after `ids`) of `ids` fed after `state`. Vectorised: the
+        only jumps are at `<imagine>` tokens (a few a sequence), so positions are filled one
+        contiguous run at a time and slots by cumulative counts."""
+        ids = np.asarray(ids, np.int64)
+        n = len(ids)
         p, obs_at, slot = state
-        low, high = self.images.start, self.images.stop
-        for i, token in enumerate(ids):
-            if token == self.imagine_id and self.anchor and obs_at is not None:
+        positions = np.empty(n, np.int64)
+        slots = np.full(n, -1, np.int64)
+        if n == 0:
+            return positions, slots, state
+        is_obs = ids == self.obs_id
+        is_imagine = ids == self.imagine_id
+        # positions: contiguous runs, each `<imagine>` starting a run at >= its <obs> + anchor
+        cuts = np.flatnonzero(is_imagine).tolist() if self.anchor else []
+        bounds = [0, *cuts, n]
+        for k in range(len(bounds) - 1):
+            a, b = bounds[k], bounds[k + 1]
+            if a == b:
+                continue
+            if k > 0 and obs_at is not None:  # ids[a] is an <imagine>
                 p = max(p, obs_at + self.anchor)
-            positions[i] = p
-            if token == self.obs_id:
-                obs_at = p
-            if token == self.obs_id or token == self.imagine_id:
-                slot = 0
-            elif low <= token < high:
-                base = next(first for block, first in self.blocks if token in block)
-                slots[i], slot = base + slot, slot + 1
-            p += 1
+            positions[a:b] = np.arange(p, p + b - a)
+            p += b - a
+            last_obs = np.flatnonzero(is_obs[a:b])
+            if last_obs.size:
+                obs_at = int(positions[a + last_obs[-1]])
+        # slots: an image token's index since the last <obs> or <imagine> (or since `state`)
+        low, high = self.images.start, self.images.stop
+        is_image = (ids >= low) & (ids < high)
+        count = np.cumsum(is_image)
+        opener = np.maximum.accumulate(np.where(is_obs | is_imagine, np.arange(n), -1))
+        before = np.where(opener >= 0, count[np.maximum(opener, 0)], -slot)
+        within = count - before - 1
+        if is_image.any():
+            tokens = ids[is_image]
+            starts = np.asarray([block.start for block, _ in self.blocks])
+            firsts = np.asarray([first for _, first in self.blocks])
+            which = np.searchsorted(starts, tokens, side="right") - 1
+            slots[is_image] = firsts[which] + within[is_image]
+        slot = int(count[-1] - before[-1])
         return positions, slots, (p, obs_at, slot)
 
 

@@ -127,3 +127,49 @@ def test_the_builder_writes_the_declared_grammar(vocab, reasoning):
         ids, _ = builder.decision("go left", action, np.zeros(16, int))
         opened = [vocab.id(p.opens[0]) for p in grammar.decision(reasoning, action != "noop")]
         assert [t for t in ids if t in opened] == opened
+
+
+def _assign_by_loop(positions, ids, state):
+    """The token-by-token definition of `StepPositions.assign` (the reference)."""
+    out_p, out_s = np.empty(len(ids), np.int64), np.full(len(ids), -1, np.int64)
+    p, obs_at, slot = state
+    for i, token in enumerate(ids):
+        if token == positions.imagine_id and positions.anchor and obs_at is not None:
+            p = max(p, obs_at + positions.anchor)
+        out_p[i] = p
+        if token == positions.obs_id:
+            obs_at = p
+        if token in (positions.obs_id, positions.imagine_id):
+            slot = 0
+        elif positions.images.start <= token < positions.images.stop:
+            base = next(first for block, first in positions.blocks if token in block)
+            out_s[i], slot = base + slot, slot + 1
+        p += 1
+    return out_p, out_s, (p, obs_at, slot)
+
+
+@pytest.mark.parametrize("anchor", [0, 37])
+def test_vectorised_positions_equal_the_token_by_token_definition(anchor):
+    """Random streams, whole and cut into pieces fed one after another (as the decoder does),
+    over two image blocks: positions, slots and the carried state equal the reference loop."""
+    from rig.policy.sequence import StepPositions
+
+    obs, imagine = 5, 6
+    blocks = [(range(100, 140), 0), (range(140, 200), 81)]
+    positions = StepPositions(obs, imagine, anchor, blocks)
+    rng = np.random.default_rng(0)
+    kinds = [np.array([obs]), np.array([imagine]), np.array([1, 2, 3]), np.arange(100, 200)]
+    for trial in range(300):
+        n = int(rng.integers(0, 120))
+        which = rng.choice(4, size=n, p=[0.05, 0.05, 0.2, 0.7])
+        ids = np.array([rng.choice(kinds[k]) for k in which], np.int64)
+        whole = positions.assign(ids)
+        reference = _assign_by_loop(positions, ids, StepPositions.START)
+        assert np.array_equal(whole[0], reference[0]) and np.array_equal(whole[1], reference[1])
+        assert whole[2] == reference[2]
+        state = StepPositions.START
+        for piece in np.array_split(ids, int(rng.integers(1, 6))):
+            got, want = positions.assign(piece, state), _assign_by_loop(positions, piece, state)
+            assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+            assert got[2] == want[2]
+            state = got[2]
