@@ -182,6 +182,13 @@ COMMANDS: dict = {
             "policy decoding speed: our KV-cached batched decoder against model.generate()",
             "Writes the same grammar-constrained steps with both on the same model in the same "
             "process and prints tokens/s, ms per environment step and the ratios."),
+        "play": Command(
+            "rig.eval.bench_play:BenchPlayConfig", "rig.eval.bench_play:bench_play",
+            "whole acting steps (world + tokenizer + policy) against random at K worlds",
+            "Plays K Crafter worlds in lockstep with the RIG policy (--agent rig:PATH, or an "
+            "untrained tiny one with the shipped tokenizer) and with the random agent, in "
+            "alternating rounds, and prints world-steps per second, the ratio and what a "
+            "40-episode evaluation of 1,000 steps would take."),
         "miniwob": Command(
             "rig.eval.bench_miniwob:BenchMiniWoBConfig", "rig.eval.bench_miniwob:bench_miniwob",
             "MiniWoB++ world latency and expert episodes per minute with K browsers",

@@ -67,6 +67,11 @@ class Agent:
         the episode's `EpisodeResult.extras` report; none by default."""
         return {}
 
+    def set_drawing(self, frames: bool, rollouts: bool = False) -> None:
+        """Whether anyone looks at the pixels of what this agent imagines (a viewer, a video, a
+        recording): agents that imagine in tokens decode them to pixels only then (`rig eval`
+        does not look). `rollouts`: also every frame of a lookahead's imagined rollouts."""
+
     def overrule(self, action_text: str, world: int = 0) -> None:
         """Another action than the one this agent just chose was executed (DAgger: the teacher's
         label). Agents that remember their past actions replace their last one with it."""

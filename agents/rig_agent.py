@@ -56,9 +56,10 @@ class RigPolicy(Agent):
             image_anchor=self.sequence.image_anchor, open_actions=self.open_actions,
             positions=self.builder.positions,
             image_range=checkpoint.codec_image_ids(self.vocab, codec))
-        # decode every imagined rollout frame to pixels (the viewer and --record show them);
-        # off by default: `rig eval` would pay C x N decodes a step for nothing
-        self.decode_rollouts = False
+        # pixels of the imagined frame (decisions carry them: the viewer, videos and stores
+        # show them) and of every imagined rollout frame (off by default: C x N decodes a
+        # step); `set_drawing` turns them off where nobody looks (`rig eval`)
+        self.decode_frames, self.decode_rollouts = True, False
         self.reset(seed)
 
     batched = True  # one agent serves K worlds: `reset_batch`, `act_batch`
@@ -83,6 +84,9 @@ class RigPolicy(Agent):
     def overrule(self, action_text: str, world: int = 0) -> None:
         if self.history[world]:
             self.history[world][-1] = action_text  # <hist> lists what was executed
+
+    def set_drawing(self, frames: bool, rollouts: bool = False) -> None:
+        self.decode_frames, self.decode_rollouts = bool(frames), bool(rollouts)
 
     def _imagined_actions(self, out) -> list[str]:
         """Each reviewed proposal with the actions imagined after it: "move_up -> noop"."""
@@ -148,7 +152,9 @@ class RigPolicy(Agent):
             tokens = np.stack([to_codes(self.vocab, outputs[w].image_ids,
                                         self.tokenizer.grid_shape, self.code_offset)
                                for w in imagined])
-            for w, tok, frame in zip(imagined, tokens, self.tokenizer.decode(tokens)):
+            pixels_out = self.tokenizer.decode(tokens) if self.decode_frames else \
+                [None] * len(imagined)
+            for w, tok, frame in zip(imagined, tokens, pixels_out):
                 frames_out[w] = (tok, frame)
         rollouts = self._rollout_frames(outputs, active)
         decisions: list[Decision | None] = [None] * len(observations)

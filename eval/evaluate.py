@@ -61,8 +61,10 @@ def worlds_and_agents(world: str, agent: str, num_worlds: int = 1,
     from rig.agents import make_agents
 
     envs = [rig.worlds.make(world) for _ in range(num_worlds)]
-    return {"envs": envs, "agents": make_agents(agent, envs, **(policy_options or {})),
-            "spec": agent}
+    agents = make_agents(agent, envs, **(policy_options or {}))
+    for one in agents if isinstance(agents, list) else [agents]:
+        one.set_drawing(False)  # an evaluation scores actions: nobody looks at imagined pixels
+    return {"envs": envs, "agents": agents, "spec": agent}
 
 
 def play_seeds(worker: dict, seeds: list[int], max_steps: int | None):

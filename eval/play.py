@@ -96,10 +96,10 @@ def play(config: PlayConfig) -> int:
                     rollouts=rollouts) if drawing else None
     agents = make_agents(config.agent, envs, seed=config.seed, viewer=viewer,
                          **config.policy_options())
-    # a reviewing policy shows (and records) its whole imagined rollout
+    # imagined pixels (and a reviewing policy's whole imagined rollout) where someone looks
+    looked_at = bool(drawing or config.record)
     for agent in agents if isinstance(agents, list) else [agents]:
-        if hasattr(agent, "decode_rollouts"):
-            agent.decode_rollouts = bool(drawing or config.record)
+        agent.set_drawing(looked_at, rollouts=looked_at)
     writer = _video_writer(config.video, config.video_fps) if config.video else None
     store = None
     if config.record:
