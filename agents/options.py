@@ -18,6 +18,9 @@ class PolicyOptions:
                             "review them and maybe revise before acting (0: act directly)")
     candidates: int = option(1, "with --lookahead: proposals reviewed per step at most (a "
                              "revision past the budget is acted on unreviewed)")
+    threads: int = option(0, "torch CPU threads of each process that plays (0: the cores shared "
+                          "out: one per worker when there are as many workers as cores; "
+                          "torch's default for one process)")
 
     def policy_options(self) -> dict:
         """What the RIG policy agent takes from these options (other agents ignore them)."""
@@ -28,3 +31,4 @@ class PolicyOptions:
         require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
         require(self.lookahead >= 0 and self.candidates >= 1,
                 "--lookahead must be >= 0 and --candidates >= 1")
+        require(self.threads >= 0, f"--threads must be >= 0, got {self.threads}")

@@ -93,7 +93,8 @@ def run_evaluation(config: EvalConfig, console=None, label: str = "episodes") ->
     start = time.perf_counter()
     with RolloutPool(worlds_and_agents, (config.world, config.agent, k,
                                          config.policy_options()),
-                     workers=config.workers, ray_address=config.ray, jobs=len(batches)) as pool:
+                     workers=config.workers, ray_address=config.ray, jobs=len(batches),
+                     threads=config.threads) as pool:
         console.print(f"evaluating {config.agent} on {config.world}: {len(seeds)} episodes "
                       f"(seeds {seeds[0]}..{seeds[-1]}), {pool.describe()}")
         progress, task = progress_bar(console, label, len(seeds))

@@ -59,7 +59,8 @@ def eval_miniwob(config: EvalMiniWoBConfig) -> int:
             for t in tasks for i in range(0, len(seeds), chunk)]
     results: list[dict] = []
     start = time.perf_counter()
-    with RolloutPool(miniwob_worker, workers=config.workers) as pool, Progress(
+    with RolloutPool(miniwob_worker, workers=config.workers, threads=config.threads) as pool, \
+            Progress(
             console=console, transient=True) as progress:
         bar = progress.add_task("episodes", total=len(config.agents) * len(tasks) * len(seeds))
         for rows in pool.imap_unordered(miniwob_episodes, jobs):

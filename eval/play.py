@@ -80,6 +80,10 @@ def play(config: PlayConfig) -> int:
     from .viewer import Viewer, display_available
 
     console = Console(stderr=False)
+    if config.threads:  # one process: torch's default threads unless asked
+        from rig.rollout.pool import set_threads
+
+        set_threads(config.threads)
     window = config.render == "window"
     if window and not display_available():
         console.print("[yellow]note:[/yellow] no display found, playing headless "

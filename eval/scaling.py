@@ -34,6 +34,7 @@ class EvalScalingConfig:
     seeds: list[int] | None = option(None, "explicit seeds (overrides --episodes and --seed)")
     max_steps: int | None = option(1000, "horizon per episode")
     workers: int = option(0, "worker processes (0: one per CPU core)")
+    threads: int = option(0, "torch CPU threads of each worker (0: the cores shared out)")
     num_worlds: int = option(1, "worlds each worker plays in lockstep")
     device: str = option("cpu", "where the policy runs: cpu | cuda | auto")
     temperature: float = option(1.0, "sampling temperature of reasoning, actions and reviews")
@@ -64,7 +65,7 @@ class EvalScalingConfig:
                           seed=self.seed, seeds=self.seeds, max_steps=self.max_steps,
                           workers=self.workers, num_worlds=self.num_worlds, imagine=False,
                           device=self.device, temperature=self.temperature,
-                          lookahead=lookahead, candidates=candidates)
+                          lookahead=lookahead, candidates=candidates, threads=self.threads)
 
 
 def _row(lookahead: int, candidates: int, summary: dict) -> dict:

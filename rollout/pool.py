@@ -29,22 +29,32 @@ Setup = Callable[..., Any]   # setup(*args) -> the worker's state
 Job = Callable[..., Any]     # job(state, *item) -> a result
 
 
-def one_thread() -> None:
-    """Workers share the cores, so each gets one torch/BLAS thread (two threads per process
-    across several processes collapse throughput)."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+def threads_per_worker(workers: int) -> int:
+    """The default torch threads of a worker: the cores shared out, at least one (one each
+    when there are as many workers as cores: more threads than cores across processes
+    collapse throughput, measured 8-25 against 150-189 tokens/s)."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def set_threads(threads: int = 1) -> None:
+    """Give this process `threads` torch/BLAS threads."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     try:
         import torch
 
-        torch.set_num_threads(1)
+        torch.set_num_threads(threads)
     except ImportError:
         pass
 
 
-def single_threaded_worker() -> None:
-    """Call first in a local worker process: one thread (`one_thread`) and, on Linux, the
-    worker ends with its parent: a `kill` of `rig collect` or `rig eval` must not leave workers
-    playing out their episodes on cores that the next run needs."""
+def one_thread() -> None:
+    set_threads(1)
+
+
+def single_threaded_worker(threads: int = 1) -> None:
+    """Call first in a local worker process: its threads (`set_threads`, one by default) and,
+    on Linux, the worker ends with its parent: a `kill` of `rig collect` or `rig eval` must not
+    leave workers playing out their episodes on cores that the next run needs."""
     if sys.platform.startswith("linux"):
         import ctypes
         import signal
@@ -53,15 +63,15 @@ def single_threaded_worker() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)
         except (OSError, AttributeError):
             pass  # no prctl in this libc: workers then end when their current task does
-    one_thread()
+    set_threads(threads)
 
 
 # -- local worker processes ------------------------------------------------------------------------
 _STATE: dict = {}  # a local worker's state, built once by its initializer
 
 
-def _init_local(setup: Setup | None, args: tuple, barrier) -> None:
-    single_threaded_worker()
+def _init_local(setup: Setup | None, args: tuple, barrier, threads: int = 1) -> None:
+    single_threaded_worker(threads)
     _STATE["state"] = setup(*args) if setup is not None else None
     _STATE["barrier"] = barrier
 
@@ -89,8 +99,8 @@ def _ray():
 def _ray_worker_class(ray):
     @ray.remote(num_cpus=1)
     class RayWorker:
-        def __init__(self, setup: Setup | None, args: tuple):
-            one_thread()
+        def __init__(self, setup: Setup | None, args: tuple, threads: int = 1):
+            set_threads(threads)
             self.state = setup(*args) if setup is not None else None
 
         def ready(self) -> bool:
@@ -127,8 +137,10 @@ class RolloutPool:
     """
 
     def __init__(self, setup: Setup | None = None, args: tuple = (), workers: int = 0,
-                 ray_address: str | None = None, inline: bool = False, jobs: int | None = None):
+                 ray_address: str | None = None, inline: bool = False, jobs: int | None = None,
+                 threads: int = 0):
         self.setup, self.args = setup, tuple(args)
+        self.requested_threads = int(threads)
         self.ray_address, self.inline = ray_address or None, bool(inline)
         self._executor, self._actors, self._state = None, None, None
         if self.ray_address:
@@ -151,6 +163,14 @@ class RolloutPool:
         if jobs:  # never more workers than jobs
             self.workers = min(self.workers, max(1, int(jobs)))
 
+    @property
+    def threads(self) -> int:
+        """Torch threads of each worker: as asked, else the cores shared out (local), or one
+        per actor (Ray: an actor asks the cluster for one CPU)."""
+        if self.requested_threads:
+            return self.requested_threads
+        return 1 if self.backend == "ray" else threads_per_worker(self.workers)
+
     def __enter__(self) -> "RolloutPool":
         return self
 
@@ -167,7 +187,7 @@ class RolloutPool:
             return f"{self.workers} Ray worker(s) at {self.ray_address}"
         if self.backend == "inline":
             return "this process"
-        return f"{self.workers} worker(s)"
+        return f"{self.workers} worker(s), {self.threads} torch thread(s) each"
 
     def _start(self) -> None:
         if self.backend == "inline":
@@ -182,11 +202,12 @@ class RolloutPool:
                 barrier = context.Barrier(self.workers)
                 self._executor = futures.ProcessPoolExecutor(
                     self.workers, mp_context=context, initializer=_init_local,
-                    initargs=(self.setup, self.args, barrier))
+                    initargs=(self.setup, self.args, barrier, self.threads))
         elif self._actors is None:
             ray = _ray()
             worker = _ray_worker_class(ray)
-            self._actors = [worker.remote(self.setup, self.args) for _ in range(self.workers)]
+            self._actors = [worker.remote(self.setup, self.args, self.threads)
+                            for _ in range(self.workers)]
 
     def start(self) -> None:
         """Start every worker and wait until each has built its state: what a benchmark calls
@@ -239,6 +260,13 @@ class RolloutPool:
                 ray.kill(actor)
             self._actors = None
         self._state = None
+
+
+def torch_threads(state, *_) -> int:
+    """A job that reports the torch threads its worker runs with (for checks and benches)."""
+    import torch
+
+    return torch.get_num_threads()
 
 
 def _indexed(state, index: int, job: Job, item: tuple):

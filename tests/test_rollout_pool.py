@@ -36,6 +36,19 @@ def test_inline_and_local_pools_play_the_same_episodes():
     assert runs["inline"] == runs["local"]
 
 
+def test_workers_get_the_threads_asked_or_the_cores_shared_out():
+    from rig.rollout.pool import threads_per_worker, torch_threads
+
+    cores = os.cpu_count() or 1
+    assert threads_per_worker(cores) == 1 and threads_per_worker(1) == cores
+    assert threads_per_worker(4 * cores) == 1
+    with RolloutPool(workers=2, threads=3) as pool:
+        assert pool.map(torch_threads, [()] * 2) == [3, 3]
+    with RolloutPool(workers=2) as pool:
+        assert pool.threads == threads_per_worker(2)
+        assert set(pool.map(torch_threads, [()] * 2)) == {threads_per_worker(2)}
+
+
 def test_ray_without_a_cluster_is_a_clear_error(rig_cli):
     pytest.importorskip("ray")
     result = rig_cli("eval", "--agent", "random", "--episodes", "1", "--max-steps", "2",

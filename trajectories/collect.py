@@ -34,6 +34,8 @@ class CollectConfig:
                              "the `ray` extra, rig installed on every node): workers send whole "
                              "episodes back and this process appends them, the store's one "
                              "writer")
+    threads: int = option(0, "torch CPU threads of each worker (0: the cores shared out: one "
+                          "each when there are as many workers as cores)")
     num_worlds: int = option(1, "worlds each worker plays in lockstep: a RIG policy (as agent or "
                              "driver) decodes them as one batch")
     driver: str | None = option(None, "DAgger: this agent (e.g. rig:OUT/final, or random for "
@@ -47,6 +49,7 @@ class CollectConfig:
         require(self.max_steps is None or self.max_steps >= 1,
                 f"--max-steps must be at least 1, got {self.max_steps}")
         require(self.workers >= 0, f"--workers must be >= 0, got {self.workers}")
+        require(self.threads >= 0, f"--threads must be >= 0, got {self.threads}")
         require(self.num_worlds >= 1, f"--num-worlds must be at least 1, got {self.num_worlds}")
         from rig.agents import parse_agent
 
@@ -151,7 +154,8 @@ def collect(config: CollectConfig) -> int:
         setup = (config.world, config.agent, config.driver, config.driver_rate, spec,
                  config.num_worlds)
         with RolloutPool(recording_worker, setup, workers=config.workers,
-                         ray_address=config.ray, jobs=len(batches)) as pool:
+                         ray_address=config.ray, jobs=len(batches),
+                         threads=config.threads) as pool:
             console.print(f"collecting {len(seeds)} episodes of {spec} on {config.world} "
                           f"into {config.out} with {pool.describe()}")
             start, steps = time.perf_counter(), 0

@@ -32,9 +32,11 @@ class DataTokenizeConfig:
     batch_size: int = option(256, "frames encoded per batch")
     block: int = option(4096, "frames read and written per block (ids committed per block)")
     device: str = option("auto", "cpu, cuda, cuda:N, or auto (cuda when available)")
+    threads: int = option(0, "torch CPU threads (0: torch's default)")
 
     def validate(self) -> None:
         require(self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}")
+        require(self.threads >= 0, f"--threads must be >= 0, got {self.threads}")
         require(self.block >= 1, f"--block must be at least 1, got {self.block}")
 
 
@@ -61,6 +63,10 @@ def data_tokenize(config: DataTokenizeConfig) -> int:
     from rig.config import pick_device
 
     from .store import TrajectoryStore
+    if config.threads:
+        from rig.rollout.pool import set_threads
+
+        set_threads(config.threads)
     tokenizer = ImageTokenizer.from_pretrained(config.tokenizer, device=pick_device(config.device))
     cfg = tokenizer.config
     rows, cols = cfg.grid_shape
