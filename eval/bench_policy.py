@@ -5,7 +5,10 @@ action token, --grid x --grid imagined image tokens) for --steps environment ste
 episode, in the same process. `generate()` re-reads the whole context every step (it keeps no
 cache between calls) and spends one forward call per forced structure token; our decoder keeps
 the KV cache across steps, feeds forced tokens with the token before them, and batches K worlds.
-Prints tokens per second, ms per environment step, and the ratios. Our decoder runs the
+Both sample reasoning and actions as acting does (temperature 1, reasoning capped at the
+policy's 48 tokens), in rounds that alternate them (the median is reported), so a busy machine
+slows both alike. Prints tokens per second, ms per environment step, and the ratios. Our
+decoder runs the
 layout a new policy is trained with (anchored `<imagine>` positions, the tile embedding);
 `generate()` runs the same weights' LM with contiguous positions, as it only can.
 """
@@ -24,11 +27,17 @@ class BenchPolicyConfig:
     grid: int = option(9, "image tokens per side (the tokenizer's grid: 9 for Crafter's tiles)")
     codebook: int = option(512, "image codebook size")
     text_vocab: int = option(2000, "BPE text vocabulary size")
-    reasoning: int = option(24, "reasoning tokens per step (the cap; a random model hits it)")
+    reasoning: int = option(48, "reasoning tokens per step at most (the policy's cap, 48; an "
+                            "untrained model usually runs to it)")
+    temperature: float = option(1.0, "sampling temperature of reasoning and actions, as acting "
+                                "samples (0: greedy); imagined image tokens are greedy")
+    rounds: int = option(3, "rounds, each timing generate() and then ours at every K (the "
+                         "median is reported): a busy machine slows both alike")
     steps: int = option(6, "environment steps timed")
     context_steps: int = option(1, "steps the policy sees together (the CPU recipe's 1): both "
                                 "decoders keep the prefix and the last N-1 steps before a step")
-    worlds: list[int] = option(None, "parallel worlds for our decoder", factory=lambda: [1, 4, 8])
+    worlds: list[int] = option(None, "parallel worlds for our decoder",
+                               factory=lambda: [1, 8, 16])
     device: str = option("cpu", "cpu | cuda")
     threads: int = option(0, "torch CPU threads (0: default)")
 
@@ -37,6 +46,8 @@ class BenchPolicyConfig:
         require(self.steps >= 2, "--steps must be at least 2")
         require(all(k >= 1 for k in self.worlds), "--worlds must be >= 1")
         require(self.context_steps >= 1, "--context-steps must be >= 1")
+        require(self.rounds >= 1 and self.temperature >= 0,
+                "--rounds must be >= 1 and --temperature >= 0")
 
 
 def _setup(config: BenchPolicyConfig):
@@ -114,9 +125,11 @@ def _time_generate(config, vocab, model, builder, observations) -> tuple[float, 
         ids = context + [t for s in kept for t in s] + obs + [vocab.id("<think>")]
         tensor = torch.tensor([ids], device=config.device)
         budget = config.reasoning + 3 + image_tokens
+        sampling = {"do_sample": True, "temperature": config.temperature, "top_k": 0} \
+            if config.temperature > 0 else {"do_sample": False}
         with torch.no_grad():  # the LM's own generate() (it knows no tile embedding or anchor)
             out = model.lm.generate(
-                tensor, attention_mask=torch.ones_like(tensor), do_sample=False,
+                tensor, attention_mask=torch.ones_like(tensor), **sampling,
                 max_new_tokens=budget, min_new_tokens=budget, pad_token_id=vocab.id("<pad>"),
                 logits_processor=LogitsProcessorList([_Grammar(vocab, len(ids), config.reasoning,
                                                                image_tokens)]))
@@ -130,7 +143,8 @@ def _time_ours(config, vocab, model, builder, observations, worlds: int) -> tupl
     from rig.policy.decoder import IncrementalDecoder
 
     decoder = IncrementalDecoder(model, vocab, config.grid * config.grid,
-                                 max_reasoning_tokens=config.reasoning, temperature=0.0,
+                                 max_reasoning_tokens=config.reasoning,
+                                 temperature=config.temperature,
                                  max_context_tokens=model.config.max_position_embeddings,
                                  keep_steps=config.context_steps,
                                  image_anchor=builder.config.image_anchor)
@@ -148,20 +162,34 @@ def bench_policy(config: BenchPolicyConfig) -> int:
 
     if config.threads:
         torch.set_num_threads(config.threads)
+    import statistics
+
     vocab, model, builder, observations = _setup(config)
     _time_ours(config, vocab, model, builder, observations[:1], 1)  # warm up
-    base_s, base_tokens = _time_generate(config, vocab, model, builder, observations)
-    base_rate = base_tokens / base_s
+    rates: dict[str, list[float]] = {}
+    seconds: dict[str, list[float]] = {}
+    for _ in range(config.rounds):  # interleaved: generate(), then ours at every K
+        runs = [("generate", lambda: _time_generate(config, vocab, model, builder,
+                                                    observations))]
+        runs += [(k, lambda k=k: _time_ours(config, vocab, model, builder, observations, k))
+                 for k in config.worlds]
+        for name, run in runs:
+            took, tokens = run()
+            rates.setdefault(name, []).append(tokens / took)
+            seconds.setdefault(name, []).append(took)
+    base_rate = statistics.median(rates["generate"])
+    sampling = f"temperature {config.temperature:g}" if config.temperature else "greedy"
     print(f"{config.preset} model on {config.device}, {config.grid}x{config.grid} image tokens, "
-          f"{config.reasoning} reasoning tokens, {config.steps} env steps, a context of "
-          f"{config.context_steps} step(s)")
+          f"reasoning up to {config.reasoning} tokens, {sampling}, {config.steps} env steps, a "
+          f"context of {config.context_steps} step(s); median of {config.rounds} interleaved "
+          "rounds")
     print(f"{'decoder':28s} {'tokens/s':>10s} {'ms/env step':>12s} {'ratio':>7s}")
     print(f"{'generate() (batch 1)':28s} {base_rate:10.0f} "
-          f"{1000 * base_s / config.steps:12.1f} {1.0:7.2f}")
+          f"{1000 * statistics.median(seconds['generate']) / config.steps:12.1f} {1.0:7.2f}")
     for worlds in config.worlds:
-        seconds, tokens = _time_ours(config, vocab, model, builder, observations, worlds)
-        rate = tokens / seconds
-        print(f"{f'ours, {worlds} world(s)':28s} {rate:10.0f} "
-              f"{1000 * seconds / (config.steps * worlds):12.1f} {rate / base_rate:7.2f}")
+        rate = statistics.median(rates[worlds])
+        per_step = 1000 * statistics.median(seconds[worlds]) / (config.steps * worlds)
+        print(f"{f'ours, {worlds} world(s)':28s} {rate:10.0f} {per_step:12.1f} "
+              f"{rate / base_rate:7.2f}")
     print("ms/env step is per world: wall time over (steps x worlds)")
     return 0
