@@ -1,6 +1,7 @@
 """`rig bench store`: the trajectory store's speed and size on real Crafter frames, against numpy.
 
-Collects real episodes (the random agent on rig/Crafter-v0; collection is not timed), then times
+Collects real episodes (`--agent`, by default the policy's teacher `expert:player`, whose frames
+are what training stores hold; `random` for the old figures; collection is not timed), then times
 in the same process, each beside the same work on in-memory numpy arrays:
 - append: whole episodes into a fresh, empty store, each committed on its own (numpy: copying
   them into preallocated arrays);
@@ -28,6 +29,8 @@ from rig.config import option, require
 @dataclass
 class BenchStoreConfig:
     frames: int = option(4000, "real Crafter frames to collect (whole episodes, at least this many)")
+    agent: str = option("expert:player", "the agent whose episodes are stored (expert frames: "
+                        "what training stores hold; random frames compress better)")
     window: int = option(16, "steps per random window")
     windows: int = option(600, "random windows per round")
     rounds: int = option(3, "rounds of each timing (the median is reported)")
@@ -40,20 +43,24 @@ class BenchStoreConfig:
         require(self.window >= 1, "--window must be at least 1")
         require(self.windows >= 10 and self.rounds >= 1, "--windows >= 10 and --rounds >= 1")
         require(self.max_episode_steps >= 10, "--max-episode-steps must be at least 10")
+        from rig.agents import parse_agent
+
+        require(not parse_agent(self.agent).kind.interactive, "--agent must play by itself")
 
 
 def _collect(config: BenchStoreConfig) -> list[dict]:
     import rig.worlds
-    from rig.agents.random_agent import RandomAgent
+    from rig.agents import make_agent
     from rig.trajectories import EpisodeBuilder
 
     env = rig.worlds.make("rig/Crafter-v0")
-    agent = RandomAgent(env, seed=config.seed)
+    agent = make_agent(config.agent, env, seed=config.seed)
     episodes, frames, seed = [], 0, config.seed
     while frames < config.frames:
         obs, info = env.reset(seed=seed)
         agent.reset(seed)
-        builder = EpisodeBuilder("rig/Crafter-v0", seed, agent.name, env.get_wrapper_attr("task_text")())
+        builder = EpisodeBuilder("rig/Crafter-v0", seed, config.agent,
+                                 env.get_wrapper_attr("task_text")())
         while True:
             decision = agent.act(obs, info)
             next_obs, reward, terminated, truncated, info = env.step(decision.action)
@@ -84,7 +91,7 @@ def bench_store(config: BenchStoreConfig) -> int:
     import os
 
     load_before = os.getloadavg()[0]
-    print(f"collecting >= {config.frames} real Crafter frames (random agent, not timed)...")
+    print(f"collecting >= {config.frames} real Crafter frames ({config.agent}, not timed)...")
     episodes = _collect(config)
     n = sum(len(e["action"]) for e in episodes)
     keys = ["image", "action", "reward", "reasoning"]

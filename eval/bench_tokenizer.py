@@ -2,8 +2,9 @@
 
 Times `ImageTokenizer.encode` (uint8 frames -> token ids) and `decode` (ids -> uint8 frames) at
 batch 64, including the host<->device copies, on CPU and, when one is present, on the GPU.
-Speed does not depend on the weights, so without --tokenizer it times an untrained tokenizer of
-the default shape (`TokenizerConfig()`). Figures, not a pass/fail test (noisy on shared machines).
+By default it times the shipped Crafter tokenizer (`pretrained/crafter-tokenizer`: what
+`rig data tokenize` and the policy run); `--tokenizer ''` times an untrained one of the default
+shape (`TokenizerConfig()`). Figures, not a pass/fail test (noisy on shared machines).
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from rig.config import option, require
+
+# what `rig data tokenize` and the policy run on Crafter frames
+SHIPPED = Path(__file__).resolve().parents[1] / "pretrained" / "crafter-tokenizer"
 
 
 @dataclass
 class BenchTokenizerConfig:
-    tokenizer: str = option("", "tokenizer checkpoint folder (empty: an untrained tokenizer "
-                            "of the default shape; speed does not depend on the weights)")
+    tokenizer: str = option(str(SHIPPED), "tokenizer checkpoint folder (the shipped Crafter "
+                            "tokenizer by default; empty: an untrained one of the default shape)")
     batch_size: int = option(64, "frames per encode/decode call")
     rounds: int = option(5, "timed calls per measurement (the median is reported)")
     devices: str = option("auto", "cpu | cuda | auto (cpu, and cuda when available)",
