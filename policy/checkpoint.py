@@ -24,7 +24,7 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +125,6 @@ class PolicyCheckpoint:
     vocab: Any
     weights: dict | None = None   # the LM's tensors (model.safetensors), when read whole
     trainer: dict | None = None   # optimizer state, step, minutes, when read whole
-    extras: dict = field(default_factory=dict)  # the other *.safetensors files, when read whole
 
     @property
     def step(self) -> int:
@@ -212,15 +211,14 @@ def load(folder: str | Path, whole: bool = False) -> PolicyCheckpoint:
         import torch
         from safetensors.torch import load_file
 
-        for path in sorted(folder.glob("*.safetensors")):  # the LM, and the parts beside it
+        # the LM, and the parts beside it (read to find damage; `load_into` loads those again)
+        for path in sorted(folder.glob("*.safetensors")):
             try:
                 tensors = load_file(str(path))
             except Exception as error:
                 raise _damaged(path, error) from None
             if path.name == "model.safetensors":
                 checkpoint.weights = tensors
-            else:
-                checkpoint.extras[path.name] = tensors
         try:
             trainer = torch.load(folder / STATE_FILE, weights_only=True)
             if not isinstance(trainer, dict) or not {"optimizer", "step"} <= set(trainer):

@@ -47,10 +47,6 @@ def set_threads(threads: int = 1) -> None:
         pass
 
 
-def one_thread() -> None:
-    set_threads(1)
-
-
 def single_threaded_worker(threads: int = 1) -> None:
     """Call first in a local worker process: its threads (`set_threads`, one by default) and,
     on Linux, the worker ends with its parent: a `kill` of `rig collect` or `rig eval` must not
