@@ -29,13 +29,15 @@ KEY = "image_tokens"
 class DataTokenizeConfig:
     data: str = option("data/crafter-expert.zarr", "trajectory store to add image tokens to")
     tokenizer: str = option("runs/tokenizer", "tokenizer checkpoint folder (rig train tokenizer)")
-    batch_size: int = option(256, "frames encoded per batch")
+    batch_size: int = option(0, "frames encoded per batch (0: 8 on a CPU, where batches that "
+                             "fit the cache encode fastest, 104 against 61 frames/s at 256; "
+                             "256 on a GPU); the ids do not depend on it")
     block: int = option(4096, "frames read and written per block (ids committed per block)")
     device: str = option("auto", "cpu, cuda, cuda:N, or auto (cuda when available)")
     threads: int = option(0, "torch CPU threads (0: torch's default)")
 
     def validate(self) -> None:
-        require(self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}")
+        require(self.batch_size >= 0, f"--batch-size must be >= 0, got {self.batch_size}")
         require(self.threads >= 0, f"--threads must be >= 0, got {self.threads}")
         require(self.block >= 1, f"--block must be at least 1, got {self.block}")
 
@@ -67,7 +69,9 @@ def data_tokenize(config: DataTokenizeConfig) -> int:
         from rig.rollout.pool import set_threads
 
         set_threads(config.threads)
-    tokenizer = ImageTokenizer.from_pretrained(config.tokenizer, device=pick_device(config.device))
+    device = pick_device(config.device)
+    tokenizer = ImageTokenizer.from_pretrained(config.tokenizer, device=device)
+    batch = config.batch_size or (256 if device.startswith("cuda") else 8)
     cfg = tokenizer.config
     rows, cols = cfg.grid_shape
     info = {"grid": [rows, cols], "codebook_size": cfg.codebook_size,
@@ -97,7 +101,7 @@ def data_tokenize(config: DataTokenizeConfig) -> int:
         with tqdm(total=total, initial=start, desc="tokenize", unit="frame") as bar:
             for a in range(start, total, config.block):
                 b = min(total, a + config.block)
-                ids = tokenizer.encode(store.read("image", a, b), config.batch_size)
+                ids = tokenizer.encode(store.read("image", a, b), batch)
                 store.write_rows(KEY, a, ids.reshape(len(ids), -1).astype(dtype))
                 store.set_attrs({KEY: {**info, "steps": b}})
                 bar.update(b - a)
