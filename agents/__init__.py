@@ -23,9 +23,9 @@ from rig.config import ConfigError, pick_device
 
 from .base import Agent, Decision
 
-__all__ = ["Agent", "Decision", "AgentSpec", "AgentKind", "REGISTRY", "parse_agent", "rig_checkpoint",
-           "make_agent", "make_agents", "check_world_and_agent", "agent_names",
-           "UnknownAgentError"]
+__all__ = ["Agent", "Decision", "AgentSpec", "AgentKind", "REGISTRY", "parse_agent",
+           "rig_checkpoint", "make_agent", "make_agents", "agents_in", "check_world_and_agent",
+           "agent_names", "UnknownAgentError"]
 
 # World-specific experts, by world family (the part of the id before "-v").
 _EXPERTS = {
@@ -202,6 +202,11 @@ def make_agents(spec: str, envs: list, seed: int | None = None, viewer=None, **p
     if first.batched:
         return first
     return [first] + [make_agent(spec, env, **options) for env in envs[1:]]
+
+
+def agents_in(agents: Agent | list[Agent]) -> list[Agent]:
+    """Every agent of what `make_agents` returned (one batched agent, or one per world)."""
+    return agents if isinstance(agents, list) else [agents]
 
 
 def check_world_and_agent(world_id: str, spec: str) -> None:

@@ -1,10 +1,11 @@
 """The RIG policy as an agent: reads the frame, writes its reasoning, acts, imagines the next frame.
 
-Role in the data flow: `--agent rig:CKPT` loads a folder written by `rig train policy` (the
-transformer in safetensors, the vocabulary, `rig_policy.json`, and the image tokenizer). At each
-step the frame is encoded to image tokens, the observation is laid out as in training
-(`SequenceBuilder.observation`), and `IncrementalDecoder` writes reasoning, action and imagined
-tokens under the grammar; the imagined tokens are decoded to pixels for the viewer and stores.
+Role in the data flow: `--agent rig:CKPT` loads a folder written by `rig train policy`
+(through `rig.policy.checkpoint.load`: the transformer, the vocabulary, `rig_policy.json` and
+the image tokenizer). At each step the frame is encoded to image tokens, the observation is laid
+out as in training (`SequenceBuilder.observation`), and `IncrementalDecoder` writes reasoning,
+action and imagined tokens under the grammar; the imagined tokens are decoded to pixels for the
+viewer and stores when someone looks (`set_drawing`; `rig eval` does not).
 
 Model output is data: the action token is mapped to its name and parsed by the world's action
 language; anything that does not parse becomes a legal fallback action, counted, never a crash.
@@ -101,10 +102,10 @@ class RigPolicy(Agent):
                           for chain, review, verdict in zip(chains, out.reviews, out.verdicts))
 
     def _rollout_frames(self, outputs, active) -> dict[int, np.ndarray]:
-        from rig.policy.decoder import to_codes
-
         """Each world's imagined rollouts in pixels, (C, N, H, W, 3): row c is the c-th reviewed
         proposal, column n its imagined frame n+1 steps ahead; all zero where none was made."""
+        from rig.policy.decoder import to_codes
+
         lookahead, candidates = self.decoder.lookahead, self.decoder.candidates
         if not (lookahead and self.decode_rollouts):
             return {}

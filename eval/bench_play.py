@@ -21,8 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rig.config import option, require
-
-TOKENIZER = Path(__file__).resolve().parents[1] / "pretrained" / "crafter-tokenizer"
+from rig.imagination.tokenizer import CRAFTER_TOKENIZER
 
 
 @dataclass
@@ -49,7 +48,8 @@ class BenchPlayConfig:
                     "--agent must name a RIG policy checkpoint: rig:OUT/final")
 
 
-def untrained_policy(folder: Path, tokenizer: Path = TOKENIZER, context_steps: int = 1) -> Path:
+def untrained_policy(folder: Path, tokenizer: Path = CRAFTER_TOKENIZER,
+                     context_steps: int = 1) -> Path:
     """Write a tiny untrained policy around `tokenizer`, laid out as `rig train policy` lays
     out a new run (anchored imagination, tile embedding), into `folder`; returns it."""
     import numpy as np
@@ -58,19 +58,16 @@ def untrained_policy(folder: Path, tokenizer: Path = TOKENIZER, context_steps: i
     from rig.imagination.tokenizer import ImageTokenizer
     from rig.policy import checkpoint
     from rig.policy.model import build_model, wrap_model
-    from rig.policy.vocab import RigVocabulary
     from rig.train.train_policy import PolicyTrainConfig, run_layout
-    from rig.worlds.crafter import ACTION_NAMES
+
+    from .bench_policy import bench_vocabulary
 
     image_tokenizer = ImageTokenizer.from_pretrained(tokenizer)
     rows, cols = image_tokenizer.config.grid_shape
     codec = {"grid": [rows, cols], "codebook_size": image_tokenizer.codebook_size,
              "tokenizer": str(tokenizer), "tokenizer_sha256": "untrained-bench", "offset": 0,
              "worlds": ["rig/Crafter-v0"]}
-    rng = np.random.default_rng(0)
-    words = ["tree", "wood", "table", "stone", "left", "right", "need", "walk", "health", "9/9"]
-    vocab = RigVocabulary.train([" ".join(rng.choice(words, 12)) for _ in range(2000)],
-                                ACTION_NAMES, image_tokenizer.codebook_size, 2000)
+    vocab = bench_vocabulary(np.random.default_rng(0), image_tokenizer.codebook_size, 2000)
     train = PolicyTrainConfig(data=["-"], context_steps=context_steps)
     sequence, model_config = run_layout(train, image_tokenizer.config.frame_shape, [codec],
                                         len(vocab))
@@ -104,7 +101,7 @@ def bench_play(config: BenchPlayConfig) -> int:
     import torch
 
     import rig.worlds
-    from rig.agents import make_agents
+    from rig.agents import agents_in, make_agents
 
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -122,8 +119,7 @@ def bench_play(config: BenchPlayConfig) -> int:
             players = {"random": make_agents("random", envs, seed=config.seed),
                        "policy": make_agents(agent, envs, seed=config.seed,
                                              imagine=config.imagine, device="cpu")}
-            for one in (players["policy"] if isinstance(players["policy"], list)
-                        else [players["policy"]]):
+            for one in agents_in(players["policy"]):
                 one.set_drawing(config.draw)  # False: as `rig eval`, nobody looks
             rates: dict[str, list[float]] = {"random": [], "policy": []}
             seeds = list(range(config.seed, config.seed + k))

@@ -50,19 +50,26 @@ class BenchPolicyConfig:
                 "--rounds must be >= 1 and --temperature >= 0")
 
 
+def bench_vocabulary(rng, codebook: int, text_vocab: int):
+    """A vocabulary for untrained benchmark policies: Crafter's actions, `codebook` image
+    tokens, and BPE text trained on 2,000 random lines of Crafter words (drawn from `rng`)."""
+    from rig.policy.vocab import RigVocabulary
+    from rig.worlds.crafter import ACTION_NAMES
+
+    words = ["tree", "wood", "table", "stone", "left", "right", "need", "walk", "health", "9/9"]
+    texts = [" ".join(rng.choice(words, 12)) for _ in range(2000)]
+    return RigVocabulary.train(texts, ACTION_NAMES, codebook, text_vocab)
+
+
 def _setup(config: BenchPolicyConfig):
     import numpy as np
     import torch
 
     from rig.policy.model import ModelConfig, build_model, wrap_model
     from rig.policy.sequence import SequenceBuilder, SequenceConfig
-    from rig.policy.vocab import RigVocabulary
-    from rig.worlds.crafter import ACTION_NAMES
 
     rng = np.random.default_rng(0)
-    words = ["tree", "wood", "table", "stone", "left", "right", "need", "walk", "health", "9/9"]
-    texts = [" ".join(rng.choice(words, 12)) for _ in range(2000)]
-    vocab = RigVocabulary.train(texts, ACTION_NAMES, config.codebook, config.text_vocab)
+    vocab = bench_vocabulary(rng, config.codebook, config.text_vocab)
     torch.manual_seed(0)
     sequence = SequenceConfig(context_steps=config.context_steps,
                               max_reasoning_tokens=config.reasoning)

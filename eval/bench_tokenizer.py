@@ -12,18 +12,16 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from rig.config import option, require
-
-# what `rig data tokenize` and the policy run on Crafter frames
-SHIPPED = Path(__file__).resolve().parents[1] / "pretrained" / "crafter-tokenizer"
+from rig.imagination.tokenizer import CRAFTER_TOKENIZER
 
 
 @dataclass
 class BenchTokenizerConfig:
-    tokenizer: str = option(str(SHIPPED), "tokenizer checkpoint folder (the shipped Crafter "
-                            "tokenizer by default; empty: an untrained one of the default shape)")
+    tokenizer: str = option(str(CRAFTER_TOKENIZER), "tokenizer checkpoint folder (the shipped "
+                            "Crafter tokenizer by default; empty: an untrained one of the "
+                            "default shape)")
     batch_size: int = option(64, "frames per encode/decode call")
     rounds: int = option(5, "timed calls per measurement (the median is reported)")
     devices: str = option("auto", "cpu | cuda | auto (cpu, and cuda when available)",

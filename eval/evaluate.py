@@ -58,11 +58,11 @@ def worlds_and_agents(world: str, agent: str, num_worlds: int = 1,
                       policy_options: dict | None = None) -> dict:
     """A worker's state: `num_worlds` worlds and their agent(s), built once."""
     import rig.worlds
-    from rig.agents import make_agents
+    from rig.agents import agents_in, make_agents
 
     envs = [rig.worlds.make(world) for _ in range(num_worlds)]
     agents = make_agents(agent, envs, **(policy_options or {}))
-    for one in agents if isinstance(agents, list) else [agents]:
+    for one in agents_in(agents):
         one.set_drawing(False)  # an evaluation scores actions: nobody looks at imagined pixels
     return {"envs": envs, "agents": agents, "spec": agent}
 

@@ -73,17 +73,16 @@ def play(config: PlayConfig) -> int:
     from rich.console import Console
 
     import rig.worlds
-    from rig.agents import make_agents, parse_agent
+    from rig.agents import agents_in, make_agents, parse_agent
     from rig.rollout import run_batch
 
     from .report import print_summary, summarize
     from .viewer import Viewer, display_available
 
     console = Console(stderr=False)
-    if config.threads:  # one process: torch's default threads unless asked
-        from rig.rollout.pool import set_threads
+    from rig.rollout.pool import set_threads
 
-        set_threads(config.threads)
+    set_threads(config.threads)  # one process: torch's default threads unless asked
     window = config.render == "window"
     if window and not display_available():
         console.print("[yellow]note:[/yellow] no display found, playing headless "
@@ -102,7 +101,7 @@ def play(config: PlayConfig) -> int:
                          **config.policy_options())
     # imagined pixels (and a reviewing policy's whole imagined rollout) where someone looks
     looked_at = bool(drawing or config.record)
-    for agent in agents if isinstance(agents, list) else [agents]:
+    for agent in agents_in(agents):
         agent.set_drawing(looked_at, rollouts=looked_at)
     writer = _video_writer(config.video, config.video_fps) if config.video else None
     store = None
@@ -165,7 +164,7 @@ def play(config: PlayConfig) -> int:
             viewer.close()
         if store is not None:
             store.close()
-        for agent in (agents if isinstance(agents, list) else [agents]):
+        for agent in agents_in(agents):
             agent.close()
         for world in envs:
             world.close()

@@ -28,6 +28,8 @@ from typing import Any
 from rig.config import RigError, option, require
 
 FORMAT = "rig-image-tokenizer"
+# the shipped, trained Crafter tokenizer (tile-aligned, 9x9 tokens): what the benches time
+CRAFTER_TOKENIZER = Path(__file__).resolve().parents[1] / "pretrained" / "crafter-tokenizer"
 FORMAT_VERSION = 1
 CONFIG_NAME = "tokenizer.json"
 WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"

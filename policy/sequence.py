@@ -38,9 +38,9 @@ import numpy as np
 
 from . import grammar
 # the segment labels are declared with the grammar; they label this module's tokens (re-exported)
-from .grammar import (ACT, ACT_TEXT, ACTION, HISTORY, IMAGINATION, IMAGINE, IMAGINED_ACT,  # noqa: F401
-                      LOSS_SEGMENTS, OBSERVATION, REASONING, REVIEW, REVIEW_END, REVIEW_PART,
-                      SEGMENT_NAMES, STRUCTURE, TASK, THINK)
+from .grammar import (  # noqa: F401
+    ACT, ACT_TEXT, ACTION, HISTORY, IMAGINATION, IMAGINE, IMAGINED_ACT, LOSS_SEGMENTS, OBSERVATION,
+    REASONING, REVIEW, REVIEW_END, REVIEW_PART, SEGMENT_NAMES, STRUCTURE, TASK, THINK)
 from .vocab import RigVocabulary
 
 IMAGE_KEY = "image_tokens"   # the store key `rig data tokenize` writes

@@ -6,8 +6,9 @@ once (making its worlds, agents and browsers) and then `job(state, *item)` for e
 given; results come back as they finish, and the caller (the only writer of any store) keeps
 them. Two backends, the same results:
 
-- local worker processes (the default): `spawn` processes on this machine, one torch thread
-  each, ended with their parent (a `kill` of `rig eval` leaves no worker playing on);
+- local worker processes (the default): `spawn` processes on this machine, each with the
+  threads asked or the cores shared out (`threads_per_worker`), ended with their parent (a
+  `kill` of `rig eval` leaves no worker playing on);
 - a Ray cluster (`--ray ADDRESS`, the `ray` extra): one actor per worker, spread over the
   cluster's nodes, each with rig installed; actors end with the driver that owns them.
 
@@ -37,7 +38,9 @@ def threads_per_worker(workers: int) -> int:
 
 
 def set_threads(threads: int = 1) -> None:
-    """Give this process `threads` torch/BLAS threads."""
+    """Give this process `threads` torch/BLAS threads (0: leave torch's default)."""
+    if not threads:
+        return
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     try:
         import torch

@@ -65,10 +65,9 @@ def data_tokenize(config: DataTokenizeConfig) -> int:
     from rig.config import pick_device
 
     from .store import TrajectoryStore
-    if config.threads:
-        from rig.rollout.pool import set_threads
+    from rig.rollout.pool import set_threads
 
-        set_threads(config.threads)
+    set_threads(config.threads)  # 0: torch's default
     device = pick_device(config.device)
     tokenizer = ImageTokenizer.from_pretrained(config.tokenizer, device=device)
     batch = config.batch_size or (256 if device.startswith("cuda") else 8)
