@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import grammar
+from .forward import decoding_forward, lm_of
 from .grammar import ACT, ACT_TEXT, IMAGINE, IMAGINED_ACT, REVIEW_PART, THINK
 from .sequence import StepPositions
 
@@ -61,7 +62,8 @@ class IncrementalDecoder:
                  max_context_tokens: int = 2048, keep_steps: int = 2, temperature: float = 1.0,
                  seed: int = 0, lookahead: int = 0, candidates: int = 1, image_anchor: int = 0,
                  open_actions: bool = False, max_action_tokens: int = 24,
-                 positions: StepPositions | None = None, image_range: range | None = None):
+                 positions: StepPositions | None = None, image_range: range | None = None,
+                 lean: bool = True):
         import torch
 
         if open_actions and lookahead:
@@ -69,6 +71,9 @@ class IncrementalDecoder:
                              "action); play open-language worlds with --lookahead 0")
 
         self.torch, self.model, self.vocab = torch, model, vocab
+        # the forward pass and its KV cache (policy/forward.py), made for K worlds at reset;
+        # `lean=False` keeps the Hugging Face forward (the lean one's reference)
+        self.lean, self.forward = bool(lean), None
         self.device = next(model.parameters()).device
         self.image_tokens, self.reasoning, self.imagination = image_tokens, reasoning, imagination
         self.max_reasoning = max_reasoning_tokens
@@ -122,11 +127,13 @@ class IncrementalDecoder:
         self.steps: list[list[list[int]]] = [[] for _ in prefixes]  # per world, per step ids
         self.step_frames: list[list] = [[] for _ in prefixes]       # per world, per step frame
         self.pending: list[list[int]] = [[] for _ in prefixes]     # chosen, not yet fed
-        self.cache, self.mask = None, None
+        if self.forward is None or self.forward.worlds != self.k:
+            self.forward = decoding_forward(self.model, self.k, lean=self.lean)
+        self.forward.clear()
         self.layout = [StepPositions.START] * self.k  # per world: position/slot state
         logits = self._feed([list(p) for p in prefixes], self.prefix_frames)
         # the prefixes' cache is kept: a slide that keeps no step crops back to it
-        self.prefix_width, self.prefix_layout = self.mask.shape[1], list(self.layout)
+        self.prefix_width, self.prefix_layout = self.forward.width, list(self.layout)
         return logits
 
     def imagine_frames(self, logits) -> list[list[int]]:
@@ -149,57 +156,53 @@ class IncrementalDecoder:
         width = max(len(t) for t in tokens)
         if width == 0:
             return [None] * self.k
-        extra = {}
         frames = [f for f in frames or [] if f is not None and len(f)]
-        if frames:
-            extra["frames"] = torch.from_numpy(np.concatenate(frames)).to(self.device)
-        ids = torch.full((self.k, width), self.pad, dtype=torch.long)
-        new_mask = torch.zeros((self.k, width), dtype=torch.long)
-        positions = torch.zeros((self.k, width), dtype=torch.long)
-        slots = torch.full((self.k, width), -1, dtype=torch.long)
+        frames = torch.from_numpy(np.concatenate(frames)).to(self.device) if frames else None
+        # built as Python lists and converted once: most feeds are one token a world, where
+        # a tensor per row would cost more than the forward's arithmetic
+        ids, new_mask, positions, slots = [], [], [], []
         for w, row in enumerate(tokens):
-            n = len(row)
-            if n:
-                ids[w, :n] = torch.tensor(row)
-                new_mask[w, :n] = 1
-                assigned, slot, self.layout[w] = self.step_positions.assign(row,
-                                                                             self.layout[w])
-                positions[w, :n] = torch.from_numpy(assigned)
-                positions[w, n:] = int(assigned[-1])
-                slots[w, :n] = torch.from_numpy(slot)
+            n, pad = len(row), width - len(row)
+            if n == 1:
+                at, slot, self.layout[w] = self.step_positions.assign_one(row[0], self.layout[w])
+                assigned, slot = [at], [slot]
+            elif n:
+                assigned, slot, self.layout[w] = self.step_positions.assign(row, self.layout[w])
+                assigned, slot = assigned.tolist(), slot.tolist()
             else:
-                positions[w, :] = max(self.layout[w][0] - 1, 0)
-        if getattr(self.model, "grid_embedding", None) is not None:
-            extra["image_slots"] = slots.to(self.device)
-        mask = new_mask if self.mask is None else torch.cat([self.mask, new_mask], dim=1)
-        with torch.no_grad():
-            out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                             position_ids=positions.to(self.device),
-                             past_key_values=self.cache, use_cache=True, **extra)
-        self.cache, self.mask = out.past_key_values, mask
+                assigned, slot = [], []
+            last = assigned[-1] if n else max(self.layout[w][0] - 1, 0)
+            ids.append(list(row) + [self.pad] * pad)
+            new_mask.append([True] * n + [False] * pad)
+            positions.append(assigned + [last] * pad)
+            slots.append(slot + [-1] * pad)
         last = [len(t) - 1 for t in tokens]
-        return [out.logits[w, i].float() if i >= 0 else None for w, i in enumerate(last)]
+        with torch.no_grad():
+            embeds = self._embed(torch.tensor(ids, device=self.device), frames,
+                                 torch.tensor(slots, device=self.device))
+            logits = self.forward.feed(embeds, torch.tensor(new_mask, device=self.device),
+                                       torch.tensor(positions, device=self.device), last)
+        return [logits[w] if i >= 0 else None for w, i in enumerate(last)]
 
     def _must_slide(self, incoming: int) -> bool:
         """Whether the context must be rebuilt before a new step of `incoming` tokens: it
         already holds `keep_steps` steps (the policy was trained on the prefix and at most
         `context_steps` steps; more earlier steps would be a context it never saw), or the
         step would overflow the cache."""
-        if self.mask is None:
+        if not self.forward.width:
             return False
         if any(len(steps) >= self.keep_steps for steps in self.steps):
             return True
-        return self.mask.shape[1] + incoming + self._step_budget() > self.max_context
+        return self.forward.width + incoming + self._step_budget() > self.max_context
 
     def _slide(self) -> None:
         """Re-encode prefix + the last `keep_steps - 1` steps, from fresh positions (with no step
         to keep, crop the cache back to the prefixes instead: the same keys, no forward)."""
         keep = max(self.keep_steps - 1, 0)
-        if not keep and getattr(self.cache, "crop", None) is not None:
+        if not keep:
             # nothing but the prefixes stays: their cache is exact as it is, so crop back to it
             # (the prefixes were fed first, from the first position, as a re-encode would)
-            self.cache.crop(self.prefix_width - self.mask.shape[1])
-            self.mask = self.mask[:, :self.prefix_width]
+            self.forward.crop(self.prefix_width)
             self.layout = list(self.prefix_layout)
             self.steps = [[] for _ in range(self.k)]
             self.step_frames = [[] for _ in range(self.k)]
@@ -211,7 +214,7 @@ class IncrementalDecoder:
             rows.append(self.prefixes[w] + [t for s in self.steps[w] for t in s])
             kept = [f for f in [self.prefix_frames[w], *self.step_frames[w]] if f is not None]
             frames.append(np.concatenate(kept) if kept else None)
-        self.cache, self.mask = None, None
+        self.forward.clear()
         self.layout = [StepPositions.START] * self.k
         self._feed(rows, frames)
 
@@ -340,7 +343,15 @@ class IncrementalDecoder:
         return [token, self.end_review, *self.opener], self.parts[0]
 
     def context_length(self) -> int:
-        return 0 if self.mask is None else int(self.mask.shape[1])
+        return 0 if self.forward is None else self.forward.width
+
+    def _embed(self, ids, frames, slots):
+        """The input embeddings of `ids`: the RIG transformer's (image places, patches), or a
+        plain LM's token embeddings."""
+        embed = getattr(self.model, "embed", None)
+        if embed is not None:
+            return embed(ids, frames, slots)
+        return lm_of(self.model).get_input_embeddings()(ids)
 
 
 def to_codes(vocab, image_ids: list[int], grid: tuple[int, int], offset: int = 0) -> np.ndarray:

@@ -369,6 +369,23 @@ class StepPositions:
         return positions, slots, (p, obs_at, slot)
 
 
+    def assign_one(self, token: int, state=START):
+        """(position, slot, state after it) of one token fed after `state`: `assign` of `[token]`
+        in plain Python, for the decoder's one-token feeds (numpy's per-call cost is most of
+        a one-token `assign`). tests/test_sequence.py checks that the two agree."""
+        p, obs_at, slot = state
+        if token == self.imagine_id and self.anchor and obs_at is not None:
+            p = max(p, obs_at + self.anchor)
+        if token == self.obs_id:
+            obs_at = p
+        if token == self.obs_id or token == self.imagine_id:
+            return p, -1, (p + 1, obs_at, 0)
+        if self.images.start <= token < self.images.stop:
+            first = next(f for block, f in reversed(self.blocks) if token >= block.start)
+            return p, first + slot, (p + 1, obs_at, slot + 1)
+        return p, -1, (p + 1, obs_at, slot)
+
+
 def pad_batch(sequences: list[tuple], pad_id: int, max_length: int | None = None,
               positions: StepPositions | None = None):
     """Right-pad (ids, segments, ...) tuples into tensors: input_ids, attention_mask, segments

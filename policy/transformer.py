@@ -61,21 +61,21 @@ class RigTransformer(nn.Module):
     def config(self):  # the LM's Hugging Face config (max_position_embeddings, ...)
         return self.lm.config
 
-    def forward(self, input_ids, attention_mask=None, frames=None, image_slots=None, **kwargs):
-        grid = self.grid_embedding is not None and image_slots is not None
-        if self.patch_encoder is None and not grid:
-            return self.lm(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+    def embed(self, input_ids, frames=None, image_slots=None):
+        """The LM's input embeddings of `input_ids`: token embeddings, plus each image token's
+        place in its frame, with the `<patch>` placeholders replaced by the encoded frames.
+        (The decoder's lean forward starts from these; `forward` runs the LM on them.)"""
         embeds = self.lm.get_input_embeddings()(input_ids)
-        if grid:
+        if self.grid_embedding is not None and image_slots is not None:
             if image_slots.shape != input_ids.shape:
                 raise ValueError(f"image_slots {tuple(image_slots.shape)} must match input_ids "
                                  f"{tuple(input_ids.shape)}")
-            placed = (image_slots >= 0) & (image_slots < self.grid_embedding.num_embeddings)
-            where = self.grid_embedding(image_slots.clamp(0, self.grid_embedding.num_embeddings
-                                                          - 1))
+            grid = self.grid_embedding.num_embeddings
+            placed = (image_slots >= 0) & (image_slots < grid)
+            where = self.grid_embedding(image_slots.clamp(0, grid - 1))
             embeds = embeds + where.to(embeds.dtype) * placed.unsqueeze(-1).to(embeds.dtype)
         if self.patch_encoder is None:
-            return self.lm(inputs_embeds=embeds, attention_mask=attention_mask, **kwargs)
+            return embeds
         slots = input_ids == self.patch_id
         count = int(slots.sum())
         if count:
@@ -86,6 +86,13 @@ class RigTransformer(nn.Module):
             frames = torch.as_tensor(frames, device=embeds.device)
             vectors = self.patch_encoder(frames).to(embeds.dtype)
             embeds = embeds.masked_scatter(slots.unsqueeze(-1), vectors.reshape(-1))
+        return embeds
+
+    def forward(self, input_ids, attention_mask=None, frames=None, image_slots=None, **kwargs):
+        grid = self.grid_embedding is not None and image_slots is not None
+        if self.patch_encoder is None and not grid:
+            return self.lm(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+        embeds = self.embed(input_ids, frames, image_slots)
         return self.lm(inputs_embeds=embeds, attention_mask=attention_mask, **kwargs)
 
     def save_pretrained(self, folder, **kwargs) -> None:

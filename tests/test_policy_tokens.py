@@ -173,3 +173,11 @@ def test_vectorised_positions_equal_the_token_by_token_definition(anchor):
             assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
             assert got[2] == want[2]
             state = got[2]
+        # one token at a time, as the decoder feeds most steps: `assign_one`
+        state, got_p, got_s = StepPositions.START, [], []
+        for token in ids.tolist():
+            at, slot, state = positions.assign_one(token, state)
+            got_p.append(at)
+            got_s.append(slot)
+        assert got_p == reference[0].tolist() and got_s == reference[1].tolist()
+        assert state == reference[2]
