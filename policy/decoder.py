@@ -178,8 +178,10 @@ class IncrementalDecoder:
             slots.append(slot + [-1] * pad)
         last = [len(t) - 1 for t in tokens]
         with torch.no_grad():
+            # most feeds hold no image token: then no tile embedding to add
+            placed = any(slot >= 0 for row in slots for slot in row)
             embeds = self._embed(torch.tensor(ids, device=self.device), frames,
-                                 torch.tensor(slots, device=self.device))
+                                 torch.tensor(slots, device=self.device) if placed else None)
             logits = self.forward.feed(embeds, torch.tensor(new_mask, device=self.device),
                                        torch.tensor(positions, device=self.device), last)
         return [logits[w] if i >= 0 else None for w, i in enumerate(last)]

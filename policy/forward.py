@@ -69,13 +69,27 @@ class LeanForward:
         self.rope_scale = float(getattr(rotary, "attention_scaling", 1.0))
         weight = next(self.lm.parameters())
         self.device, self.dtype = weight.device, weight.dtype
-        self.layers = [(l.input_layernorm.weight, l.self_attn.q_proj, l.self_attn.k_proj,
-                        l.self_attn.v_proj, l.self_attn.o_proj, l.post_attention_layernorm.weight,
-                        l.mlp.gate_proj, l.mlp.up_proj, l.mlp.down_proj)
-                       for l in self.inner.layers]
+        self.layers = [self._fuse(layer) for layer in self.inner.layers]
+        self.final_norm = self.inner.norm.weight.detach()
+        self.head = _stacked(self.lm.lm_head)
         self.worlds = worlds
         self.width = 0  # cached positions (the same for every world; padding is masked)
         self._allocate(max(16, capacity))
+
+    @staticmethod
+    def _fuse(layer):
+        """One layer's weights as the decoder multiplies them: q/k/v and gate/up stacked, each
+        stored input-major (`x @ weight`). Why: at one token a world the forward is bound by
+        per-call overhead and by streaming the weights, and on a CPU a matrix-vector product
+        reads an input-major matrix ~1.7x faster than the HF layout (measured: 40 against 68 us
+        for a 704 x 256 projection). They are copies taken now (the tiny policy's 16 MB): a
+        decoder takes them at each reset, so a model trained between evaluations is decoded
+        with its current weights."""
+        attention, mlp = layer.self_attn, layer.mlp
+        return (layer.input_layernorm.weight.detach(),
+                _stacked(attention.q_proj, attention.k_proj, attention.v_proj),
+                _stacked(attention.o_proj), layer.post_attention_layernorm.weight.detach(),
+                _stacked(mlp.gate_proj, mlp.up_proj), _stacked(mlp.down_proj))
 
     def _allocate(self, capacity: int) -> None:
         shape = (len(self.layers), self.worlds, self.kv_heads, capacity, self.head_dim)
@@ -97,9 +111,9 @@ class LeanForward:
 
     def _norm(self, x, weight):
         # as Qwen2RMSNorm: the variance in float32, the weight applied in the model's dtype
-        h = x.float()
-        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
-        return weight * h.to(x.dtype)
+        if x.dtype == torch.float32:
+            return F.rms_norm(x, weight.shape, weight, self.eps)
+        return weight * F.rms_norm(x.float(), weight.shape, None, self.eps).to(x.dtype)
 
     @torch.no_grad()
     def feed(self, embeds, new_mask, positions, last):
@@ -110,48 +124,66 @@ class LeanForward:
         start, end = self.width, self.width + w
         if end > self.capacity:
             self._allocate(max(end, 2 * self.capacity))
-        self.valid[:, start:end] = new_mask
         # which cached or new keys each new token sees: the real ones before it, and itself
-        # (a padding token seeing itself keeps its row finite; nobody reads it or sees it)
-        causal = torch.ones((w, w), dtype=torch.bool, device=self.device).tril()
-        fresh = (causal & new_mask[:, None, :]) | torch.eye(w, dtype=torch.bool,
-                                                             device=self.device)
-        seen = torch.cat([self.valid[:, None, :start].expand(k, w, start), fresh], dim=2)
-        seen = seen[:, None]  # K x 1 x W x (width + W)
+        # (a padding token seeing itself keeps its row, and so its cached values, finite;
+        # nobody reads it or sees it)
+        if w == 1:
+            self.valid[:, start] = True
+            seen = self.valid[:, None, None, :end].clone()
+            self.valid[:, start:end] = new_mask
+        else:
+            self.valid[:, start:end] = new_mask
+            causal = torch.ones((w, w), dtype=torch.bool, device=self.device).tril()
+            fresh = (causal & new_mask[:, None, :]) | torch.eye(w, dtype=torch.bool,
+                                                                 device=self.device)
+            seen = torch.cat([self.valid[:, None, :start].expand(k, w, start), fresh], dim=2)
+            seen = seen[:, None]  # K x 1 x W x (width + W)
+        # rotary embedding as rotate-half: x * cos + roll(x, half) * [-sin, sin]
         freqs = positions[..., None].float() * self.inv_freq
-        angles = torch.cat([freqs, freqs], dim=-1)
-        cos = (angles.cos() * self.rope_scale).to(self.dtype)[:, None]
-        sin = (angles.sin() * self.rope_scale).to(self.dtype)[:, None]
-        groups = self.heads // self.kv_heads
-        x = embeds.to(self.dtype)
-        for i, (norm1, q_proj, k_proj, v_proj, o_proj, norm2, gate, up, down) in \
-                enumerate(self.layers):
-            h = self._norm(x, norm1)
-            q = q_proj(h).view(k, w, self.heads, self.head_dim).transpose(1, 2)
-            key = k_proj(h).view(k, w, self.kv_heads, self.head_dim).transpose(1, 2)
-            value = v_proj(h).view(k, w, self.kv_heads, self.head_dim).transpose(1, 2)
-            q = q * cos + _rotate_half(q) * sin
-            key = key * cos + _rotate_half(key) * sin
-            self.keys[i, :, :, start:end] = key
-            self.values[i, :, :, start:end] = value
-            keys, values = self.keys[i, :, :, :end], self.values[i, :, :, :end]
-            if groups > 1:
-                keys = keys.repeat_interleave(groups, dim=1)
-                values = values.repeat_interleave(groups, dim=1)
-            attended = F.scaled_dot_product_attention(q, keys, values, attn_mask=seen,
-                                                      scale=self.scale)
-            x = x + o_proj(attended.transpose(1, 2).reshape(k, w, -1))
-            h = self._norm(x, norm2)
-            x = x + down(F.silu(gate(h)) * up(h))
+        cos = (torch.cat([freqs, freqs], dim=-1).cos() * self.rope_scale).to(self.dtype)
+        sin = (freqs.sin() * self.rope_scale).to(self.dtype)
+        sin = torch.cat([-sin, sin], dim=-1)
+        cos, sin = cos[:, :, None], sin[:, :, None]  # K x W x 1 x head_dim
+        heads, kv, half = self.heads, self.kv_heads, self.head_dim // 2
+        gqa = heads != kv
+        x = embeds.to(self.dtype).reshape(k * w, -1)  # tokens as rows: every product is 2-D
+        for i, (norm1, qkv, out, norm2, gate_up, down) in enumerate(self.layers):
+            projected = _linear(self._norm(x, norm1), qkv).view(k, w, heads + 2 * kv,
+                                                                self.head_dim)
+            qk = projected[:, :, :heads + kv]  # queries and keys rotate together
+            qk = qk * cos + qk.roll(half, dims=-1) * sin
+            self.keys[i, :, :, start:end] = qk[:, :, heads:].transpose(1, 2)
+            self.values[i, :, :, start:end] = projected[:, :, heads + kv:].transpose(1, 2)
+            attended = F.scaled_dot_product_attention(
+                qk[:, :, :heads].transpose(1, 2), self.keys[i, :, :, :end],
+                self.values[i, :, :, :end], attn_mask=seen, scale=self.scale, enable_gqa=gqa)
+            x = x + _linear(attended.transpose(1, 2).reshape(k * w, -1), out)
+            gate, up = _linear(self._norm(x, norm2), gate_up).chunk(2, dim=-1)
+            x = x + _linear(F.silu(gate) * up, down)
         self.width = end
-        rows = torch.as_tensor([max(i, 0) for i in last], device=self.device)
-        hidden = x[torch.arange(k, device=self.device), rows]  # K x hidden: the last tokens only
-        return self.lm.lm_head(self._norm(hidden, self.inner.norm.weight)).float()
+        x = x.view(k, w, -1)
+        if w == 1:
+            hidden = x[:, 0]
+        else:
+            rows = torch.as_tensor([max(i, 0) for i in last], device=self.device)
+            hidden = x[torch.arange(k, device=self.device), rows]  # the last tokens only
+        return _linear(self._norm(hidden, self.final_norm), self.head).float()
 
 
-def _rotate_half(x):
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+def _stacked(*linears):
+    """(input-major weight, bias or None) of `linears` stacked along their outputs."""
+    weight = torch.cat([l.weight for l in linears]).detach().t().contiguous()
+    if all(l.bias is None for l in linears):
+        return weight, None
+    bias = torch.cat([l.bias.detach() if l.bias is not None else
+                      torch.zeros(l.out_features, dtype=weight.dtype, device=weight.device)
+                      for l in linears])
+    return weight, bias
+
+
+def _linear(x, weight_bias):
+    weight, bias = weight_bias
+    return x @ weight if bias is None else torch.addmm(bias, x, weight)
 
 
 class HFForward:
