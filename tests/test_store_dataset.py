@@ -45,6 +45,22 @@ def test_dataset_offsets(store_path):
     assert sum(len(b["step"]) for b in loader) == 24
 
 
+def test_frames_cached_in_memory_or_read_per_sample_give_the_same_windows(store_path):
+    offsets = {"image": [-2, -1, 0], "action": [0, 1], "reasoning": [0]}
+    cached = TrajectoryDataset(store_path, offsets)
+    on_disk = TrajectoryDataset(store_path, offsets, cache_bytes=0)
+    assert "image" in cached.cache and "image" not in on_disk.cache
+    assert "action" in on_disk.cache  # small keys are always held
+    for i in range(len(cached)):
+        a, b = cached[i], on_disk[i]
+        assert a.keys() == b.keys()
+        for key in a:
+            if isinstance(a[key], torch.Tensor):
+                assert torch.equal(a[key], b[key]), key
+            else:
+                assert a[key] == b[key], key
+
+
 def test_dataset_bad_config(store_path):
     with pytest.raises(ConfigError, match="no step key"):
         TrajectoryDataset(store_path, {"pixels": [0]})

@@ -51,7 +51,12 @@ def test_batching_does_not_change_results(tok, frames):
     whole = tok.encode(frames, batch_size=64)
     assert np.array_equal(tok.encode(frames, batch_size=2), whole)
     assert np.array_equal(np.concatenate([tok.encode(frames[i:i + 1]) for i in range(5)]), whole)
-    assert np.array_equal(tok.decode(whole, batch_size=2), tok.decode(whole))
+    # pixels: equal up to one level. A convolution's float sums may round differently at
+    # another batch size (oneDNN picks its kernels by shape and CPU: on an AMD EPYC one pixel
+    # in 3,840 lands on the other side of a .5), which the uint8 rounding can turn into 1 level
+    by_two, at_once = tok.decode(whole, batch_size=2), tok.decode(whole)
+    assert np.abs(by_two.astype(int) - at_once.astype(int)).max() <= 1
+    assert (by_two != at_once).mean() < 0.01
     assert tok.encode(frames[:0]).shape == (0, 8, 8)
     assert tok.decode(whole[:0]).shape == (0, 16, 16, 3)
 
