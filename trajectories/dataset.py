@@ -120,8 +120,14 @@ class TrajectoryDataset(Dataset):
     def __getitem__(self, i: int) -> dict[str, Any]:
         t, e = int(self.steps[i]), int(self.episode_of[i])
         sample: dict[str, Any] = {"episode": e, "step": t}
+        start, stop = int(self.starts[e]), int(self.ends[e])
+        windows = {}  # keys with the same offsets share one index computation
         for key, offsets in self.offsets.items():
-            idx, pad = window_indices(t, int(self.starts[e]), int(self.ends[e]), offsets)
+            shared = offsets.tobytes()
+            if shared not in windows:
+                idx, pad = window_indices(t, start, stop, offsets)
+                windows[shared] = idx, pad, torch.from_numpy(pad)
+            idx, pad, pad_tensor = windows[shared]
             if key in self.cache:
                 rows = self.cache[key][idx]
             else:
@@ -129,7 +135,7 @@ class TrajectoryDataset(Dataset):
                 rows = self.store.read(key, lo, int(idx.max()) + 1)[idx - lo]
             sample[key] = [str(r) for r in rows] if rows.dtype.kind in "TUO" \
                 else torch.from_numpy(np.ascontiguousarray(rows))
-            sample[f"{key}_is_pad"] = torch.from_numpy(pad)
+            sample[f"{key}_is_pad"] = pad_tensor
         return sample
 
 
