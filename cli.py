@@ -182,6 +182,12 @@ COMMANDS: dict = {
             "policy decoding speed: our KV-cached batched decoder against model.generate()",
             "Writes the same grammar-constrained steps with both on the same model in the same "
             "process and prints tokens/s, ms per environment step and the ratios."),
+        "train": Command(
+            "rig.eval.bench_train:BenchTrainConfig", "rig.eval.bench_train:bench_train",
+            "policy trainer steps against a bare torch loop on the same batches",
+            "Trains the same model on the same batches with `rig train policy`'s loop and with "
+            "a bare forward/backward/AdamW loop on prebuilt batches, in alternating rounds, and "
+            "prints tokens per second and the ratio."),
         "play": Command(
             "rig.eval.bench_play:BenchPlayConfig", "rig.eval.bench_play:bench_play",
             "whole acting steps (world + tokenizer + policy) against random at K worlds",

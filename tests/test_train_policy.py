@@ -282,3 +282,14 @@ def test_only_finished_checkpoints_count(tmp_path):
     assert [p.name for p in checkpoint_folders(tmp_path)] == [
         "step-0000002", "step-0000010", "step-10000000"]
     assert latest_checkpoint(tmp_path).name == "step-10000000"
+
+
+def test_bench_train_times_the_trainer_against_a_bare_loop(tokenized_store, capsys):
+    assert rig_main(["bench", "train", "--data", str(tokenized_store), "--steps", "2",
+                     "--rounds", "1", "--batch-size", "2"]) == 0
+    out = capsys.readouterr().out
+    bare = next(line for line in out.splitlines() if line.startswith("bare torch loop"))
+    trainer = next(line for line in out.splitlines() if line.startswith("rig train policy"))
+    assert float(bare.split()[-2]) > 0 and float(bare.split()[-1]) == 1.0
+    ratio = float(trainer.split()[4])
+    assert 0.0 < ratio < 10.0
