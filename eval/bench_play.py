@@ -34,7 +34,9 @@ class BenchPlayConfig:
     imagine: bool = option(True, "the policy imagines its next frame (--no-imagine: act only)")
     draw: bool = option(False, "decode the imagined frame to pixels every step, as `rig play` "
                         "does for its viewer, video or recording (--no-draw: as `rig eval`)")
-    threads: int = option(1, "torch CPU threads (1: what workers use; 0: torch's default)")
+    threads: int = option(0, "torch CPU threads (0: torch's default, what `rig play` and `rig "
+                          "eval` use when they play in one process; 1: what each worker of a "
+                          "pool uses)")
     seed: int = option(1000, "first seed")
 
     def validate(self) -> None:
