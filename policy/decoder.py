@@ -127,9 +127,8 @@ class IncrementalDecoder:
         self.steps: list[list[list[int]]] = [[] for _ in prefixes]  # per world, per step ids
         self.step_frames: list[list] = [[] for _ in prefixes]       # per world, per step frame
         self.pending: list[list[int]] = [[] for _ in prefixes]     # chosen, not yet fed
-        if self.forward is None or self.forward.worlds != self.k:
-            self.forward = decoding_forward(self.model, self.k, lean=self.lean)
-        self.forward.clear()
+        # a fresh forward each reset: its stacked weights are the model's as they are now
+        self.forward = decoding_forward(self.model, self.k, lean=self.lean)
         self.layout = [StepPositions.START] * self.k  # per world: position/slot state
         logits = self._feed([list(p) for p in prefixes], self.prefix_frames)
         # the prefixes' cache is kept: a slide that keeps no step crops back to it

@@ -146,3 +146,25 @@ def test_unknown_architectures_use_the_hugging_face_forward():
         LeanForward(windowed, 2)
     assert isinstance(decoding_forward(_qwen2(), 2), LeanForward)
     assert isinstance(decoding_forward(_qwen2(), 2, lean=False), HFForward)
+
+
+def test_a_reset_decodes_with_the_weights_as_they_are_now():
+    """The lean forward stacks copies of the weights: a model trained between episodes (a
+    closed-loop evaluation during training) must be decoded with its new weights."""
+    from rig.policy.decoder import IncrementalDecoder
+    from rig.policy.vocab import RigVocabulary
+    from rig.worlds.crafter import ACTION_NAMES
+
+    vocab = RigVocabulary.train(["walk left to the tree"] * 20, ACTION_NAMES, codebook_size=8,
+                                text_vocab_size=120)
+    lm = _qwen2(vocab_size=len(vocab))
+    prefix = [[vocab.id("<bos>"), 5, 6, 7]]
+    lean = IncrementalDecoder(lm, vocab, 4)
+    before = lean.reset(prefix)[0]
+    with torch.no_grad():  # "training" between two episodes
+        for parameter in lm.parameters():
+            parameter.mul_(1.5)
+    after = lean.reset(prefix)[0]
+    reference = IncrementalDecoder(lm, vocab, 4, lean=False).reset(prefix)[0]
+    torch.testing.assert_close(after, reference, rtol=1e-9, atol=1e-9)
+    assert not torch.allclose(before, after)
