@@ -41,16 +41,19 @@ class BenchTrainConfig:
 
 
 def _expert_store(folder: Path, episodes: int) -> str:
-    from rig.cli import main as rig_main
     from rig.imagination.tokenizer import CRAFTER_TOKENIZER
+    from rig.trajectories.collect import CollectConfig, collect
+    from rig.trajectories.tokenize import DataTokenizeConfig, data_tokenize
 
     store = folder / "expert.zarr"
     print(f"collecting {episodes} expert episodes and tokenizing them (not timed)...",
           flush=True)
-    if rig_main(["collect", "--out", str(store), "--agent", "expert:player", "--episodes",
-                 str(episodes), "--max-steps", "200", "--workers", "1", "--seed", "9000"]) or \
-            rig_main(["data", "tokenize", "--data", str(store), "--tokenizer",
-                      str(CRAFTER_TOKENIZER), "--device", "cpu"]):
+    gather = CollectConfig(out=str(store), agent="expert:player", episodes=episodes,
+                           max_steps=200, workers=1, seed=9000)
+    tokens = DataTokenizeConfig(data=str(store), tokenizer=str(CRAFTER_TOKENIZER), device="cpu")
+    for step in (gather, tokens):
+        step.validate()
+    if collect(gather) or data_tokenize(tokens):
         raise SystemExit("could not build the benchmark's store")
     return str(store)
 
