@@ -124,6 +124,16 @@ COMMANDS: dict = {
             "the safetensors file and never loads a zip to act, because SB3's zips unpickle "
             "objects when loaded, which can run code. Only resume from, or --convert, zips you "
             "made yourself."),
+        "bc": Command(
+            "rig.train.bc:TrainBCConfig", "rig.train.bc:train_bc",
+            "train the plain behaviour-cloning baseline (CNN, action only) on the same stores",
+            "Clones the teacher's actions in the stores with a small CNN that reads the frame, "
+            "the observation text's vitals and inventory and the last executed action: no "
+            "reasoning, no imagination, no image tokens. The same train/validation split by "
+            "seed as `rig train policy`; validation reports the agreement of its decisions with "
+            "the teacher on held-out seeds. Give it the RIG policy's data and minutes "
+            "(--max-minutes, --threads 1) and report the two side by side; play it with "
+            "--agent bc:OUT. Running the same command again resumes exactly."),
         "policy": Command(
             "rig.train.train_policy:PolicyTrainConfig", "rig.train.train_policy:train_policy",
             "train the RIG transformer (reason, act, imagine) on tokenized trajectory stores",

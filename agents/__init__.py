@@ -11,6 +11,7 @@ agent, write its class in a module of this folder and add one entry there.
 | expert      | the world's scripted expert (Crafter: a planner over privileged state) |
 | ppo:PATH    | an SB3 PPO policy from `rig train ppo` (its safetensors, never unpickled) |
 | rig:PATH    | the RIG policy saved by `rig train policy` (PATH = its final/ folder) |
+| bc:PATH     | the plain behaviour-cloning baseline saved by `rig train bc` (PATH = its OUT) |
 """
 
 from __future__ import annotations
@@ -114,6 +115,14 @@ def _rig(spec, env, seed=None, viewer=None, **policy_options):
     return RigPolicy(env, spec.argument, seed=seed, **options)
 
 
+def _bc(spec, env, seed=None, viewer=None, **policy_options):
+    from .bc_agent import BCPolicy
+
+    options = {k: v for k, v in policy_options.items() if k in ("device", "temperature")}
+    options["device"] = pick_device(options.get("device", "cpu"))
+    return BCPolicy(env, spec.argument, seed=seed, **options)
+
+
 REGISTRY: dict[str, AgentKind] = {kind.name: kind for kind in (
     AgentKind("random", "uniform random actions", _random),
     AgentKind("human", "you, at the keyboard of the viewer window", _human, interactive=True),
@@ -130,6 +139,10 @@ REGISTRY: dict[str, AgentKind] = {kind.name: kind for kind in (
     AgentKind("rig", "the RIG policy (reason, act, imagine) saved by `rig train policy` "
               "(OUT/final)", _rig, argument="PATH", required=True,
               missing="the rig agent needs a checkpoint: --agent rig:OUT/final"),
+    AgentKind("bc", "the plain behaviour-cloning baseline (a CNN on the frame, the "
+              "observation text's numbers and the last action; no reasoning, no imagination) "
+              "saved by `rig train bc` (OUT, or OUT/final, OUT/best)", _bc, argument="PATH",
+              required=True, missing="the bc agent needs a folder: --agent bc:OUT"),
 )}
 
 # every spelling with its help line: what `rig agents` lists

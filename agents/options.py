@@ -12,8 +12,9 @@ class PolicyOptions:
     imagine: bool = option(True, "let a policy that imagines draw its imagined next frame "
                            "(--no-imagine: act without it, several times faster)")
     device: str = option("cpu", "where a neural policy runs: cpu | cuda | auto")
-    temperature: float = option(1.0, "the RIG policy's sampling temperature for reasoning and "
-                                "action (0: greedy)")
+    temperature: float = option(1.0, "a learned policy's sampling temperature: the RIG "
+                                "policy's reasoning and action, the bc baseline's action (0: "
+                                "greedy)")
     lookahead: int = option(0, "RIG-lookahead: imagine this many steps of a proposed action, "
                             "review them and maybe revise before acting (0: act directly)")
     candidates: int = option(1, "with --lookahead: proposals reviewed per step at most (a "
