@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from rig.cli import main as rig_main
@@ -60,6 +61,44 @@ def test_trains_and_saves_a_loadable_checkpoint(tokenized_store, tmp_path):
     losses = _losses(out)
     assert sorted(losses) == [1, 2, 3] and all(0 < v < 20 for v in losses.values())
     assert not list(final.glob("*.pt")) and not list(final.glob("*.bin"))  # safetensors only
+
+
+def test_free_running_decisions_on_held_out_states(tokenized_store, tmp_path):
+    """Each validation decodes held-out states as acting would (own reasoning, then the
+    action); the agreement with the teacher is logged and best/ keeps the best checkpoint."""
+    from rig.policy import checkpoint
+    from rig.train.free_running import split_for_decoding
+
+    out = tmp_path / "free"
+    assert rig_main(_train_args(tokenized_store, out, 3) + ["--free-running", "6"]) == 0
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [line["step"] for line in lines] == [1, 2, 3]  # one line a step, val merged in
+    val = lines[-1]
+    assert 0.0 <= val["val/free_action_agreement"] <= 1.0
+    assert 0.0 <= val["val/free_reasoning_tokens"] <= 48
+    best = json.loads((out / "best.json").read_text())
+    assert best["step"] == 3 and best["free_action_agreement"] == val["val/free_action_agreement"]
+    assert checkpoint.load(out / "best").meta["step"] == 3
+
+    # the cut: context, then the observation up to <think>, then what the teacher wrote
+    policy = checkpoint.load(out / "final")
+    from rig.policy.sequence import SequenceBuilder, SequenceConfig as Config
+
+    builder = SequenceBuilder(policy.vocab, Config(**policy.meta["sequence"]))
+    vocab = policy.vocab
+    obs_codes = np.zeros(16, np.int64)
+    context = builder.prefix("task")[0]
+    first = builder.observation(obs_codes, "Vitals: health 9/9.", [])[0]
+    first_out = builder.decision("go up", "move_up")[0]
+    current = builder.observation(obs_codes + 1, "Vitals: health 8/9.", ["move_up"])[0]
+    current_out = builder.decision("wood ahead so do", "do")[0]
+    ids = np.asarray(context + first + first_out + current + current_out)
+    cut = split_for_decoding(ids, None, vocab, reasoning=True)
+    assert cut[0] == context + first + first_out and cut[1] == current
+    assert cut[4] == vocab.action_id("do") and cut[2] is None and cut[3] is None
+    without = np.asarray(context + first + builder.decision("x", "move_up")[0][:-1])
+    assert split_for_decoding(np.append(without, vocab.id("</think>")), None, vocab,
+                              reasoning=True) is None  # no action token at the end
 
 
 def test_patch_input_imagine_rate_and_time_budget(tokenized_store, tmp_path, capsys):

@@ -220,6 +220,7 @@ class PolicyRun:
         self.max_length = int(getattr(model.config, "max_position_embeddings", 0) or
                               self.model_config.max_positions)
         self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+        self.free_cases = self.free_running_cases()
 
     def find_resume(self) -> PolicyCheckpoint | None:
         """The newest checkpoint that reads whole. A damaged newer one is named, and moved aside
@@ -265,6 +266,21 @@ class PolicyRun:
                  "minutes": self.minutes()} if with_state else None
         checkpoint.save(folder, self.accelerator.unwrap_model(self.model), self.vocab, meta,
                         tokenizers, state)
+
+    def keep_best(self, val: dict[str, float]) -> None:
+        """OUT/best: the policy (a final folder) whose free-running decisions agreed most with
+        the teacher's on the held-out states; `best.json` says when and how much."""
+        score = val.get("free_action_agreement")
+        if score is None or not self.accelerator.is_main_process:
+            return
+        path = self.out / "best.json"
+        best = json.loads(path.read_text()) if path.is_file() else {}
+        if score <= float(best.get("free_action_agreement", -1.0)):
+            return
+        self.save(self.out / "best", with_state=False)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps({"step": self.step, **val}, indent=2))
+        tmp.replace(path)
 
     def prune(self) -> None:
         for old in checkpoint_folders(self.out)[:-self.config.keep_checkpoints]:
@@ -314,8 +330,46 @@ class PolicyRun:
                 loss, metrics = self.forward(*self.batch(k, val=True))
                 for name, value in {"loss": loss.item(), **metrics}.items():
                     totals.setdefault(name, []).append(value)
+        result = {name: float(np.mean(v)) for name, v in totals.items()}
+        result.update(self.free_running())
         self.model.train()
-        return {name: float(np.mean(v)) for name, v in totals.items()}
+        return result
+
+    def free_running_cases(self) -> list:
+        """`--free-running` held-out states (a fixed draw), cut where acting starts writing."""
+        from .free_running import split_for_decoding
+
+        if not self.val_sets or not self.config.free_running:
+            return []
+        rng = np.random.default_rng([self.config.seed, 7919])
+        total = int(self.val_sizes[-1])
+        picks = rng.choice(total, size=min(total, self.config.free_running), replace=False)
+        cases = []
+        for index in sorted(int(i) for i in picks):
+            sets, sizes = self.val_sets, self.val_sizes
+            which = int(np.searchsorted(sizes, index, side="right"))
+            dataset, store = sets[which]
+            if is_review_store(store):
+                continue  # a review example is not a state to act in
+            ids, _, frames = self.sample(index, val=True, imagine=False)
+            cases.append(split_for_decoding(ids, frames, self.vocab, self.sequence.reasoning))
+        return [c for c in cases if c is not None]
+
+    def free_running(self) -> dict[str, float]:
+        """Free-running decisions on held-out states (train/free_running.py): the policy writes
+        its own reasoning, then acts; agreement with the teacher's action."""
+        from .free_running import free_running_agreement
+
+        if not self.accelerator.is_main_process or not self.free_cases:
+            return {}
+        codec = self.image_codecs[0]
+        image_tokens = int(np.prod(codec.get("grid") or (0,))) or self.sequence.patches
+        with self.torch.no_grad():
+            return free_running_agreement(
+                self.accelerator.unwrap_model(self.model), self.vocab, self.builder,
+                self.sequence, self.free_cases, image_tokens,
+                checkpoint.codec_image_ids(self.vocab, codec), seed=self.config.seed,
+                max_context=self.max_length)
 
     def truncate_metrics(self) -> None:
         """Keep only metrics.jsonl's lines up to the step training starts from (one atomic
@@ -384,19 +438,23 @@ class PolicyRun:
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}",
                             act=f"{metrics.get('action_accuracy', float('nan')):.2f}")
-            if log is not None:
-                log.write(json.dumps({"step": self.step, "loss": loss.item(), **metrics,
-                                      "tokens_per_second": round(rate, 1)}) + "\n")
-                log.flush()
+            record = {"step": self.step, "loss": loss.item(), **metrics,
+                      "tokens_per_second": round(rate, 1)}
             if writer is not None:
                 writer.add_scalar("train/loss", loss.item(), self.step)
                 writer.add_scalar("train/tokens_per_second", rate, self.step)
                 for name, value in metrics.items():
                     writer.add_scalar(f"train/{name}", value, self.step)
             if self.step % config.eval_every == 0 or self.step == config.steps:
-                for name, value in self.validate().items():
+                val = self.validate()
+                for name, value in val.items():
                     if writer is not None:
                         writer.add_scalar(f"val/{name}", value, self.step)
+                record.update({f"val/{k}": v for k, v in val.items()})
+                self.keep_best(val)
+            if log is not None:
+                log.write(json.dumps(record) + "\n")
+                log.flush()
             out_of_time = self.out_of_time()
             if self.step % config.checkpoint_every == 0 or self.step == config.steps \
                     or out_of_time:
@@ -411,6 +469,7 @@ class PolicyRun:
         self.save(self.out / "final", with_state=False)
         self.accelerator.wait_for_everyone()
         final = self.validate()
+        self.keep_best(final)
         if writer is not None:
             writer.close()
         self.log(f"saved {self.out / 'final'}; validation: " + ", ".join(

@@ -62,6 +62,10 @@ class PolicyTrainConfig:
     text_vocab: int = option(2000, "BPE text tokens to train (new runs only)")
     val_fraction: float = option(0.1, "share of seeds held out for validation")
     eval_every: int = option(200, "validate every this many steps")
+    free_running: int = option(64, "held-out teacher states on which each validation lets the "
+                               "policy write its own reasoning and act (agreement with the "
+                               "teacher's action: val/free_action_agreement; best/ keeps the "
+                               "checkpoint that scores highest); 0: off")
     checkpoint_every: int = option(200, "save a resumable checkpoint every this many steps")
     keep_checkpoints: int = option(2, "newest checkpoints to keep")
     seed: int = option(0, "seed of initialisation and batch order")
@@ -73,6 +77,7 @@ class PolicyTrainConfig:
 
     def validate(self) -> None:
         require(bool(self.data), "name at least one trajectory store")
+        require(self.free_running >= 0, "--free-running must be >= 0")
         for name in ("steps", "batch_size", "context_steps", "eval_every", "checkpoint_every",
                      "keep_checkpoints"):
             require(getattr(self, name) >= 1, f"--{name.replace('_', '-')} must be at least 1")

@@ -1,0 +1,58 @@
+"""Free-running decisions on held-out teacher states: the training metric that can fail.
+
+Role in the data flow: `rig train policy` calls `free_running_agreement` at every validation.
+Teacher-forced action accuracy is ~1.0 by construction when the reasoning states the action, so
+it says nothing about play. Here the policy sees a held-out state as it would while acting (the
+task, the previous step as the teacher played it, the current observation), **writes its own
+reasoning** through the acting decoder (`IncrementalDecoder`, sampling as `--agent rig:` does),
+then chooses its action; the metric is how often that action is the teacher's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def split_for_decoding(ids: np.ndarray, frames, vocab, reasoning: bool):
+    """One training sample (built without its imagined frame) cut where acting would start
+    writing: (context ids, current observation ids, context frames, current frame, teacher's
+    action id); None when its last step's action is not one token (an open action language)."""
+    ids = [int(i) for i in ids]
+    step = vocab.id("<step>")
+    opener = vocab.id("<think>" if reasoning else "<act>")
+    start = len(ids) - 1 - ids[::-1].index(step)
+    end = ids.index(opener, start)
+    label = ids[-1]
+    if label not in vocab.actions or ids[-2] != vocab.id("<act>"):
+        return None
+    if frames is not None and len(frames):
+        context_frames = frames[:-1] if len(frames) > 1 else None
+        current = frames[-1]
+    else:
+        context_frames, current = None, None
+    return ids[:start], ids[start:end], context_frames, current, label
+
+
+def free_running_agreement(model, vocab, builder, sequence, cases, image_tokens: int,
+                           image_range: range | None = None, seed: int = 0,
+                           max_context: int = 2048) -> dict[str, float]:
+    """Agreement of free-running decisions with the teacher's on `cases` (outputs of
+    `split_for_decoding`), decoded together in one batch; also the mean reasoning length."""
+    from rig.policy.decoder import IncrementalDecoder
+
+    cases = [c for c in cases if c is not None]
+    if not cases:
+        return {}
+    decoder = IncrementalDecoder(
+        model, vocab, image_tokens, reasoning=sequence.reasoning, imagination=False,
+        max_reasoning_tokens=sequence.max_reasoning_tokens, max_context_tokens=max_context,
+        keep_steps=sequence.context_steps, temperature=1.0, seed=seed,
+        image_anchor=sequence.image_anchor, positions=builder.positions,
+        image_range=image_range)
+    patches = bool(sequence.patches)
+    decoder.reset([c[0] for c in cases], [c[2] for c in cases] if patches else None)
+    outputs = decoder.step([c[1] for c in cases],
+                           [c[3] for c in cases] if patches else None)
+    agree = [out.action_id == c[4] for out, c in zip(outputs, cases)]
+    return {"free_action_agreement": float(np.mean(agree)),
+            "free_reasoning_tokens": float(np.mean([len(o.reasoning_ids) for o in outputs]))}
