@@ -50,8 +50,10 @@ COMMANDS: dict = {
             "the RIG ablation table: train and score each variant with the same data and budget",
             "Trains action-only, +imagination, +reasoning and RIG-basic policies on the same "
             "stores with the same steps, evaluates them and RIG-lookahead (RIG-basic reviewing "
-            "its imagined outcomes) on the same seeds, and writes OUT/ablation.json and "
-            "OUT/ablation.md. Resumable: trained variants and finished evaluations are kept."),
+            "its imagined outcomes) on the same seeds, beside their anchors on those seeds (random, "
+            "the stores' teacher, and the bc baseline trained on the same stores for the same "
+            "minutes), and writes OUT/ablation.json and OUT/ablation.md. Resumable: trained "
+            "variants and finished evaluations are kept."),
         "scaling": Command(
             "rig.eval.scaling:EvalScalingConfig", "rig.eval.scaling:eval_scaling",
             "test-time scaling: score against lookahead and candidates (JSON, CSV, PNG plots)",

@@ -12,6 +12,11 @@ Role in the data flow: trains one policy per variant on the same stores with the
 | RIG-basic      | yes       | yes         | -                |
 | RIG-lookahead  | yes       | yes         | yes (the RIG-basic weights, reviewed at test time) |
 
+Beside the variants stand their anchors, measured on the same seeds and horizon: random, the
+stores' teacher (the agent that collected them) and the plain behaviour-cloning baseline
+(`rig train bc`) trained on the same stores for the same minutes (`--max-minutes`, or as long
+as RIG-basic trained).
+
 Review stores (`rig data review`) among the data train every variant that imagines and reasons,
 so RIG-basic and RIG-lookahead are one checkpoint evaluated two ways, as in the paper. Each
 variant's training resumes from its checkpoints and each finished evaluation is kept in
@@ -58,6 +63,9 @@ class EvalAblationConfig:
     num_worlds: int = option(1, "worlds each evaluation worker plays in lockstep")
     device: str = option("auto", "auto | cpu | cuda (training and evaluation)")
     threads: int = option(0, "CPU threads for training (0: torch's default)")
+    anchors: bool = option(True, "also measure the anchors on the same seeds: random, the "
+                           "stores' teacher and the bc baseline trained on the same stores for "
+                           "the same minutes (--no-anchors: the variants only)")
 
     def validate(self) -> None:
         require(bool(self.data), "name at least one tokenized trajectory store")
@@ -80,6 +88,82 @@ def _run_name(reasoning: bool, imagination: bool) -> str:
     return f"reasoning-{int(reasoning)}-imagination-{int(imagination)}"
 
 
+def _training_minutes(run: Path) -> float:
+    """Minutes a variant's training took (its newest checkpoint's trainer state)."""
+    from rig.config import RigError
+    from rig.policy import checkpoint
+
+    newest = checkpoint.latest_checkpoint(run)
+    if newest is None:
+        return 0.0
+    try:
+        return float(checkpoint.load(newest, whole=True).trainer.get("minutes", 0.0))
+    except RigError:
+        return 0.0
+
+
+def _teacher(paths: list[str]) -> str | None:
+    """The agent that collected most episodes of the stores, if it is one rig can play."""
+    from collections import Counter
+
+    from rig.agents import UnknownAgentError, parse_agent
+    from rig.trajectories.store import TrajectoryStore
+
+    counts = Counter(str(a) for p in paths
+                     for a in TrajectoryStore.open(p, "r").read_meta("agent"))
+    for agent, _ in counts.most_common():
+        try:
+            if not parse_agent(agent).kind.interactive:
+                return agent
+        except UnknownAgentError:
+            continue
+    return None
+
+
+def _anchors(config: EvalAblationConfig, out: Path, data: list[str], minutes: float,
+             results: dict, console, save) -> None:
+    """Random, the teacher and the bc baseline on the evaluation's seeds (each kept once
+    measured, like the variants)."""
+    from rig.policy import bc
+    from rig.train.bc import TrainBCConfig, train_bc
+
+    from .evaluate import EvalConfig, run_evaluation
+
+    teacher = _teacher(data)
+    wanted = {"random": "random", "bc baseline": None}
+    if teacher is not None:
+        wanted[f"teacher ({teacher})"] = teacher
+    for name, agent in wanted.items():
+        if name in results:
+            console.print(f"{name}: already measured, skipped")
+            continue
+        steps = None
+        if agent is None:  # the bc baseline: trained here, on the same stores and minutes
+            run = out / "bc"
+            if not bc.is_bc_folder(run / "final"):
+                console.print(f"[bold]{name}[/bold]: training {run} for {minutes:.1f} minutes")
+                train = TrainBCConfig(data=data, out=str(run), steps=10**7,
+                                      max_minutes=max(minutes, 1e-4), device=config.device,
+                                      threads=config.threads)
+                train.validate()
+                train_bc(train)
+            agent = f"bc:{run / 'final'}"
+            steps = int(bc.load(run / "final").meta.get("step", 0))
+        evaluation = EvalConfig(agent=agent, episodes=config.episodes, seed=config.seed,
+                                max_steps=config.max_steps, workers=config.workers,
+                                num_worlds=config.num_worlds, imagine=False,
+                                device="cpu" if config.device == "auto" else config.device)
+        evaluation.validate()
+        summary = run_evaluation(evaluation, console, label=name)
+        results[name] = {
+            "agent": agent, "reasoning": False, "imagination": False, "lookahead": 0,
+            "crafter_score": summary.get("crafter_score"),
+            "ci95": summary.get("crafter_score_ci95"), "mean_length": summary["mean_length"],
+            "success_rates": summary.get("success_rates", {}), "train_steps": steps,
+            "train_minutes": round(minutes, 2) if steps is not None else None}
+        save()
+
+
 def eval_ablation(config: EvalAblationConfig) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -95,6 +179,12 @@ def eval_ablation(config: EvalAblationConfig) -> int:
     record_path = out / "ablation.json"
     record = json.loads(record_path.read_text()) if record_path.is_file() else {}
     results = record.setdefault("variants", {})
+
+    def save() -> None:
+        tmp = record_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=2))
+        tmp.replace(record_path)
+
     device = config.device
     review_stores = {path for path in config.data if _is_review_store(path)}
     for name, (reasoning, imagination, lookahead) in VARIANTS.items():
@@ -130,9 +220,13 @@ def eval_ablation(config: EvalAblationConfig) -> int:
             "ci95": summary.get("crafter_score_ci95"), "mean_length": summary["mean_length"],
             "success_rates": summary.get("success_rates", {}), "checkpoint": str(run / "final"),
             "train_steps": int(trained.get("step", 0))}
-        tmp = record_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, indent=2))
-        tmp.replace(record_path)
+        save()
+    anchors = record.setdefault("anchors", {})
+    if config.anchors:
+        basic = out / _run_name(True, True)
+        minutes = config.max_minutes or _training_minutes(basic)
+        _anchors(config, out, [p for p in config.data if p not in review_stores], minutes,
+                 anchors, console, save)
     table = Table(title=f"RIG ablation: {config.episodes} episodes from seed {config.seed}, "
                         f"horizon {config.max_steps}, {config.steps} steps of {config.preset}")
     lines = ["| variant | reasoning | imagination | lookahead | training steps | Crafter score % "
@@ -140,11 +234,13 @@ def eval_ablation(config: EvalAblationConfig) -> int:
     for column in ("variant", "reasoning", "imagination", "lookahead", "steps", "score %",
                    "95% CI"):
         table.add_column(column, justify="right")
-    for name in VARIANTS:
-        r = results[name]
+    rows = [(name, anchors[name]) for name in anchors] + \
+        [(name, results[name]) for name in VARIANTS]
+    for name, r in rows:
         ci = f"{r['ci95'][0]:.1f}-{r['ci95'][1]:.1f}" if r["ci95"] else "-"
+        steps = r.get("train_steps")
         cells = [name, "yes" if r["reasoning"] else "-", "yes" if r["imagination"] else "-",
-                 str(r["lookahead"] or "-"), str(r.get("train_steps", "-")),
+                 str(r["lookahead"] or "-"), "-" if steps is None else str(steps),
                  f"{r['crafter_score']:.2f}", ci]
         table.add_row(*cells)
         lines.append("| " + " | ".join(cells) + " |")

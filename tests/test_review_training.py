@@ -139,7 +139,15 @@ def test_eval_ablation_trains_and_scores_every_variant(stores, tmp_path):
             "--batch-size", "4", "--episodes", "2", "--max-steps", "3", "--workers", "1",
             "--num-worlds", "2", "--device", "cpu", "--threads", "1"]
     assert main(args) == 0
-    record = json.loads((out / "ablation.json").read_text())["variants"]
+    whole = json.loads((out / "ablation.json").read_text())
+    record = whole["variants"]
+    # the anchors on the same seeds: random, the stores' teacher, bc on the same stores
+    anchors = whole["anchors"]
+    assert list(anchors) == ["random", "bc baseline", "teacher (expert)"]
+    assert anchors["bc baseline"]["agent"] == f"bc:{out / 'bc' / 'final'}"
+    assert anchors["bc baseline"]["train_steps"] >= 1
+    bc_meta = json.loads((out / "bc" / "final" / "bc_policy.json").read_text())
+    assert bc_meta["train"]["data"] == [str(source)]  # the same stores, reviews left out
     assert list(record) == ["action only", "+ imagination", "+ reasoning", "RIG-basic",
                             "RIG-lookahead"]
     assert record["RIG-lookahead"]["checkpoint"] == record["RIG-basic"]["checkpoint"]
@@ -152,7 +160,7 @@ def test_eval_ablation_trains_and_scores_every_variant(stores, tmp_path):
     assert len(basic["train"]["data"]) == 2 and len(only["train"]["data"]) == 1  # no reviews
     assert not only["sequence"]["reasoning"] and not only["sequence"]["imagination"]
     table = (out / "ablation.md").read_text()
-    assert table.count("\n") == 7 and "RIG-lookahead" in table
+    assert table.count("\n") == 10 and "RIG-lookahead" in table and "bc baseline" in table
 
 
 def test_fine_tuning_a_rig_policy_keeps_its_vocabulary(stores, trained, tmp_path):
