@@ -9,18 +9,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from rig.rollout.episode import EpisodeResult
-from .scores import bootstrap_interval, crafter_score, success_rates
-
-CRAFTER_FAMILIES = ("rig/Crafter", "rig/CrafterNoReward")
-
-
-def achievement_names(world_id: str) -> list[str] | None:
-    """The achievement list of a world that has one (Crafter), else None."""
-    if world_id.split("-v")[0] in CRAFTER_FAMILIES:
-        from rig.worlds.crafter import ACHIEVEMENTS
-
-        return list(ACHIEVEMENTS)
-    return None
+from rig.rollout.scores import (achievement_names, bootstrap_interval, crafter_score,
+                                success_rates)
 
 
 def summarize(results: Sequence[EpisodeResult]) -> dict[str, Any]:

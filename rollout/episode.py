@@ -117,3 +117,24 @@ def run_batch(envs, agents, seeds: list[int], *, agent_spec: str = "",
         result.seconds = time.perf_counter() - start
         result.extras.update(agents.episode_stats(w) if batched else agents[w].episode_stats())
     return results
+
+
+def play_agent(_state, world: str, agent: str, seeds: list[int], max_steps: int | None,
+               policy_options: dict | None = None) -> list[EpisodeResult]:
+    """A stateless pool job: build `len(seeds)` worlds and the agent, play one episode per seed
+    in lockstep, close them. For agents that change between jobs (a training run's newest
+    checkpoint); an evaluation of one agent builds it once per worker instead."""
+    import rig.worlds
+    from rig.agents import agents_in, make_agents
+
+    envs = [rig.worlds.make(world) for _ in seeds]
+    agents = make_agents(agent, envs, **(policy_options or {}))
+    try:
+        for one in agents_in(agents):
+            one.set_drawing(False)  # scored on actions: nobody looks at imagined pixels
+        return run_batch(envs, agents, list(seeds), agent_spec=agent, max_steps=max_steps)
+    finally:
+        for one in agents_in(agents):
+            one.close()
+        for env in envs:
+            env.close()

@@ -240,6 +240,22 @@ class RolloutPool:
             pool = ActorPool(self._actors)
             yield from pool.map_unordered(lambda actor, item: actor.run.remote(job, item), items)
 
+    def submit(self, job: Job, item: tuple = ()):
+        """Start `job(state, *item)` on a worker and return a `concurrent.futures.Future` of
+        its result at once, so the caller goes on working (training plays its checkpoints this
+        way); inline and on Ray the job runs before the future is returned, done."""
+        import concurrent.futures as futures
+
+        self._start()
+        if self.backend == "local":
+            return self._executor.submit(_run_local, job, tuple(item))
+        future = futures.Future()
+        try:
+            future.set_result(next(iter(self.imap_unordered(job, [tuple(item)]))))
+        except Exception as error:  # the caller sees it when it asks for the result
+            future.set_exception(error)
+        return future
+
     def map(self, job: Job, items: Iterable[tuple]) -> list[Any]:
         """`job(state, *item)` for every item; results in the order of the items."""
         items = [tuple(item) for item in items]

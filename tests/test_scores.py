@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from rig.eval.scores import crafter_score, success_rates
+from rig.rollout.scores import crafter_score, success_rates
 
 
 def test_crafter_score_matches_the_paper_formula():

@@ -101,6 +101,26 @@ def test_free_running_decisions_on_held_out_states(tokenized_store, tmp_path):
                               reasoning=True) is None  # no action token at the end
 
 
+def test_closed_loop_checks_play_while_training(tokenized_store, tmp_path):
+    """--play-every plays the policy in a worker process on fixed seeds while training goes on;
+    each check's Crafter score is logged and best-play/ holds a policy that plays."""
+    out = tmp_path / "play"
+    args = _train_args(tokenized_store, out, 4) + ["--play-every", "2", "--play-episodes", "2",
+                                                   "--play-steps", "5", "--free-running", "0"]
+    assert rig_main(args) == 0
+    checks = [json.loads(line) for line in (out / "closed_loop.jsonl").read_text().splitlines()]
+    # the check of step 2 may still play when step 4 falls due (then it is skipped, and said)
+    assert checks and checks[0]["step"] == 2 and all(c["episodes"] == 2 for c in checks)
+    assert all(0.0 <= c["crafter_score"] <= 100.0 and 1 <= c["mean_length"] <= 5
+               for c in checks)
+    assert checks[0]["seeds"] == [100000, 100001]
+    best = json.loads((out / "best-play.json").read_text())
+    assert best["crafter_score"] == max(c["crafter_score"] for c in checks)
+    assert not list((out / "closed-loop").glob("step-*"))  # played folders are cleaned up
+    assert rig_main(["play", "--agent", f"rig:{out / 'best-play'}", "--render", "none",
+                     "--max-steps", "2"]) == 0
+
+
 def test_patch_input_imagine_rate_and_time_budget(tokenized_store, tmp_path, capsys):
     """The patch-encoder input variant trains and plays too; --max-minutes ends the run early
     with a final checkpoint; --imagine-rate 0 leaves every training sample without its imagined

@@ -7,6 +7,10 @@ what a checkpoint folder holds and how a killed run picks up from it.
                                    + trainer_state.pt (optimizer, step; loaded weights-only)
     OUT/final/                     the same without trainer state: what `--agent rig:` loads
     OUT/tensorboard/               scalars: loss per segment, action accuracy, validation
+    OUT/best/, best.json           the policy whose free-running decisions on held-out states
+                                   agreed most with the teacher (`--free-running`)
+    OUT/best-play/, closed_loop.jsonl  with `--play-every`: the Crafter score of each policy
+                                   played in a worker while training went on, and the best
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class PolicyRun:
         # bf16 on GPUs; fp32 on CPUs, where bf16 is ~30x slower on AVX2 machines.
         self.accelerator = Accelerator(cpu=not cuda, mixed_precision="bf16" if cuda else "no")
         self.out = Path(config.out)
+        self.playing, self.play_pool, self.writer = None, None, None
 
     # -- data ---------------------------------------------------------------------------------
     def open_data(self):
@@ -282,6 +287,73 @@ class PolicyRun:
         tmp.write_text(json.dumps({"step": self.step, **val}, indent=2))
         tmp.replace(path)
 
+    # -- closed-loop checks: the policy plays while training goes on ----------------------------
+    def play_world(self) -> str | None:
+        worlds = [w for s in self.stores for w in s.attrs.get("worlds") or []]
+        return worlds[0] if worlds else None
+
+    def start_play(self) -> None:
+        """Save the policy as it is now and play it on the check's seeds in a worker process
+        (`RolloutPool.submit`); training goes on. One check at a time: a check that falls
+        while the last one still plays is skipped (and said)."""
+        from rig.rollout import RolloutPool
+        from rig.rollout.episode import play_agent
+
+        config = self.config
+        if not self.accelerator.is_main_process or self.play_world() is None:
+            return
+        if self.playing is not None:
+            if not self.playing[1].done():
+                self.log(f"step {self.step}: the closed-loop check of step {self.playing[0]} "
+                         "is still playing; this one is skipped")
+                return
+            self.finish_play()
+        folder = self.out / "closed-loop" / f"step-{self.step:07d}"
+        self.save(folder, with_state=False)
+        if self.play_pool is None:
+            self.play_pool = RolloutPool(workers=1, threads=1)
+        seeds = list(range(config.play_seed, config.play_seed + config.play_episodes))
+        future = self.play_pool.submit(play_agent, (self.play_world(), f"rig:{folder}", seeds,
+                                                     config.play_steps,
+                                                     {"imagine": False, "device": "cpu"}))
+        self.playing = (self.step, future, folder)
+
+    def finish_play(self, wait: bool = False) -> None:
+        """Record a finished check: closed_loop.jsonl, TensorBoard, best-play/."""
+        from rig.rollout.scores import episodes_score
+
+        if self.playing is None or not (wait or self.playing[1].done()):
+            return
+        step, future, folder = self.playing
+        self.playing = None
+        try:
+            results = future.result()
+        except Exception as error:  # a check that fails must not end the training
+            self.log(f"the closed-loop check of step {step} failed: {error}")
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        score = episodes_score(results)
+        line = {"step": step, "crafter_score": score,
+                "mean_length": float(np.mean([r.length for r in results])),
+                "episodes": len(results), "max_steps": self.config.play_steps,
+                "seeds": [r.seed for r in results]}
+        with (self.out / "closed_loop.jsonl").open("a") as log:
+            log.write(json.dumps(line) + "\n")
+        if self.writer is not None and score is not None:
+            self.writer.add_scalar("val/closed_loop_score", score, step)
+            self.writer.add_scalar("val/closed_loop_length", line["mean_length"], step)
+        self.log(f"closed-loop check of step {step}: Crafter score "
+                 f"{score if score is None else round(score, 2)}, mean length "
+                 f"{line['mean_length']:.0f} ({len(results)} episodes, seeds from "
+                 f"{self.config.play_seed})")
+        path = self.out / "best-play.json"
+        best = json.loads(path.read_text()) if path.is_file() else {}
+        if score is not None and score > float(best.get("crafter_score", -1.0)):
+            shutil.rmtree(self.out / "best-play", ignore_errors=True)
+            folder.rename(self.out / "best-play")
+            path.write_text(json.dumps(line, indent=2))
+        shutil.rmtree(folder, ignore_errors=True)
+
     def prune(self) -> None:
         for old in checkpoint_folders(self.out)[:-self.config.keep_checkpoints]:
             shutil.rmtree(old, ignore_errors=True)
@@ -411,6 +483,7 @@ class PolicyRun:
         # past it, in the JSON lines and (purge_step) in TensorBoard.
         writer = SummaryWriter(str(self.out / "tensorboard"),
                                purge_step=self.step + 1 if self.step else None) if main else None
+        self.writer = writer
         if main:
             self.truncate_metrics()
         from rig.policy.model import count_parameters
@@ -455,6 +528,10 @@ class PolicyRun:
             if log is not None:
                 log.write(json.dumps(record) + "\n")
                 log.flush()
+            if config.play_every:
+                self.finish_play()
+                if self.step % config.play_every == 0:
+                    self.start_play()
             out_of_time = self.out_of_time()
             if self.step % config.checkpoint_every == 0 or self.step == config.steps \
                     or out_of_time:
@@ -470,6 +547,11 @@ class PolicyRun:
         self.accelerator.wait_for_everyone()
         final = self.validate()
         self.keep_best(final)
+        if self.playing is not None:
+            self.log(f"waiting for the closed-loop check of step {self.playing[0]} ...")
+            self.finish_play(wait=True)
+        if self.play_pool is not None:
+            self.play_pool.close()
         if writer is not None:
             writer.close()
         self.log(f"saved {self.out / 'final'}; validation: " + ", ".join(

@@ -66,6 +66,16 @@ class PolicyTrainConfig:
                                "policy write its own reasoning and act (agreement with the "
                                "teacher's action: val/free_action_agreement; best/ keeps the "
                                "checkpoint that scores highest); 0: off")
+    play_every: int = option(0, "every this many steps, play the policy for --play-episodes "
+                             "episodes of --play-steps steps in a worker process while "
+                             "training goes on, and log its Crafter score (closed_loop.jsonl, "
+                             "TensorBoard val/closed_loop_score); best-play/ keeps the "
+                             "policy that scores highest. 0: off (on 2 cores the worker takes "
+                             "the second core)")
+    play_episodes: int = option(8, "episodes of each closed-loop check, played in lockstep")
+    play_steps: int = option(300, "horizon of each closed-loop episode")
+    play_seed: int = option(100000, "first seed of the closed-loop checks: the same seeds at "
+                            "every check, away from collection and evaluation seeds")
     checkpoint_every: int = option(200, "save a resumable checkpoint every this many steps")
     keep_checkpoints: int = option(2, "newest checkpoints to keep")
     seed: int = option(0, "seed of initialisation and batch order")
@@ -78,6 +88,8 @@ class PolicyTrainConfig:
     def validate(self) -> None:
         require(bool(self.data), "name at least one trajectory store")
         require(self.free_running >= 0, "--free-running must be >= 0")
+        require(self.play_every >= 0 and self.play_episodes >= 1 and self.play_steps >= 1,
+                "--play-every must be >= 0, --play-episodes and --play-steps >= 1")
         for name in ("steps", "batch_size", "context_steps", "eval_every", "checkpoint_every",
                      "keep_checkpoints"):
             require(getattr(self, name) >= 1, f"--{name.replace('_', '-')} must be at least 1")

@@ -21,6 +21,27 @@ PUBLISHED_SCORES = {  # percent, 1M-step budget where it applies
 }
 
 
+CRAFTER_FAMILIES = ("rig/Crafter", "rig/CrafterNoReward")
+
+
+def achievement_names(world_id: str) -> list[str] | None:
+    """The achievement list of a world that has one (Crafter), else None."""
+    if world_id.split("-v")[0] in CRAFTER_FAMILIES:
+        from rig.worlds.crafter import ACHIEVEMENTS
+
+        return list(ACHIEVEMENTS)
+    return None
+
+
+def episodes_score(results) -> float | None:
+    """The Crafter score of finished episodes (`EpisodeResult`s), None for a world without
+    achievements."""
+    names = achievement_names(results[0].world) if results else None
+    if not names:
+        return None
+    return crafter_score(success_rates([r.achievements for r in results], names).values())
+
+
 def success_rates(unlocked_per_episode: Sequence[Iterable[str]],
                   names: Sequence[str]) -> dict[str, float]:
     """Percentage of episodes in which each named achievement was unlocked at least once."""
