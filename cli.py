@@ -43,8 +43,8 @@ COMMANDS: dict = {
             "score an agent over many seeds in parallel worker processes (no window)",
             "Runs one episode per seed in worker processes and prints the score table: "
             "per-episode return and length, per-achievement success rates, and the Crafter "
-            "score. Sub-commands measure other things: tokenizer, imagination, resolution, labels, "
-            "miniwob, scaling, ablation (`rig eval NAME --help`)."),
+            "score. Sub-commands measure other things: tokenizer, imagination, decisions, "
+            "resolution, labels, miniwob, scaling, ablation (`rig eval NAME --help`)."),
         "ablation": Command(
             "rig.eval.ablation:EvalAblationConfig", "rig.eval.ablation:eval_ablation",
             "the RIG ablation table: train and score each variant with the same data and budget",
@@ -91,6 +91,15 @@ COMMANDS: dict = {
             "through each --tokenizer's round trip (and plain --sizes resizes), and reads every "
             "label by OCR inside its box, against the DOM's text: label words read and labels "
             "read whole, on the original (OCR's ceiling) and on each reconstruction."),
+        "decisions": Command(
+            "rig.eval.decisions:EvalDecisionsConfig", "rig.eval.decisions:eval_decisions",
+            "free-running decisions on held-out teacher states: agreement with the teacher",
+            "Puts a learned agent (rig:DIR or bc:DIR) in sampled states of the teacher's held-out "
+            "episodes as acting would, lets it decide (the RIG policy writes its own reasoning "
+            "first) and prints how often its action is the teacher's, with a 95% bootstrap "
+            "interval, at each --temperatures. Seconds, where a closed-loop evaluation takes "
+            "most of an hour on a CPU; the same measure rig train policy logs as "
+            "val/free_action_agreement."),
         "imagination": Command(
             "rig.eval.imagination:EvalImaginationConfig", "rig.eval.imagination:eval_imagination",
             "the policy's imagined next frames on held-out transitions, beside copy-the-frame",

@@ -65,6 +65,16 @@ def test_trains_learns_and_resumes_exactly(expert_store, tmp_path):
     assert np.mean([m["loss"] for m in lines[-10:]]) < np.mean([m["loss"] for m in lines[:10]])
     assert (out / "best" / "model.safetensors").is_file()
 
+    # rig eval decisions: the same kind of measure from outside training, greedy and sampled
+    report = tmp_path / "decisions.json"
+    assert rig_main(["eval", "decisions", "--agent", f"bc:{out}", "--data", str(expert_store),
+                     "--holdout-seed", "0", "--states", "200", "--temperatures", "0", "1",
+                     "--json", str(report)]) == 0
+    rows = json.loads(report.read_text())["rows"]
+    assert [r["temperature"] for r in rows] == [0, 1] and rows[0]["states"] == 200
+    assert rows[0]["agreement"] > 100 * 2 / 17  # well above choosing uniformly
+    assert all(r["ci95"][0] <= r["agreement"] <= r["ci95"][1] for r in rows)
+
 
 def test_a_killed_run_resumes_with_the_same_losses(expert_store, tmp_path, capsys):
     import shutil

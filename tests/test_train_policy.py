@@ -79,6 +79,12 @@ def test_free_running_decisions_on_held_out_states(tokenized_store, tmp_path):
     best = json.loads((out / "best.json").read_text())
     assert best["step"] == 3 and best["free_action_agreement"] == val["val/free_action_agreement"]
     assert checkpoint.load(out / "best").meta["step"] == 3
+    report = tmp_path / "decisions.json"
+    assert rig_main(["eval", "decisions", "--agent", f"rig:{out / 'final'}", "--data",
+                     str(tokenized_store), "--holdout-seed", "0", "--states", "6",
+                     "--temperatures", "0", "--json", str(report)]) == 0
+    row = json.loads(report.read_text())["rows"][0]
+    assert row["states"] == 6 and 0.0 <= row["agreement"] <= 100.0
 
     # the cut: context, then the observation up to <think>, then what the teacher wrote
     policy = checkpoint.load(out / "final")

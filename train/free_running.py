@@ -33,26 +33,36 @@ def split_for_decoding(ids: np.ndarray, frames, vocab, reasoning: bool):
     return ids[:start], ids[start:end], context_frames, current, label
 
 
-def free_running_agreement(model, vocab, builder, sequence, cases, image_tokens: int,
-                           image_range: range | None = None, seed: int = 0,
-                           max_context: int = 2048) -> dict[str, float]:
-    """Agreement of free-running decisions with the teacher's on `cases` (outputs of
-    `split_for_decoding`), decoded together in one batch; also the mean reasoning length."""
+def free_running_actions(model, vocab, builder, sequence, cases, image_tokens: int,
+                         image_range: range | None = None, seed: int = 0,
+                         max_context: int = 2048, temperature: float = 1.0):
+    """The action ids the policy chooses after writing its own reasoning, one per case (outputs
+    of `split_for_decoding`), decoded together in one batch; and each reasoning's length."""
     from rig.policy.decoder import IncrementalDecoder
 
-    cases = [c for c in cases if c is not None]
-    if not cases:
-        return {}
     decoder = IncrementalDecoder(
         model, vocab, image_tokens, reasoning=sequence.reasoning, imagination=False,
         max_reasoning_tokens=sequence.max_reasoning_tokens, max_context_tokens=max_context,
-        keep_steps=sequence.context_steps, temperature=1.0, seed=seed,
+        keep_steps=sequence.context_steps, temperature=temperature, seed=seed,
         image_anchor=sequence.image_anchor, positions=builder.positions,
         image_range=image_range)
     patches = bool(sequence.patches)
     decoder.reset([c[0] for c in cases], [c[2] for c in cases] if patches else None)
     outputs = decoder.step([c[1] for c in cases],
                            [c[3] for c in cases] if patches else None)
-    agree = [out.action_id == c[4] for out, c in zip(outputs, cases)]
+    return [o.action_id for o in outputs], [len(o.reasoning_ids) for o in outputs]
+
+
+def free_running_agreement(model, vocab, builder, sequence, cases, image_tokens: int,
+                           image_range: range | None = None, seed: int = 0,
+                           max_context: int = 2048) -> dict[str, float]:
+    """Agreement of free-running decisions with the teacher's on `cases`, sampled at
+    temperature 1 as the policy acts; also the mean reasoning length."""
+    cases = [c for c in cases if c is not None]
+    if not cases:
+        return {}
+    actions, lengths = free_running_actions(model, vocab, builder, sequence, cases,
+                                            image_tokens, image_range, seed, max_context)
+    agree = [a == c[4] for a, c in zip(actions, cases)]
     return {"free_action_agreement": float(np.mean(agree)),
-            "free_reasoning_tokens": float(np.mean([len(o.reasoning_ids) for o in outputs]))}
+            "free_reasoning_tokens": float(np.mean(lengths))}
