@@ -171,6 +171,19 @@ def test_sigkill_then_resume_gives_the_same_loss_curve(tokenized_store, tmp_path
     assert _steps_logged(killed) == list(range(1, 9))  # one line a step, none twice
 
 
+def test_loader_workers_give_the_same_batches(tokenized_store, tmp_path):
+    """Batches built ahead by loader processes are the batches of their steps: the same loss
+    curve as building them in the training process (so resume stays exact with them)."""
+    here, ahead = tmp_path / "here", tmp_path / "ahead"
+    assert rig_main(_train_args(tokenized_store, here, 4) + ["--free-running", "0"]) == 0
+    assert rig_main(_train_args(tokenized_store, ahead, 4) + ["--free-running", "0",
+                                                              "--loader-workers", "2"]) == 0
+    straight, loaded = _losses(here), _losses(ahead)
+    assert sorted(loaded) == [1, 2, 3, 4]
+    for step in straight:
+        assert loaded[step] == pytest.approx(straight[step], rel=1e-6), step
+
+
 def _steps_logged(out) -> list[int]:
     return [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
 

@@ -34,6 +34,19 @@ from .train_policy import PolicyTrainConfig, learning_rate, run_layout, weighted
 PIXEL_CACHE_BYTES = 4 << 30  # frames of a store kept in RAM for the patch encoder
 
 
+class _StepBatches:
+    """A map-style dataset whose item s is the CPU batch of training step s (loader workers)."""
+
+    def __init__(self, run: "PolicyRun"):
+        self.run = run
+
+    def __getitem__(self, step: int):
+        return self.run.cpu_batch(int(step))
+
+    def __len__(self) -> int:
+        return self.run.config.steps
+
+
 class PolicyRun:
     def __init__(self, config: PolicyTrainConfig):
         import torch
@@ -360,6 +373,40 @@ class PolicyRun:
 
     # -- the loop -------------------------------------------------------------------------------
     def batch(self, step: int, val: bool = False):
+        """The batch of `step` (a pure function of the seed and the step), on the device."""
+        return self.to_device(self.cpu_batch(step, val))
+
+    def to_device(self, batch):
+        device = self.accelerator.device
+        return tuple(t.to(device) if t is not None else None for t in batch)
+
+    def batches(self):
+        """The training batches from the current step on: built here, or by `--loader-workers`
+        processes ahead of the step (forked: they share the in-memory data; each batch is
+        still the function of its step that resume relies on)."""
+        if not self.config.loader_workers:
+            step = self.step
+            while True:
+                yield self.batch(step)
+                step += 1
+        from torch.utils.data import DataLoader
+
+        uncached = sorted({k for d, _ in self.train_sets for k in d.offsets if k not in d.cache})
+        if uncached:
+            # forked workers must not read zarr (its event-loop thread does not survive a fork)
+            raise RigError(f"--loader-workers needs the training data in memory, but "
+                           f"{', '.join(uncached)} did not fit the dataset's cache; train "
+                           "with --loader-workers 0")
+        loader = DataLoader(_StepBatches(self), batch_size=None, shuffle=False,
+                            sampler=range(self.step, self.config.steps),
+                            num_workers=self.config.loader_workers,
+                            multiprocessing_context="fork", prefetch_factor=4,
+                            pin_memory=self.accelerator.device.type == "cuda",
+                            persistent_workers=False)
+        for batch in loader:
+            yield self.to_device(batch)
+
+    def cpu_batch(self, step: int, val: bool = False):
         from rig.policy.sequence import pad_batch
 
         sizes = self.val_sizes if val else self.train_sizes
@@ -380,11 +427,9 @@ class PolicyRun:
         sequences = [self.sample(int(i), val, imagine) for i in indices[rank::world]]
         ids, mask, segments, positions, slots = pad_batch(
             sequences, self.vocab.id("<pad>"), self.max_length, self.builder.positions)
-        device = self.accelerator.device
         frames = [s[2] for s in sequences if s[2] is not None]
-        frames = self.torch.from_numpy(np.concatenate(frames)).to(device) if frames else None
-        return (ids.to(device), mask.to(device), segments.to(device), positions.to(device),
-                slots.to(device), frames)
+        frames = self.torch.from_numpy(np.concatenate(frames)) if frames else None
+        return ids, mask, segments, positions, slots, frames
 
     def forward(self, ids, mask, segments, positions, slots, frames=None):
         with self.accelerator.autocast():
@@ -496,10 +541,11 @@ class PolicyRun:
         tokens = 0
         self.start = start = time.perf_counter()
         self.model.train()
+        batches = self.batches()
         while self.step < config.steps:
             for group in self.optimizer.param_groups:
                 group["lr"] = learning_rate(self.step, config, self.minutes())
-            ids, mask, segments, positions, slots, frames = self.batch(self.step)
+            ids, mask, segments, positions, slots, frames = next(batches)
             loss, metrics = self.forward(ids, mask, segments, positions, slots, frames)
             self.optimizer.zero_grad(set_to_none=True)
             self.accelerator.backward(loss)
@@ -540,6 +586,7 @@ class PolicyRun:
             if out_of_time:
                 self.log(f"--max-minutes {config.max_minutes:g} reached at step {self.step}")
                 break
+        batches.close()  # ends loader workers
         bar.close()
         if log is not None:
             log.close()

@@ -78,6 +78,10 @@ class PolicyTrainConfig:
                             "every check, away from collection and evaluation seeds")
     checkpoint_every: int = option(200, "save a resumable checkpoint every this many steps")
     keep_checkpoints: int = option(2, "newest checkpoints to keep")
+    loader_workers: int = option(0, "processes that build batches ahead of the training step "
+                                 "(for GPUs, where one process building batches bounds the "
+                                 "run); batches stay a function of the step, so resume stays "
+                                 "exact. 0: built in the training process (best on a CPU)")
     seed: int = option(0, "seed of initialisation and batch order")
     device: str = option("auto", "auto | cpu | cuda")
     threads: int = option(0, "CPU threads for torch (0: torch's default)")
@@ -87,7 +91,8 @@ class PolicyTrainConfig:
 
     def validate(self) -> None:
         require(bool(self.data), "name at least one trajectory store")
-        require(self.free_running >= 0, "--free-running must be >= 0")
+        require(self.free_running >= 0 and self.loader_workers >= 0,
+                "--free-running and --loader-workers must be >= 0")
         require(self.play_every >= 0 and self.play_episodes >= 1 and self.play_steps >= 1,
                 "--play-every must be >= 0, --play-episodes and --play-steps >= 1")
         for name in ("steps", "batch_size", "context_steps", "eval_every", "checkpoint_every",
