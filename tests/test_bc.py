@@ -98,7 +98,9 @@ def test_a_killed_run_resumes_with_the_same_losses(expert_store, tmp_path, capsy
 
 def test_plays_with_the_bc_agent_and_refuses_bad_folders(expert_store, tmp_path, rig_cli):
     out = tmp_path / "bc"
-    assert rig_main(_args(expert_store, out, 10)) == 0
+    assert rig_main(_args(expert_store, out, 10, "--no-text")) == 0  # frame + history only
+    assert json.loads((out / "final" / "bc_policy.json").read_text())["model"][
+        "text_features"] == []
     report = tmp_path / "eval.json"
     result = rig_cli("eval", "--agent", f"bc:{out}", "--episodes", "2", "--max-steps", "20",
                      "--workers", "1", "--seed", "2000", "--json", str(report))

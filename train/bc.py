@@ -45,6 +45,8 @@ class TrainBCConfig:
     warmup: int = option(200, "warmup steps")
     weight_decay: float = option(1e-4, "AdamW weight decay")
     history_actions: int = option(1, "past executed actions the network reads (one-hot)")
+    text: bool = option(True, "read the observation text's numbers (vitals, inventory); "
+                        "--no-text: the frame and the action history only")
     channels: list[int] = option(None, "convolution widths (stride 2 each)",
                                  factory=lambda: [32, 64, 128, 128])
     hidden: int = option(256, "width of the MLP after the convolutions")
@@ -85,7 +87,8 @@ def learning_rate(step: int, config: TrainBCConfig, minutes: float) -> float:
 class BCData:
     """Every step of the stores in RAM: frames, text features, history, label; split by seed."""
 
-    def __init__(self, paths: list[str], val_fraction: float, history: int):
+    def __init__(self, paths: list[str], val_fraction: float, history: int,
+                 text: bool = True):
         import rig.worlds
         from rig.policy.bc import TextFeatures, history_vector
         from rig.policy.sequence import TEACHER_KEY
@@ -153,7 +156,8 @@ class BCData:
         val = np.asarray(rows["val"], bool)
         # features from the training side only: the student reads what it was taught to read
         self.text = TextFeatures.learn(
-            [text.replace(task, "", 1) for (text, task), v in zip(rows["texts"], val) if not v])
+            [t.replace(task, "", 1) for (t, task), v in zip(rows["texts"], val) if not v]) \
+            if text else TextFeatures([])
         features = np.stack([self.text.encode(t.replace(task, "", 1))
                              for t, task in rows["texts"]])
         self.extra = np.concatenate([features, np.stack(rows["history"])], axis=1) \
@@ -276,7 +280,8 @@ class BCRun:
 
         config, torch = self.config, self.torch
         self.log("reading the stores into memory ...")
-        self.data = BCData(config.data, config.val_fraction, config.history_actions)
+        self.data = BCData(config.data, config.val_fraction, config.history_actions,
+                           config.text)
         self.model_config = BCModelConfig(
             frame_shape=self.data.frame_shape, channels=list(config.channels),
             hidden=config.hidden, history=config.history_actions, actions=self.data.actions,
