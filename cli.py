@@ -138,8 +138,9 @@ COMMANDS: dict = {
         "bc": Command(
             "rig.train.bc:TrainBCConfig", "rig.train.bc:train_bc",
             "train the plain behaviour-cloning baseline (CNN, action only) on the same stores",
-            "Clones the teacher's actions in the stores with a small CNN that reads the frame, "
-            "the observation text's vitals and inventory and the last executed action: no "
+            "Clones the teacher's actions in the stores with a small CNN that reads the frame "
+            "and the last executed action (--text: also the observation text's vitals and "
+            "inventory): no "
             "reasoning, no imagination, no image tokens. The same train/validation split by "
             "seed as `rig train policy`; validation reports the agreement of its decisions with "
             "the teacher on held-out seeds. Give it the RIG policy's data and minutes "

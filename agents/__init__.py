@@ -139,8 +139,8 @@ REGISTRY: dict[str, AgentKind] = {kind.name: kind for kind in (
     AgentKind("rig", "the RIG policy (reason, act, imagine) saved by `rig train policy` "
               "(OUT/final)", _rig, argument="PATH", required=True,
               missing="the rig agent needs a checkpoint: --agent rig:OUT/final"),
-    AgentKind("bc", "the plain behaviour-cloning baseline (a CNN on the frame, the "
-              "observation text's numbers and the last action; no reasoning, no imagination) "
+    AgentKind("bc", "the plain behaviour-cloning baseline (a CNN on the frame and the last "
+              "action, optionally the observation text's numbers; no reasoning, no imagination) "
               "saved by `rig train bc` (OUT, or OUT/final, OUT/best)", _bc, argument="PATH",
               required=True, missing="the bc agent needs a folder: --agent bc:OUT"),
 )}

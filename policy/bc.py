@@ -5,8 +5,8 @@ same stores and the same train/validation split as `rig train policy`; `--agent 
 (agents/bc_agent.py) plays it. It is the honest anchor beside every RIG figure: no reasoning,
 no imagination, one decision a step from
 
-    the frame (uint8 H x W x 3)  +  the observation text's numbers by name (vitals, inventory)
-                                 +  the last `history` executed actions (one-hot)
+    the frame (uint8 H x W x 3)  +  the last `history` executed actions (one-hot)
+                                 [+ the observation text's numbers by name: `--text`]
 
 This module is the one owner of the baseline's folder, written atomically like a policy's:
 

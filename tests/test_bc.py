@@ -52,7 +52,7 @@ def _metrics(out):
 
 def test_trains_learns_and_resumes_exactly(expert_store, tmp_path):
     out = tmp_path / "bc"
-    assert rig_main(_args(expert_store, out, 60, "--lr", "3e-3")) == 0
+    assert rig_main(_args(expert_store, out, 60, "--lr", "3e-3", "--text")) == 0
     meta = json.loads((out / "final" / "bc_policy.json").read_text())
     assert meta["step"] == 60 and meta["worlds"] == ["rig/Crafter-v0"]
     assert len(meta["model"]["actions"]) == 17 and "health" in meta["model"]["text_features"]
@@ -98,7 +98,7 @@ def test_a_killed_run_resumes_with_the_same_losses(expert_store, tmp_path, capsy
 
 def test_plays_with_the_bc_agent_and_refuses_bad_folders(expert_store, tmp_path, rig_cli):
     out = tmp_path / "bc"
-    assert rig_main(_args(expert_store, out, 10, "--no-text")) == 0  # frame + history only
+    assert rig_main(_args(expert_store, out, 10)) == 0  # the default: frame + history only
     assert json.loads((out / "final" / "bc_policy.json").read_text())["model"][
         "text_features"] == []
     report = tmp_path / "eval.json"
