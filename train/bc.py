@@ -260,19 +260,9 @@ class BCRun:
         return self.minutes_before + (time.perf_counter() - self.start) / 60
 
     def truncate_metrics(self) -> None:
-        path = self.out / "metrics.jsonl"
-        if not path.is_file():
-            return
-        kept = []
-        for line in path.read_text().splitlines():
-            try:
-                if int(json.loads(line)["step"]) <= self.step:
-                    kept.append(line)
-            except (ValueError, KeyError, TypeError):
-                pass
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("".join(f"{line}\n" for line in kept))
-        tmp.replace(path)
+        from . import truncate_log
+
+        truncate_log(self.out / "metrics.jsonl", self.step)
 
     def train(self) -> int:
         from torch.utils.tensorboard import SummaryWriter

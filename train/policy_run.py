@@ -489,21 +489,9 @@ class PolicyRun:
                 max_context=self.max_length)
 
     def truncate_metrics(self) -> None:
-        """Keep only metrics.jsonl's lines up to the step training starts from (one atomic
-        replace), so each step has one line however often the run was killed and resumed."""
-        path = self.out / "metrics.jsonl"
-        if not path.is_file():
-            return
-        kept = []
-        for line in path.read_text().splitlines():
-            try:
-                if int(json.loads(line)["step"]) <= self.step:
-                    kept.append(line)
-            except (ValueError, KeyError, TypeError):
-                pass  # a line cut short by a kill
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("".join(f"{line}\n" for line in kept))
-        tmp.replace(path)
+        from . import truncate_log
+
+        truncate_log(self.out / "metrics.jsonl", self.step)
 
     def minutes(self) -> float:
         """Minutes of training so far, counted across resumes (the budget covers the whole run)."""
@@ -531,6 +519,9 @@ class PolicyRun:
         self.writer = writer
         if main:
             self.truncate_metrics()
+            from . import truncate_log
+
+            truncate_log(self.out / "closed_loop.jsonl", self.step)  # checks past the resume
         from rig.policy.model import count_parameters
 
         self.log(f"model: {config.preset}, {count_parameters(self.model) / 1e6:.1f}M parameters, "
