@@ -62,18 +62,17 @@ class BCPolicy(Agent):
         return self.act_batch([obs], [info])[0]
 
     def act_batch(self, observations: list, infos: list) -> list[Decision | None]:
-        from rig.policy.bc import history_vector
+        from rig.policy.bc import step_inputs
 
         torch = self.torch
         active = [w for w, obs in enumerate(observations) if obs is not None]
         if not active:
             return [None] * len(observations)
         frames = np.stack([np.asarray(observations[w]["image"]) for w in active])
-        extra = np.stack([np.concatenate([
-            self.features.encode(str(observations[w].get("text", "")).replace(
-                self.task_text, "", 1)),
-            history_vector(self.history[w], len(self.config.actions), self.config.history)])
-            for w in active]).astype(np.float32)
+        extra = np.stack([step_inputs(self.features, observations[w].get("text", ""),
+                                      self.task_text, self.history[w],
+                                      len(self.config.actions), self.config.history)
+                          for w in active])
         with torch.no_grad():
             logits = self.net(torch.from_numpy(frames).to(self.device),
                               torch.from_numpy(extra).to(self.device)).float().cpu()

@@ -68,11 +68,15 @@ def _labels(store):
     return executed, np.asarray([str(t) or str(e) for t, e in zip(teacher, executed)])
 
 
-def _rig_decisions(config, store, temperature: float) -> list[bool]:
+def _rig_decider(config, store):
+    """The policy, its held-out states and a function temperature -> hits (loaded once)."""
+    import torch
+
     from rig.agents import rig_checkpoint
     from rig.policy import checkpoint
     from rig.policy.sequence import IMAGE_KEY, TEACHER_KEY, SequenceBuilder, SequenceConfig
-    from rig.train.free_running import free_running_actions, split_for_decoding
+    from rig.train.free_running import (frame_tokens, free_running_actions,
+                                        split_for_decoding)
     from rig.trajectories.dataset import TrajectoryDataset
 
     policy = checkpoint.load(rig_checkpoint(config.agent))
@@ -102,22 +106,25 @@ def _rig_decisions(config, store, temperature: float) -> list[bool]:
         cases.append(split_for_decoding(ids, frames, policy.vocab, sequence.reasoning))
     cases = [c for c in cases if c is not None]
     model = policy.model(config.device)
-    image_tokens = int(np.prod(codec.get("grid") or (0,))) or sequence.patches
-    hits = []
-    import torch
+    image_tokens = frame_tokens(codec, sequence)
 
-    with torch.no_grad():
-        for start in range(0, len(cases), config.batch):
-            part = cases[start:start + config.batch]
-            actions, _ = free_running_actions(
-                model, policy.vocab, builder, sequence, part, image_tokens,
-                checkpoint.codec_image_ids(policy.vocab, codec), seed=config.seed + start,
-                max_context=model.config.max_position_embeddings, temperature=temperature)
-            hits += [a == c[4] for a, c in zip(actions, part)]
-    return hits
+    def decide(temperature: float) -> list[bool]:
+        hits = []
+        with torch.no_grad():
+            for start in range(0, len(cases), config.batch):
+                part = cases[start:start + config.batch]
+                actions, _ = free_running_actions(
+                    model, policy.vocab, builder, sequence, part, image_tokens,
+                    checkpoint.codec_image_ids(policy.vocab, codec), seed=config.seed + start,
+                    max_context=model.config.max_position_embeddings, temperature=temperature)
+                hits += [a == c[4] for a, c in zip(actions, part)]
+        return hits
+
+    return decide
 
 
-def _bc_decisions(config, store, temperature: float) -> list[bool]:
+def _bc_decider(config, store):
+    """The baseline, its held-out states and a function temperature -> hits (loaded once)."""
     import torch
 
     from rig.policy import bc
@@ -136,27 +143,32 @@ def _bc_decisions(config, store, temperature: float) -> list[bool]:
     picks = [rows[int(i)] for i in rng.choice(len(rows), size=min(len(rows), config.states),
                                               replace=False)]
     texts = store.read("text")
-    generator = torch.Generator().manual_seed(config.seed)
-    hits = []
+    logits, labels_of = [], []  # the network's logits do not depend on the temperature
     for start in range(0, len(picks), config.batch):
         part = picks[start:start + config.batch]
         frames = np.stack([store.read("image", t, t + 1)[0] for t, _, _ in part])
-        extra = np.stack([np.concatenate([
-            features.encode(str(texts[t]).replace(tasks[e], "", 1)),
-            bc.history_vector([actions.get(str(a), -1) for a in executed[first:t]],
-                              len(actions), policy.config.history)])
-            for t, e, first in part]).astype(np.float32)
+        extra = np.stack([bc.step_inputs(features, texts[t], tasks[e],
+                                         [actions.get(str(a), -1) for a in executed[first:t]],
+                                         len(actions), policy.config.history)
+                          for t, e, first in part])
         with torch.no_grad():
-            logits = net(torch.from_numpy(frames).to(config.device),
-                         torch.from_numpy(extra).to(config.device)).float().cpu()
-        if temperature <= 0:
-            chosen = logits.argmax(-1)
-        else:
-            chosen = torch.multinomial(torch.softmax(logits / temperature, -1), 1,
-                                       generator=generator)[:, 0]
-        hits += [policy.config.actions[int(c)] == str(labels[t])
-                 for c, (t, _, _) in zip(chosen, part)]
-    return hits
+            logits.append(net(torch.from_numpy(frames).to(config.device),
+                              torch.from_numpy(extra).to(config.device)).float().cpu())
+        labels_of.append([str(labels[t]) for t, _, _ in part])
+
+    def decide(temperature: float) -> list[bool]:
+        generator = torch.Generator().manual_seed(config.seed)
+        hits = []
+        for batch, wanted in zip(logits, labels_of):
+            if temperature <= 0:
+                chosen = batch.argmax(-1)
+            else:
+                chosen = torch.multinomial(torch.softmax(batch / temperature, -1), 1,
+                                           generator=generator)[:, 0]
+            hits += [policy.config.actions[int(c)] == label for c, label in zip(chosen, wanted)]
+        return hits
+
+    return decide
 
 
 def eval_decisions(config: EvalDecisionsConfig) -> int:
@@ -168,14 +180,14 @@ def eval_decisions(config: EvalDecisionsConfig) -> int:
 
     console = Console()
     store = TrajectoryStore.open(config.data, "r")
-    decide = _rig_decisions if config.agent.startswith("rig:") else _bc_decisions
+    decide = (_rig_decider if config.agent.startswith("rig:") else _bc_decider)(config, store)
     table = Table(title=f"{config.agent}: free-running decisions on held-out states of "
                         f"{config.data} (seeds >= {config.holdout_seed})")
     for column in ("temperature", "states", "agreement with the teacher %", "95% CI"):
         table.add_column(column, justify="right")
     rows = []
     for temperature in config.temperatures:
-        hits = decide(config, store, float(temperature))
+        hits = decide(float(temperature))
         if not hits:
             raise RigError(f"no state of {config.data} ends in an action of one token")
         share = 100.0 * float(np.mean(hits))

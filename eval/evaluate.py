@@ -54,27 +54,6 @@ class EvalConfig(PolicyOptions):
         return list(self.seeds) if self.seeds else list(range(self.seed, self.seed + self.episodes))
 
 
-def worlds_and_agents(world: str, agent: str, num_worlds: int = 1,
-                      policy_options: dict | None = None) -> dict:
-    """A worker's state: `num_worlds` worlds and their agent(s), built once."""
-    import rig.worlds
-    from rig.agents import agents_in, make_agents
-
-    envs = [rig.worlds.make(world) for _ in range(num_worlds)]
-    agents = make_agents(agent, envs, **(policy_options or {}))
-    for one in agents_in(agents):
-        one.set_drawing(False)  # an evaluation scores actions: nobody looks at imagined pixels
-    return {"envs": envs, "agents": agents, "spec": agent}
-
-
-def play_seeds(worker: dict, seeds: list[int], max_steps: int | None):
-    """A pool job: one episode per seed, in lockstep in the worker's worlds."""
-    from rig.rollout import run_batch
-
-    return run_batch(worker["envs"][:len(seeds)], worker["agents"], seeds,
-                     agent_spec=worker["spec"], max_steps=max_steps)
-
-
 def run_evaluation(config: EvalConfig, console=None, label: str = "episodes") -> dict:
     """Play the config's seeds on the rollout pool; return the summary (with wall seconds)."""
     import time
@@ -82,6 +61,7 @@ def run_evaluation(config: EvalConfig, console=None, label: str = "episodes") ->
     from rich.console import Console
 
     from rig.rollout import RolloutPool, progress_bar
+    from rig.rollout.episode import play_seeds, worlds_and_agents
 
     from .report import summarize
 

@@ -116,6 +116,17 @@ def history_vector(history: Sequence[int], actions: int, length: int) -> np.ndar
     return vector.reshape(-1)
 
 
+def step_inputs(features: TextFeatures, text: str, task_text: str, history: Sequence[int],
+                actions: int, length: int) -> np.ndarray:
+    """The network's input beside the frame, for one step: the text features of the observation
+    text (its task line left out) and the last `length` executed actions one-hot. Training,
+    acting and `rig eval decisions` all build it here."""
+    from .sequence import strip_task
+
+    return np.concatenate([features.encode(strip_task(str(text), task_text)),
+                           history_vector(history, actions, length)]).astype(np.float32)
+
+
 def build_net(config: BCModelConfig):
     """The CNN: strided convolutions over the frame, pooled to 4x4, then an MLP that also reads
     the text features and the action history."""

@@ -119,22 +119,38 @@ def run_batch(envs, agents, seeds: list[int], *, agent_spec: str = "",
     return results
 
 
-def play_agent(_state, world: str, agent: str, seeds: list[int], max_steps: int | None,
-               policy_options: dict | None = None) -> list[EpisodeResult]:
-    """A stateless pool job: build `len(seeds)` worlds and the agent, play one episode per seed
-    in lockstep, close them. For agents that change between jobs (a training run's newest
-    checkpoint); an evaluation of one agent builds it once per worker instead."""
+
+def worlds_and_agents(world: str, agent: str, num_worlds: int = 1,
+                      policy_options: dict | None = None) -> dict:
+    """A worker's state: `num_worlds` worlds and their agent(s), built once (`rig eval`)."""
     import rig.worlds
     from rig.agents import agents_in, make_agents
 
-    envs = [rig.worlds.make(world) for _ in seeds]
+    envs = [rig.worlds.make(world) for _ in range(num_worlds)]
     agents = make_agents(agent, envs, **(policy_options or {}))
+    for one in agents_in(agents):
+        one.set_drawing(False)  # an evaluation scores actions: nobody looks at imagined pixels
+    return {"envs": envs, "agents": agents, "spec": agent}
+
+
+def play_seeds(worker: dict, seeds: list[int], max_steps: int | None) -> list[EpisodeResult]:
+    """A pool job: one episode per seed, in lockstep in the worker's worlds."""
+    return run_batch(worker["envs"][:len(seeds)], worker["agents"], seeds,
+                     agent_spec=worker["spec"], max_steps=max_steps)
+
+
+def play_agent(_state, world: str, agent: str, seeds: list[int], max_steps: int | None,
+               policy_options: dict | None = None) -> list[EpisodeResult]:
+    """A stateless pool job: `worlds_and_agents` for these seeds, `play_seeds`, then close them.
+    For agents that change between jobs (a training run's newest checkpoint); an evaluation of
+    one agent builds it once per worker instead."""
+    from rig.agents import agents_in
+
+    worker = worlds_and_agents(world, agent, len(seeds), policy_options)
     try:
-        for one in agents_in(agents):
-            one.set_drawing(False)  # scored on actions: nobody looks at imagined pixels
-        return run_batch(envs, agents, list(seeds), agent_spec=agent, max_steps=max_steps)
+        return play_seeds(worker, list(seeds), max_steps)
     finally:
-        for one in agents_in(agents):
+        for one in agents_in(worker["agents"]):
             one.close()
-        for env in envs:
+        for env in worker["envs"]:
             env.close()

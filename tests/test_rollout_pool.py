@@ -19,7 +19,7 @@ from rig.rollout import RolloutPool
 
 def test_inline_and_local_pools_play_the_same_episodes():
     """The pool's jobs are real: evaluate's worker state and job, inline and on 2 workers."""
-    from rig.eval.evaluate import play_seeds, worlds_and_agents
+    from rig.rollout.episode import play_seeds, worlds_and_agents
 
     setup = ("rig/Crafter-v0", "random", 2)
     items = [([40, 41], 12), ([42, 43], 12), ([44], 12)]

@@ -18,7 +18,6 @@ continues from its newest checkpoint (a damaged one is moved aside) with the sam
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -27,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from rig.config import RigError, option, require
+
+from .train_policy import learning_rate
 
 
 @dataclass
@@ -77,23 +78,14 @@ class TrainBCConfig:
             require(Path(store).exists(), f"no trajectory store at {store!r}")
 
 
-def learning_rate(step: int, config: TrainBCConfig, minutes: float) -> float:
-    if step < config.warmup:
-        return config.lr * (step + 1) / config.warmup
-    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
-    if config.max_minutes:
-        progress = max(progress, minutes / config.max_minutes)
-    return config.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
-
-
 class BCData:
     """Every step of the stores in RAM: frames, text features, history, label; split by seed."""
 
     def __init__(self, paths: list[str], val_fraction: float, history: int,
                  text: bool = True):
         import rig.worlds
-        from rig.policy.bc import TextFeatures, history_vector
-        from rig.policy.sequence import TEACHER_KEY
+        from rig.policy.bc import TextFeatures, step_inputs
+        from rig.policy.sequence import TEACHER_KEY, strip_task
         from rig.trajectories.dataset import split_by_seed
         from rig.trajectories.store import TrajectoryStore
 
@@ -148,7 +140,7 @@ class BCData:
                                        "which its world's action language does not list")
                     rows["texts"].append((str(texts[t]), task))
                     rows["labels"].append(index[label])
-                    rows["history"].append(history_vector(past, len(self.actions), history))
+                    rows["history"].append(past[-history:] if history else [])
                     rows["val"].append(e in held)
                     past.append(index.get(str(executed[t]), -1))
                 rows["frames"].append(frames[start:stop])
@@ -158,12 +150,10 @@ class BCData:
         val = np.asarray(rows["val"], bool)
         # features from the training side only: the student reads what it was taught to read
         self.text = TextFeatures.learn(
-            [t.replace(task, "", 1) for (t, task), v in zip(rows["texts"], val) if not v]) \
+            [strip_task(t, task) for (t, task), v in zip(rows["texts"], val) if not v]) \
             if text else TextFeatures([])
-        features = np.stack([self.text.encode(t.replace(task, "", 1))
-                             for t, task in rows["texts"]])
-        self.extra = np.concatenate([features, np.stack(rows["history"])], axis=1) \
-            .astype(np.float32)
+        self.extra = np.stack([step_inputs(self.text, t, task, past, len(self.actions), history)
+                               for (t, task), past in zip(rows["texts"], rows["history"])])
         self.labels = np.asarray(rows["labels"], np.int64)
         self.train_rows = np.flatnonzero(~val)
         self.val_rows = np.flatnonzero(val)
@@ -310,7 +300,7 @@ class BCRun:
         done_by_time = False
         while self.step < config.steps:
             for group in self.optimizer.param_groups:
-                group["lr"] = learning_rate(self.step, config, self.minutes())
+                group["lr"] = learning_rate(self.step, config, self.minutes(), floor=0.05)
             frames, extra, labels = self.batch(self.step)
             logits = self.net(frames, extra)
             loss = torch.nn.functional.cross_entropy(logits.float(), labels)

@@ -13,6 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def frame_tokens(codec: dict, sequence) -> int:
+    """Image tokens of one imagined frame in a codec's grid (the patch count without one)."""
+    return int(np.prod(codec.get("grid") or (0,))) or sequence.patches
+
+
 def split_for_decoding(ids: np.ndarray, frames, vocab, reasoning: bool):
     """One training sample (built without its imagined frame) cut where acting would start
     writing: (context ids, current observation ids, context frames, current frame, teacher's

@@ -164,13 +164,18 @@ class PolicyRun:
     def codebook_total(self) -> int:
         return sum(int(c["codebook_size"]) for c in self.image_codecs)
 
-    def sample(self, index: int, val: bool = False, imagine: bool = True):
+    def locate(self, index: int, val: bool = False):
+        """(dataset, store, index within that dataset) of sample `index` of the training or
+        validation samples (the stores' datasets one after another)."""
         sets = self.val_sets if val else self.train_sets
         sizes = self.val_sizes if val else self.train_sizes
         which = int(np.searchsorted(sizes, index, side="right"))
-        offset = index - (sizes[which - 1] if which else 0)
         dataset, store = sets[which]
-        item = dataset[int(offset)]
+        return dataset, store, int(index - (sizes[which - 1] if which else 0))
+
+    def sample(self, index: int, val: bool = False, imagine: bool = True):
+        dataset, store, offset = self.locate(index, val)
+        item = dataset[offset]
         task = self.task_texts[id(store)][item["episode"]]
         if is_review_store(store):
             return review_sample(self.builder, item, task)
@@ -463,10 +468,7 @@ class PolicyRun:
         picks = rng.choice(total, size=min(total, self.config.free_running), replace=False)
         cases = []
         for index in sorted(int(i) for i in picks):
-            sets, sizes = self.val_sets, self.val_sizes
-            which = int(np.searchsorted(sizes, index, side="right"))
-            dataset, store = sets[which]
-            if is_review_store(store):
+            if is_review_store(self.locate(index, val=True)[1]):
                 continue  # a review example is not a state to act in
             ids, _, frames = self.sample(index, val=True, imagine=False)
             cases.append(split_for_decoding(ids, frames, self.vocab, self.sequence.reasoning))
@@ -475,16 +477,15 @@ class PolicyRun:
     def free_running(self) -> dict[str, float]:
         """Free-running decisions on held-out states (train/free_running.py): the policy writes
         its own reasoning, then acts; agreement with the teacher's action."""
-        from .free_running import free_running_agreement
+        from .free_running import frame_tokens, free_running_agreement
 
         if not self.accelerator.is_main_process or not self.free_cases:
             return {}
         codec = self.image_codecs[0]
-        image_tokens = int(np.prod(codec.get("grid") or (0,))) or self.sequence.patches
         with self.torch.no_grad():
             return free_running_agreement(
                 self.accelerator.unwrap_model(self.model), self.vocab, self.builder,
-                self.sequence, self.free_cases, image_tokens,
+                self.sequence, self.free_cases, frame_tokens(codec, self.sequence),
                 checkpoint.codec_image_ids(self.vocab, codec), seed=self.config.seed,
                 max_context=self.max_length)
 

@@ -162,15 +162,16 @@ def run_layout(config: PolicyTrainConfig, frame_shape: tuple[int, int],
     return sequence, model
 
 
-def learning_rate(step: int, config: PolicyTrainConfig, minutes: float = 0.0) -> float:
-    """Linear warmup, then cosine decay to a tenth of the peak; with a time budget the decay
-    follows whichever of steps and minutes is further along."""
+def learning_rate(step: int, config, minutes: float = 0.0, floor: float = 0.1) -> float:
+    """Linear warmup, then cosine decay to `floor` of the peak (a tenth); with a time budget
+    the decay follows whichever of steps and minutes is further along. `config` has lr,
+    warmup, steps and max_minutes (`rig train policy`'s, `rig train bc`'s)."""
     if step < config.warmup:
         return config.lr * (step + 1) / config.warmup
     progress = (step - config.warmup) / max(1, config.steps - config.warmup)
     if config.max_minutes:
         progress = max(progress, minutes / config.max_minutes)
-    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+    return config.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
 def weighted_loss(logits, input_ids, segments, attention_mask, weights_by_segment):
