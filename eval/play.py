@@ -20,7 +20,8 @@ VIDEO_SUFFIXES = (".mp4", ".gif")
 class PlayConfig(PolicyOptions):
     world: str = option("rig/Crafter-v0", "world id (`rig worlds` lists them)")
     agent: str = option("expert", "agent: random | human | expert | expert:player | ppo:PATH | rig:PATH")
-    episodes: int = option(1, "number of episodes to play")
+    episodes: int | None = option(None, "number of episodes to play (none: one per world, so "
+                                  "--num-worlds 4 plays 4 episodes at once)")
     seed: int = option(0, "seed of the first episode; episode i uses seed + i")
     max_steps: int | None = option(None, "stop an episode after this many steps "
                                    "(none: the world's own limit, 10000 for Crafter)")
@@ -34,15 +35,19 @@ class PlayConfig(PolicyOptions):
                              "decodes them in one batch); the viewer shows the first")
     record: str | None = option(None, "append the played episodes (reasoning, actions, frames) "
                                 "to this trajectory store (created if missing)")
+    quiet: bool = option(False, "headless play: do not print each step (step, action, reward, "
+                         "reasoning, and a policy's imagining and review); summaries only")
 
     def validate(self) -> None:
         self.validate_policy_options()
+        require(self.num_worlds >= 1, f"--num-worlds must be at least 1, got {self.num_worlds}")
+        if self.episodes is None:
+            self.episodes = self.num_worlds
         require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
         require(self.max_steps is None or self.max_steps >= 1,
                 f"--max-steps must be at least 1, got {self.max_steps}")
         require(self.seed >= 0, f"--seed must be >= 0, got {self.seed}")
         require(self.fps >= 0, f"--fps must be >= 0, got {self.fps}")
-        require(self.num_worlds >= 1, f"--num-worlds must be at least 1, got {self.num_worlds}")
         require(self.video_fps > 0, f"--video-fps must be > 0, got {self.video_fps}")
         if self.video is not None:
             require(Path(self.video).suffix.lower() in VIDEO_SUFFIXES,
@@ -67,6 +72,20 @@ def _video_writer(path: str, fps: float):
     if path.lower().endswith(".gif"):
         return imageio.get_writer(path, mode="I", duration=1000.0 / fps, loop=0)
     return imageio.get_writer(path, fps=fps, codec="libx264", quality=7, macro_block_size=8)
+
+
+def step_line(world: int, worlds: int, episode: int, step: int, decision, reward: float) -> str:
+    """One headless step as a line a person reads: where, what, why, and what the agent
+    imagined or reviewed."""
+    where = f"w{world} " if worlds > 1 else ""
+    line = f"{where}ep {episode} step {step:4d}  {decision.action_text:<18} {reward:+5.1f}"
+    if decision.reasoning:
+        line += f"  {decision.reasoning}"
+    if decision.imagined_tokens is not None or decision.imagined_frame is not None:
+        line += "  [imagined the next frame]"
+    if decision.review:
+        line += f"  [review: {decision.review}]"
+    return line
 
 
 def play(config: PlayConfig) -> int:
@@ -110,6 +129,7 @@ def play(config: PlayConfig) -> int:
 
         store = TrajectoryStore.open(config.record, mode="a")
     results = []
+    stream = not window and not config.quiet  # headless: show the thinking step by step
     try:
         for first_episode in range(0, config.episodes, len(envs)):
             count = min(len(envs), config.episodes - first_episode)
@@ -126,6 +146,10 @@ def play(config: PlayConfig) -> int:
                         episode=first_episode, builders=builders):
                 if builders:
                     builders[world].add_step(obs, decision, reward, terminated, truncated, info)
+                if stream and decision is not None:
+                    console.print(step_line(world, len(envs), episode + world, step, decision,
+                                            reward), markup=False, highlight=False,
+                                  soft_wrap=True)  # one line a step: grep-able
                 if viewer is None or world != 0:
                     return
                 viewer.draw(env.render(), decision, step=step,

@@ -50,6 +50,7 @@ def test_play_headless_with_video_and_screenshot(rig_cli, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "no display found, playing headless" in out.stdout
     assert "Crafter score" in out.stdout and "seed 5" in out.stdout
+    assert "ep 1 step   12  " in out.stdout  # headless play streams every step
     import imageio.v3 as iio
 
     frames = iio.imread(video, index=None)
@@ -57,6 +58,19 @@ def test_play_headless_with_video_and_screenshot(rig_cli, tmp_path):
     picture = iio.imread(shot)
     assert picture.shape[:2] == (672, 800)
     assert picture[..., :3].std() > 10  # something was drawn
+
+
+def test_headless_play_streams_reasoning_and_plays_one_episode_per_world(rig_cli):
+    out = rig_cli("play", "--agent", "expert:player", "--num-worlds", "2", "--max-steps", "2",
+                  "--render", "none")
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stdout.splitlines() if " step    2  " in line]
+    assert [line[:5] for line in lines] == ["w0 ep", "w1 ep"]  # no --episodes: one per world
+    assert "episode 1 (seed 1)" in out.stdout and "tile" in out.stdout  # its reasoning, shown
+    quiet = rig_cli("play", "--agent", "expert:player", "--max-steps", "2", "--render", "none",
+                    "--quiet")
+    assert quiet.returncode == 0 and " step    1 " not in quiet.stdout
+    assert "episode 0 (seed 0)" in quiet.stdout
 
 
 def test_play_writes_mp4(rig_cli, tmp_path):
@@ -76,6 +90,7 @@ def test_play_writes_mp4(rig_cli, tmp_path):
     (("play", "--screenshot", "/no/such/folder/x.png"), "does not exist"),
     (("eval", "--episodes", "0"), "--episodes must be at least 1"),
     (("play", "--world", "rig/Nope-v0", "--render", "none"), "rig/Crafter-v0"),
+    (("play", "--world", "rig/Minecraft-v0", "--render", "none"), "no Minecraft world"),
     (("play", "--agent", "wizard", "--render", "none", "--max-steps", "1"),
      "valid agents: random, human, expert, expert:player, ppo:PATH, rig:PATH"),
     (("eval", "--agent", "human"), "rig play --agent human"),
@@ -124,6 +139,18 @@ def test_bench_worlds_prints_overhead(rig_cli):
 def test_worlds_lists_ids_and_agents(rig_cli):
     out = rig_cli("worlds")
     assert "rig/Crafter-v0" in out.stdout and "expert" in out.stdout
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`rig worlds | head -1`: the reader goes away before rig writes; no traceback."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "rig", "worlds"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.close()  # before rig has written anything: its first write hits a dead pipe
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141 and stderr == ""
 
 
 def test_viewer_draws_the_imagined_frame_beside_the_real_one():

@@ -110,3 +110,17 @@ def test_bad_actions_and_order_are_refused():
     env.reset(seed=0)
     with pytest.raises(ValueError, match="outside"):
         env.step(99)
+
+
+def test_unknown_world_names_the_closest_and_lists_by_family():
+    from rig.worlds import UnknownWorldError, make
+
+    with pytest.raises(UnknownWorldError) as error:
+        make("rig/MiniWoB-click-tset-v0")
+    message = str(error.value)
+    assert "did you mean: rig/MiniWoB-click-test-v0" in message
+    assert "rig/MiniWoB-<task>-v0 for 128 MiniWoB++ web tasks" in message
+    assert "rig/MiniWoB-click-button-v0" not in message  # the tasks are one pattern, not 128 ids
+    with pytest.raises(UnknownWorldError, match="no Minecraft world is registered") as error:
+        make("rig/MineDojo-harvest-v0")
+    assert "did you mean" not in str(error.value)

@@ -52,11 +52,39 @@ def world_ids() -> list[str]:
     return sorted(WORLDS)
 
 
+# Names people try for a Minecraft world: none is registered (issue 24), Crafter is the nearest.
+_MINECRAFT_WORDS = ("minecraft", "minedojo", "minerl", "minetest", "craftium", "voxel")
+
+
+def unknown_world_message(world_id: str) -> str:
+    """What to say about an unregistered id: the closest ids, then the worlds by family (the
+    128 MiniWoB++ tasks as one pattern), and for a Minecraft name what exists instead."""
+    import difflib
+
+    lines = [f"unknown world {world_id!r}"]
+    minecraft = any(word in world_id.lower() for word in _MINECRAFT_WORDS)
+    close = [] if minecraft else difflib.get_close_matches(world_id, world_ids(), n=3,
+                                                           cutoff=0.6)
+    if not close and world_id.lower().startswith(("miniwob", "rig/miniwob")):
+        task = world_id.split("-", 1)[-1].removesuffix("-v0")
+        close = difflib.get_close_matches(f"rig/MiniWoB-{task}-v0", world_ids(), n=3, cutoff=0.5)
+    if close:
+        lines.append(f"did you mean: {', '.join(close)}?")
+    if minecraft:
+        lines.append("no Minecraft world is registered yet: MineDojo and MineRL need Java 8 and "
+                     "downloads at first run; the nearest world here is rig/Crafter-v0, a 2-D "
+                     "Minecraft-like with the same tech tree")
+    crafter = [w for w in world_ids() if not w.startswith("rig/MiniWoB-")]
+    lines.append(f"valid worlds: {', '.join(crafter)}, and rig/MiniWoB-<task>-v0 for "
+                 f"{len(MINIWOB_TASKS)} MiniWoB++ web tasks (e.g. rig/MiniWoB-click-test-v0); "
+                 "`rig worlds` lists them all")
+    return "\n".join(lines)
+
+
 def make(world_id: str, **kwargs) -> gym.Env:
-    """Build a registered world; unknown ids raise an error that lists the valid ones."""
+    """Build a registered world; unknown ids raise an error that names the closest ones."""
     if world_id not in WORLDS:
-        raise UnknownWorldError(
-            f"unknown world {world_id!r}; valid worlds: {', '.join(world_ids())}")
+        raise UnknownWorldError(unknown_world_message(world_id))
     return gym.make(world_id, **kwargs)
 
 
