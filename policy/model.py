@@ -12,7 +12,9 @@ Image input comes one of two ways (`ModelConfig.image_input`):
   drawing: each frame is cut into a grid of square patches, each patch is embedded by a small MLP
   (plus a learned 2-D position) and written into the sequence at `<patch>` placeholder tokens.
   With Crafter's 7-pixel tiles a 7x7 patch is exactly one tile (81 inputs a frame, as many as
-  the tile-aligned VQ tokens); docs/policy.md has the measurement that kept VQ tokens the default.
+  the tile-aligned VQ tokens); docs/policy.md has the measurement that kept VQ tokens the default;
+- `cnn`: the plain baseline's strided convolutions pooled to a 4x4 map: 16 inputs a frame, so a
+  training sample costs far less (the bound on a CPU; docs/policy.md, issue 21's log).
 The imagined frame is always VQ tokens: generation needs a discrete space, seeing does not.
 Image tokens (seen or imagined) also get a learned embedding of their tile's place in the frame
 (`image_grid`), as the patch encoder's inputs do.
@@ -20,12 +22,15 @@ Image tokens (seen or imagined) also get a learned embedding of their tile's pla
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from rig.config import ConfigError
 
+IMAGE_INPUTS = ("tokens", "patches", "cnn")
+
 # name -> (hidden size, layers, attention heads, key/value heads, MLP size)
 PRESETS = {
+    "micro": (128, 2, 4, 2, 352),       # ~0.5M + embeddings: many more samples per CPU minute
     "tiny": (256, 4, 4, 2, 704),        # ~4M parameters + embeddings: trains on a 2-core CPU
     "small": (512, 8, 8, 4, 1408),      # ~25M: a few CPU hours, minutes on a GPU
     "base": (1024, 16, 16, 4, 2816),    # ~200M: GPU
@@ -44,6 +49,8 @@ class ModelConfig:
     patch_size: int = 7             # pixels per square patch (Crafter's tiles are 7 pixels)
     patch_rows: int = 9             # patches per frame column (frames are cropped to the grid)
     patch_cols: int = 9             # patches per frame row
+    cnn_grid: int = 4               # `cnn` input: the conv feature map is pooled to grid x grid
+    cnn_channels: list = field(default_factory=lambda: [32, 64, 128, 128])  # its conv widths
     image_grid: int = 0             # tiles per image-token frame with a learned (row, column)
                                     # embedding (0: none; positions alone place the tiles)
 
@@ -52,8 +59,11 @@ class ModelConfig:
             raise ConfigError(f"unknown preset {self.preset!r}; presets: {', '.join(PRESETS)}")
         if self.vocab_size < 1:
             raise ConfigError("vocab_size must be set from the vocabulary")
-        if self.image_input not in ("tokens", "patches"):
-            raise ConfigError(f"image_input must be tokens or patches, not {self.image_input!r}")
+        if self.image_input not in IMAGE_INPUTS:
+            raise ConfigError(f"image_input must be one of {', '.join(IMAGE_INPUTS)}, not "
+                              f"{self.image_input!r}")
+        if self.cnn_grid < 1 or not self.cnn_channels or min(self.cnn_channels) < 1:
+            raise ConfigError("cnn_grid and cnn_channels must be positive")
 
     def fit_positions(self, positions: int) -> None:
         """Raise `max_positions` to hold `positions` (rounded up to a multiple of 1,024); never
@@ -63,7 +73,9 @@ class ModelConfig:
     @property
     def patches(self) -> int:
         """Placeholder tokens a frame takes in the sequence (0 when frames are VQ tokens)."""
-        return self.patch_rows * self.patch_cols if self.image_input == "patches" else 0
+        if self.image_input == "patches":
+            return self.patch_rows * self.patch_cols
+        return self.cnn_grid ** 2 if self.image_input == "cnn" else 0
 
     def to_dict(self) -> dict:
         return asdict(self)

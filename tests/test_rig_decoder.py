@@ -125,16 +125,18 @@ def test_acting_context_is_the_trained_one_whatever_the_episode_length(parts, ke
 
 
 # -- a model that sees frames through its patch encoder ---------------------------------------
-PATCH_CONFIG = dict(image_input="patches", patch_size=4, patch_rows=2, patch_cols=3)
+# patches: a 2x3 grid of 4-pixel patches; cnn: the conv eye pooled to 2x2 (both 6 or 4 slots)
+FRAME_ENCODERS = {"patches": dict(image_input="patches", patch_size=4, patch_rows=2, patch_cols=3),
+                  "cnn": dict(image_input="cnn", cnn_grid=2, cnn_channels=[8, 16])}
 
 
-@pytest.fixture(scope="module")
-def patch_parts(parts):
+@pytest.fixture(scope="module", params=sorted(FRAME_ENCODERS))
+def patch_parts(parts, request):
     from rig.policy.model import wrap_model
 
     vocab = parts[0]
     torch.manual_seed(0)
-    config = ModelConfig(preset="tiny", vocab_size=len(vocab), **PATCH_CONFIG)
+    config = ModelConfig(preset="tiny", vocab_size=len(vocab), **FRAME_ENCODERS[request.param])
     model = wrap_model(build_model(config), config, vocab.id("<patch>")).double().eval()
     builder = SequenceBuilder(vocab, SequenceConfig(context_steps=2, patches=config.patches))
     return vocab, model, builder
@@ -147,7 +149,7 @@ def _frame(seed):
 def test_patch_encoder_reads_the_frame_and_checks_the_slot_count(patch_parts):
     vocab, model, builder = patch_parts
     ids, _ = builder.observation(None, "Vitals: health 9/9.", [])
-    assert ids.count(vocab.id("<patch>")) == 6
+    assert ids.count(vocab.id("<patch>")) == model.rig_config.patches == builder.config.patches
     batch = torch.tensor([ids])
     with torch.no_grad():
         a = model(input_ids=batch, frames=_frame(1)[None]).logits
@@ -155,6 +157,8 @@ def test_patch_encoder_reads_the_frame_and_checks_the_slot_count(patch_parts):
     assert not torch.allclose(a[0, -1], b[0, -1])  # what the frame shows changes the output
     with pytest.raises(ValueError, match="slots need 1 frames, 0 given"):
         model(input_ids=batch)
+    if model.rig_config.image_input != "patches":
+        return  # the conv eye pools any frame size to its grid
     with pytest.raises(ValueError, match="smaller than"):
         model(input_ids=batch, frames=np.zeros((1, 4, 4, 3), np.uint8))
 

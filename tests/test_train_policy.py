@@ -127,20 +127,24 @@ def test_closed_loop_checks_play_while_training(tokenized_store, tmp_path):
                      "--max-steps", "2"]) == 0
 
 
-def test_patch_input_imagine_rate_and_time_budget(tokenized_store, tmp_path, capsys):
-    """The patch-encoder input variant trains and plays too; --max-minutes ends the run early
-    with a final checkpoint; --imagine-rate 0 leaves every training sample without its imagined
-    frame."""
-    out = tmp_path / "patches"
-    args = _train_args(tokenized_store, out, 50) + ["--image-input", "patches", "--imagine-rate",
-                                                    "0", "--max-minutes", "0.0001"]
+@pytest.mark.parametrize("image_input, slots", [("patches", 81), ("cnn", 16)])
+def test_frame_encoder_input_imagine_rate_and_time_budget(tokenized_store, tmp_path, capsys,
+                                                          image_input, slots):
+    """The frame-encoder input variants (patches, cnn) train and play too; --max-minutes ends
+    the run early with a final checkpoint; --imagine-rate 0 leaves every training sample
+    without its imagined frame."""
+    out = tmp_path / image_input
+    args = _train_args(tokenized_store, out, 50) + ["--image-input", image_input,
+                                                    "--imagine-rate", "0",
+                                                    "--max-minutes", "0.0001"]
     assert rig_main(args) == 0
     assert "--max-minutes 0.0001 reached at step 1" in capsys.readouterr().out
     policy = json.loads((out / "final" / "rig_policy.json").read_text())
-    assert policy["step"] == 1 and policy["model"]["image_input"] == "patches"
-    assert policy["sequence"]["patches"] == 81  # 64x64 frames: 9x9 patches of 7 pixels
+    assert policy["step"] == 1 and policy["model"]["image_input"] == image_input
+    # 64x64 frames: 9x9 patches of 7 pixels, or the conv eye's 4x4 map
+    assert policy["sequence"]["patches"] == slots
     # no imagined frames in training here, but the anchor follows --imagination, not the rate
-    assert policy["sequence"]["image_anchor"] == SequenceConfig(patches=81).anchor_for(0)
+    assert policy["sequence"]["image_anchor"] == SequenceConfig(patches=slots).anchor_for(0)
     assert (out / "final" / "patch_encoder.safetensors").exists()
     line = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
     assert "loss/imagination" not in line and "loss/action" in line

@@ -29,7 +29,7 @@ class PolicyTrainConfig:
                               "of the stores (a generalist on two worlds: 0.5 0.5); none: in "
                               "proportion to the stores' sizes", factory=list)
     out: str = option("runs/policy", "output folder: checkpoints/, final/, tensorboard/")
-    preset: str = option("tiny", "model size: tiny | small | base | large")
+    preset: str = option("tiny", "model size: micro | tiny | small | base | large")
     init_from: str | None = option(None, "start from a local Hugging Face causal-LM folder "
                                    "(its vocabulary is extended with action and image tokens), "
                                    "or fine-tune a RIG policy folder (its vocabulary is kept)")
@@ -47,7 +47,9 @@ class PolicyTrainConfig:
                                  "learns to act with or without imagining)")
     image_input: str = option("tokens", "how the model sees frames: tokens (the same VQ image "
                               "tokens it imagines in) | patches (a separate patch encoder, one "
-                              "input per 7x7 tile; see docs/policy.md for the measurement)")
+                              "input per 7x7 tile) | cnn (the bc baseline's convolutions pooled "
+                              "to 4x4: 16 inputs a frame, the cheapest on a CPU); see "
+                              "docs/policy.md for the measurements")
     patch_size: int = option(7, "pixels per square patch of the patch encoder")
     anchor_imagination: bool = option(True, "give each step's <imagine> a fixed position "
                                       "distance from its <obs>, so that imagining can copy and "
@@ -102,7 +104,8 @@ class PolicyTrainConfig:
         require(self.lr > 0, "--lr must be > 0")
         require(0.0 <= self.val_fraction < 1.0, "--val-fraction must be in [0, 1)")
         require(0.0 <= self.imagine_rate <= 1.0, "--imagine-rate must be in [0, 1]")
-        require(self.image_input in ("patches", "tokens"), "--image-input must be patches or tokens")
+        require(self.image_input in ("patches", "tokens", "cnn"),
+                "--image-input must be tokens, patches or cnn")
         require(self.patch_size >= 1 and self.max_minutes >= 0,
                 "--patch-size must be >= 1 and --max-minutes >= 0")
         require(self.device in ("auto", "cpu", "cuda"), "--device must be auto, cpu or cuda")
