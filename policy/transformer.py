@@ -121,7 +121,15 @@ class RigTransformer(nn.Module):
             embeds = embeds.masked_scatter(slots.unsqueeze(-1), vectors.reshape(-1))
         return embeds
 
-    def forward(self, input_ids, attention_mask=None, frames=None, image_slots=None, **kwargs):
+    def forward(self, input_ids, attention_mask=None, frames=None, image_slots=None,
+                logits_at=None, **kwargs):
+        """The LM's output; with `logits_at` (B x T bool), only the logits at those positions
+        (N x vocabulary, in reading order): training needs them where a target has weight."""
+        if logits_at is not None:
+            embeds = self.embed(input_ids, frames, image_slots)
+            hidden = self.lm.model(inputs_embeds=embeds, attention_mask=attention_mask,
+                                   **kwargs).last_hidden_state
+            return self.lm.get_output_embeddings()(hidden[logits_at])
         grid = self.grid_embedding is not None and image_slots is not None
         if self.patch_encoder is None and not grid:
             return self.lm(input_ids=input_ids, attention_mask=attention_mask, **kwargs)

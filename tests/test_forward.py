@@ -168,3 +168,42 @@ def test_a_reset_decodes_with_the_weights_as_they_are_now():
     reference = IncrementalDecoder(lm, vocab, 4, lean=False).reset(prefix)[0]
     torch.testing.assert_close(after, reference, rtol=1e-9, atol=1e-9)
     assert not torch.allclose(before, after)
+
+
+def test_training_logits_only_where_targets_weigh_give_the_same_loss_and_gradients():
+    """Training asks the model for logits at the weighted targets only (`logits_at`): the loss,
+    its metrics and the gradients are those of the full-sequence logits."""
+    from rig.policy.grammar import ACTION, IMAGINATION, REASONING
+    from rig.policy.model import ModelConfig, build_model, wrap_model
+    from rig.train.train_policy import loss_positions, weighted_loss
+
+    config = ModelConfig(preset="micro", vocab_size=97)
+    torch.manual_seed(0)
+    model = wrap_model(build_model(config), config, patch_id=96).double()
+    rng = np.random.default_rng(0)
+    ids = torch.as_tensor(rng.integers(3, 96, (3, 20)))
+    segments = torch.as_tensor(rng.choice([0, REASONING, ACTION, IMAGINATION], (3, 20),
+                                          p=[0.5, 0.2, 0.1, 0.2]))
+    mask = torch.ones_like(ids)
+    mask[2, 15:] = 0  # a padded row
+    weights = {"reasoning": 1.0, "action": 4.0, "imagination": 0.0}
+
+    def run(kept):
+        model.zero_grad()
+        if kept:
+            keep, _ = loss_positions(ids, segments, mask, weights)
+            logits = model(input_ids=ids, attention_mask=mask, logits_at=keep)
+            assert logits.dim() == 2 and 0 < logits.shape[0] == int(keep.sum()) < ids.numel()
+        else:
+            logits = model(input_ids=ids, attention_mask=mask).logits
+        loss, metrics = weighted_loss(logits, ids, segments, mask, weights)
+        loss.backward()
+        return loss.item(), metrics, [p.grad.clone() for p in model.parameters()]
+
+    full, kept = run(False), run(True)
+    assert full[0] == pytest.approx(kept[0], rel=1e-9)
+    assert full[1].keys() == kept[1].keys() and "loss/imagination" not in kept[1]
+    for name in full[1]:
+        assert full[1][name] == pytest.approx(kept[1][name], rel=1e-9)
+    for a, b in zip(full[2], kept[2]):
+        torch.testing.assert_close(a, b)

@@ -29,7 +29,8 @@ from rig.policy.checkpoint import PolicyCheckpoint, checkpoint_folders
 from rig.policy.sequence import (IMAGE_KEY, TEACHER_KEY, SequenceBuilder,
                                  is_review_store, review_offsets, review_sample, strip_task)
 
-from .train_policy import PolicyTrainConfig, learning_rate, run_layout, weighted_loss
+from .train_policy import (PolicyTrainConfig, learning_rate, loss_positions, run_layout,
+                           weighted_loss)
 
 PIXEL_CACHE_BYTES = 4 << 30  # frames of a store kept in RAM for the patch encoder
 
@@ -437,10 +438,12 @@ class PolicyRun:
         return ids, mask, segments, positions, slots, frames
 
     def forward(self, ids, mask, segments, positions, slots, frames=None):
-        with self.accelerator.autocast():
+        weights = self.config.segment_weights()
+        keep, _ = loss_positions(ids, segments, mask, weights)
+        with self.accelerator.autocast():  # logits only where a target has weight
             logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                                image_slots=slots, frames=frames).logits
-        return weighted_loss(logits, ids, segments, mask, self.config.segment_weights())
+                                image_slots=slots, frames=frames, logits_at=keep)
+        return weighted_loss(logits, ids, segments, mask, weights)
 
     def validate(self) -> dict[str, float]:
         if not self.val_sets:

@@ -177,31 +177,49 @@ def learning_rate(step: int, config, minutes: float = 0.0, floor: float = 0.1) -
     return config.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
+def loss_positions(input_ids, segments, attention_mask, weights_by_segment):
+    """(keep, weights): `keep` (B x T, bool) marks the positions whose next token carries loss
+    weight, `weights` (B x T-1) that weight per target. Training asks the model for logits at
+    `keep` only: most positions (the observed frame, its text, structure) are inputs, and over
+    a small model's vocabulary the LM head is a large share of the work."""
+    import torch
+
+    from rig.policy.grammar import SEGMENT_NAMES
+
+    table = torch.zeros(len(SEGMENT_NAMES), device=input_ids.device)
+    for name, weight in weights_by_segment.items():
+        table[SEGMENT_NAMES.index(name)] = weight
+    weights = table[segments[:, 1:]] * attention_mask[:, 1:].bool()
+    keep = torch.zeros_like(input_ids, dtype=torch.bool)
+    keep[:, :-1] = weights > 0
+    return keep, weights
+
+
 def weighted_loss(logits, input_ids, segments, attention_mask, weights_by_segment):
     """Next-token cross-entropy weighted per target segment; also per-segment means and the
-    action accuracy (argmax at action targets)."""
+    action accuracy (argmax at action targets). `logits` are the model's over the whole
+    sequence (B x T x V) or, as training computes them, only at `loss_positions`'s `keep`
+    (N x V, in reading order): the same loss either way."""
     import torch
     import torch.nn.functional as F
 
     from rig.policy.grammar import ACTION, SEGMENT_NAMES
 
-    logits, targets = logits[:, :-1].float(), input_ids[:, 1:]
-    target_segments = segments[:, 1:]
-    valid = attention_mask[:, 1:].bool()
-    table = torch.zeros(len(SEGMENT_NAMES), device=logits.device)
-    for name, weight in weights_by_segment.items():
-        table[SEGMENT_NAMES.index(name)] = weight
-    weights = table[target_segments] * valid
-    token_loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                                 reduction="none").view_as(targets)
-    loss = (token_loss * weights).sum() / weights.sum().clamp_min(1e-8)
+    keep, weights = loss_positions(input_ids, segments, attention_mask, weights_by_segment)
+    if logits.dim() == 3:
+        logits = logits[keep]
+    logits = logits.float()
+    targeted = keep[:, :-1]
+    targets, target_segments = input_ids[:, 1:][targeted], segments[:, 1:][targeted]
+    token_loss = F.cross_entropy(logits, targets, reduction="none")
+    loss = (token_loss * weights[targeted]).sum() / weights.sum().clamp_min(1e-8)
     metrics = {}
     with torch.no_grad():
         for index, name in enumerate(SEGMENT_NAMES):
-            mask = (target_segments == index) & valid
+            mask = target_segments == index
             if mask.any() and weights_by_segment.get(name, 0) > 0:
                 metrics[f"loss/{name}"] = token_loss[mask].mean().item()
-        action = (target_segments == ACTION) & valid
+        action = target_segments == ACTION
         if action.any():
             hits = (logits.argmax(-1) == targets)[action].float()
             metrics["action_accuracy"] = hits.mean().item()
