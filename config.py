@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 
@@ -118,3 +119,37 @@ def pick_device(name: str) -> str:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"--device {name}: no CUDA device is available here; use --device cpu")
     return name
+
+
+# -- shipped models, by short name ----------------------------------------------------------------
+# The models the repository ships in pretrained/ (inside the package, so an installed rig has
+# them too), by kind and short name: `--tokenizer crafter`, `--agent rig:crafter`.
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+SHIPPED = {
+    "tokenizer": {"crafter": "crafter-tokenizer", "miniwob-screen": "miniwob-screen-tokenizer",
+                  "miniwob-text": "miniwob-text-tokenizer"},
+    "policy": {"crafter": "crafter-policy"},
+}
+
+
+def shipped_names(kind: str) -> str:
+    """The short names of the shipped models of a kind, for help texts and errors."""
+    return ", ".join(name for name, folder in SHIPPED[kind].items()
+                     if (PRETRAINED_DIR / folder).is_dir())
+
+
+def resolve_model(value: str, kind: str) -> str:
+    """A model folder given by path or by a shipped model's short name. A path that exists is
+    kept; a short name (`crafter`) and a `pretrained/...` path from the repository's examples
+    resolve to the package's own pretrained/ folder, from any working directory. Anything else
+    comes back unchanged, for the loader to refuse with its own error (which can list
+    `shipped_names`)."""
+    if Path(value).exists():
+        return value
+    folder = SHIPPED.get(kind, {}).get(value)
+    if folder is not None:
+        return str(PRETRAINED_DIR / folder)
+    parts = Path(value).parts
+    if parts and parts[0] == "pretrained" and (PRETRAINED_DIR.joinpath(*parts[1:])).exists():
+        return str(PRETRAINED_DIR.joinpath(*parts[1:]))
+    return value

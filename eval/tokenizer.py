@@ -14,14 +14,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.config import RigError, option, require
+from rig.config import RigError, option, require, resolve_model
 
 PSNR_BAR, SSIM_BAR = 30.0, 0.95   # the quality bar on Crafter frames
 
 
 @dataclass
 class EvalTokenizerConfig:
-    tokenizer: str = option("runs/tokenizer", "tokenizer checkpoint folder")
+    tokenizer: str = option("crafter", "tokenizer: a checkpoint folder (rig train tokenizer) or "
+                            "a shipped one by name (crafter, miniwob-screen, miniwob-text)")
     data: str = option("data/crafter-expert.zarr", "trajectory store holding held-out episodes")
     holdout_seed: int = option(1000, "episodes with seed >= this are evaluated (the training "
                                "run held them out with the same option)")
@@ -40,6 +41,7 @@ class EvalTokenizerConfig:
         require(self.max_frames >= 2, f"--max-frames must be at least 2, got {self.max_frames}")
         require(self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}")
         require(self.ocr_frames >= 0, f"--ocr-frames must be 0 or more, got {self.ocr_frames}")
+        self.tokenizer = resolve_model(self.tokenizer, "tokenizer")
 
 
 def load_heldout(path, holdout_seed: int, max_frames: int):

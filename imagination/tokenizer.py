@@ -346,8 +346,11 @@ def read_config(path) -> TokenizerConfig:
     """The `TokenizerConfig` of a checkpoint folder; TokenizerError when it is not one."""
     path = Path(path)
     if not path.is_dir():
+        from rig.config import shipped_names
+
         raise TokenizerError(f"{path} is not a directory (a tokenizer checkpoint is a folder "
-                             f"written by `rig train tokenizer`)")
+                             f"written by `rig train tokenizer`, or a shipped one by name: "
+                             f"{shipped_names('tokenizer')})")
     file = path / CONFIG_NAME
     if not file.is_file():
         raise TokenizerError(f"{path} has no {CONFIG_NAME}: not a tokenizer checkpoint "

@@ -130,3 +130,23 @@ def test_shipped_text_tokenizer_keeps_button_labels_of_unseen_screenshots():
         scores[name] = score_labels(reads, labels)["word_recall"]
     assert len(labels) >= 20 and scores["original"] >= 0.8, scores
     assert scores["tokenizer"] >= LABELS_FLOOR, scores
+
+
+def test_shipped_models_resolve_by_short_name_from_any_directory(tmp_path, monkeypatch):
+    """`--tokenizer crafter` (the default of `rig data tokenize` and `rig eval tokenizer`) and
+    the docs' `pretrained/...` paths find the package's own folders wherever rig runs; a name
+    that is neither a folder nor a shipped model gets an error that lists the names."""
+    from rig.config import resolve_model
+    from rig.imagination.tokenizer import TokenizerError, read_config
+    from rig.trajectories.tokenize import DataTokenizeConfig
+
+    monkeypatch.chdir(tmp_path)  # not the repository: relative pretrained/ paths do not exist
+    assert pathlib.Path(resolve_model("crafter", "tokenizer")) == CHECKPOINT
+    assert pathlib.Path(resolve_model("pretrained/crafter-tokenizer", "tokenizer")) == CHECKPOINT
+    config = DataTokenizeConfig(data="x.zarr")
+    config.validate()
+    assert read_config(config.tokenizer).grid == 9
+    (tmp_path / "crafter").mkdir()  # a folder of the user's own wins over the short name
+    assert resolve_model("crafter", "tokenizer") == "crafter"
+    with pytest.raises(TokenizerError, match="by name: crafter, miniwob-screen, miniwob-text"):
+        read_config(resolve_model("nope", "tokenizer"))

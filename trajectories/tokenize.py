@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.config import RigError, option, require
+from rig.config import RigError, option, require, resolve_model
 
 KEY = "image_tokens"
 
@@ -28,7 +28,8 @@ KEY = "image_tokens"
 @dataclass
 class DataTokenizeConfig:
     data: str = option("data/crafter-expert.zarr", "trajectory store to add image tokens to")
-    tokenizer: str = option("runs/tokenizer", "tokenizer checkpoint folder (rig train tokenizer)")
+    tokenizer: str = option("crafter", "tokenizer: a checkpoint folder (rig train tokenizer) or "
+                            "a shipped one by name (crafter, miniwob-screen, miniwob-text)")
     batch_size: int = option(0, "frames encoded per batch (0: 8 on a CPU, where batches that "
                              "fit the cache encode fastest, 104 against 61 frames/s at 256; "
                              "256 on a GPU); the ids do not depend on it")
@@ -40,6 +41,7 @@ class DataTokenizeConfig:
         require(self.batch_size >= 0, f"--batch-size must be >= 0, got {self.batch_size}")
         require(self.threads >= 0, f"--threads must be >= 0, got {self.threads}")
         require(self.block >= 1, f"--block must be at least 1, got {self.block}")
+        self.tokenizer = resolve_model(self.tokenizer, "tokenizer")
 
 
 def weights_digest(folder) -> str:
