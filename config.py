@@ -152,4 +152,8 @@ def resolve_model(value: str, kind: str) -> str:
     parts = Path(value).parts
     if parts and parts[0] == "pretrained" and (PRETRAINED_DIR.joinpath(*parts[1:])).exists():
         return str(PRETRAINED_DIR.joinpath(*parts[1:]))
+    # a shipped folder recorded by its absolute path on another machine (a policy names the
+    # tokenizer it was trained with): the same folder of this installation
+    if parts and parts[-1] in SHIPPED.get(kind, {}).values() and (PRETRAINED_DIR / parts[-1]).exists():
+        return str(PRETRAINED_DIR / parts[-1])
     return value

@@ -20,7 +20,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from rig.config import ConfigError, pick_device
+from rig.config import ConfigError, pick_device, resolve_model
 
 from .base import Agent, Decision
 
@@ -179,6 +179,8 @@ def parse_agent(spec: str | AgentSpec) -> AgentSpec:
     if argument and not kind.argument:
         raise UnknownAgentError(f"the {name} agent takes nothing after its name; use --agent "
                                 f"{name}")
+    if name == "rig":  # a shipped policy by short name (rig:crafter) resolves from anywhere
+        argument = resolve_model(argument, "policy")
     return AgentSpec(name, argument)
 
 

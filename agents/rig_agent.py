@@ -65,6 +65,27 @@ class RigPolicy(Agent):
 
     batched = True  # one agent serves K worlds: `reset_batch`, `act_batch`
 
+    @classmethod
+    def from_pretrained(cls, path_or_name: str, world: str = "rig/Crafter-v0",
+                        **options) -> "RigPolicy":
+        """The policy for use from Python, by folder or shipped name (`"crafter"`):
+
+            policy = RigPolicy.from_pretrained("runs/policy/final")
+            env = rig.worlds.make("rig/Crafter-v0"); obs, info = env.reset(seed=0)
+            decision = policy.act(obs, info)   # .action, .reasoning, .imagined_frame
+
+        `world` names the world it will act in (its action language, task and image
+        tokenizer); that world is built to read them but never reset, so no simulator or
+        browser runs here. `options`: seed, device, temperature, imagine, lookahead."""
+        import rig.worlds
+        from rig.config import resolve_model
+
+        env = rig.worlds.make(world)
+        try:
+            return cls(env, resolve_model(path_or_name, "policy"), **options)
+        finally:
+            env.close()
+
     def reset(self, seed: int | None = None) -> None:
         self.reset_batch([seed])
 

@@ -43,7 +43,7 @@ class EvalLabelsConfig:
     seed: int = option(1000, "seed of the first reset (>= the stores' --holdout-seed: screens "
                        "the tokenizer never trained on)")
     png: str = option("", "write a PNG of label crops (original | each round trip) here")
-    json_out: str = option("", "also write the figures, per task and per label, to this JSON")
+    json: str = option("", "also write the figures, per task and per label, to this JSON")
     workers: int = option(2, "Tesseract processes at a time")
     device: str = option("auto", "cpu, cuda, cuda:N, or auto (cuda when available)")
 
@@ -211,12 +211,12 @@ def eval_labels(config: EvalLabelsConfig) -> int:
         rows = [[c[k] for c in (crops(v) for v in variants.values())] for k in spaced]
         print(f"label crops (original, then each round trip): "
               f"{write_crops_png(config.png, rows, list(variants))}")
-    if config.json_out:
+    if config.json:
         detail = [{"task": screens[i][0], "seed": screens[i][1], "label": label, "box": box,
                    "read": {name: " ".join(sorted(reads_by[name][k].elements()))
                             for name in variants}}
                   for k, (i, label, box) in enumerate(items)]
-        Path(config.json_out).write_text(json.dumps(
+        Path(config.json).write_text(json.dumps(
             {"tasks": tasks, "seed": config.seed, "episodes": config.episodes,
              "tags": sorted(tags), "results": results, "per_task": per_task, "labels": detail},
             indent=1) + "\n")

@@ -3,7 +3,7 @@
 Role in the data flow: the GUI half of a generalist's report (issue 7): the same seeds of every
 task for each agent (the DOM expert, the random clicker, RIG policies), played by worker
 processes that each own one headless Chromium and reuse it across a task's seeds. Writes a
-markdown table and, with --json-out, every episode's outcome.
+markdown table and, with --json, every episode's outcome.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class EvalMiniWoBConfig(PolicyOptions):
     seed: int = option(2000, "first seed (use seeds no agent trained on)")
     max_steps: int = option(20, "horizon per episode")
     workers: int = option(1, "worker processes, each with its own browser")
-    json_out: str = option("", "also write the table and every episode's outcome to this file")
+    json: str = option("", "also write the table and every episode's outcome to this file")
     markdown: str = option("", "also write the table as markdown to this file")
 
     def validate(self) -> None:
@@ -85,8 +85,8 @@ def eval_miniwob(config: EvalMiniWoBConfig) -> int:
     print(markdown)
     if config.markdown:
         Path(config.markdown).write_text(markdown + "\n")
-    if config.json_out:
-        Path(config.json_out).write_text(json.dumps(
+    if config.json:
+        Path(config.json).write_text(json.dumps(
             {"agents": config.agents, "tasks": tasks, "seeds": seeds,
              "max_steps": config.max_steps, "success": table, "mean": means,
              "episodes": results}, indent=2, default=str) + "\n")

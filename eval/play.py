@@ -116,6 +116,9 @@ def play(config: PlayConfig) -> int:
     rollouts = (config.candidates, config.lookahead) if config.lookahead else None
     viewer = Viewer(window, title=f"RIG - {config.world}", fps=config.fps,
                     rollouts=rollouts) if drawing else None
+    if window:
+        console.print("[dim]window: Enter pauses and resumes, . plays one step while paused, "
+                      "Esc quits[/dim]")
     agents = make_agents(config.agent, envs, seed=config.seed, viewer=viewer,
                          **config.policy_options())
     # imagined pixels (and a reviewing policy's whole imagined rollout) where someone looks

@@ -49,16 +49,23 @@ def print_summary(summary: dict[str, Any], console=None, per_episode_rows: int =
         console.print("no episode finished")
         return
     table = Table(title=f"{summary['agent']} on {summary['world']}: episodes")
-    for column in ("#", "seed", "return", "length", "achievements", "ended by"):
+    # the columns a world has: achievements (Crafter) or task success (MiniWoB)
+    achievements, tasks = "success_rates" in summary, "success_rate" in summary
+    columns = ["#", "seed", "return", "length"] + (["achievements"] if achievements else []) \
+        + (["solved"] if tasks else []) + ["ended by"]
+    for column in columns:
         table.add_column(column, justify="right")
     detail = summary["episodes_detail"]
     for i, r in enumerate(detail[:per_episode_rows]):
-        table.add_row(str(i), str(r["seed"]), f"{r['episode_return']:.1f}", str(r["length"]),
-                      str(len(set(r["achievements"]))), r["end"])
+        row = [str(i), str(r["seed"]), f"{r['episode_return']:.1f}", str(r["length"])]
+        row += [str(len(set(r["achievements"])))] if achievements else []
+        row += [{True: "yes", False: "no"}.get(r.get("success"), "-")] if tasks else []
+        table.add_row(*row, r["end"])
+    blank = [""] * (len(columns) - 4)
     if len(detail) > per_episode_rows:
-        table.add_row("...", "", "", "", "", f"{len(detail) - per_episode_rows} more")
+        table.add_row("...", "", "", "", *blank[:-1], f"{len(detail) - per_episode_rows} more")
     table.add_row("mean", "", f"{summary['mean_return']:.2f}", f"{summary['mean_length']:.0f}",
-                  "", "", style="bold")
+                  *blank, style="bold")
     console.print(table)
     if "success_rate" in summary:
         console.print(f"task success: [bold]{summary['success_rate']:.1f}%[/bold] of "

@@ -39,7 +39,7 @@ class EvalResolutionConfig:
                              "evenly) by OCR, on the original and after each size's round trip, "
                              "and report the share still read (needs tesseract). 0: off")
     png: str = option("", "where to write the side-by-side crops (empty: none)")
-    json_out: str = option("", "also write the figures to this JSON file")
+    json: str = option("", "also write the figures to this JSON file")
 
     def validate(self) -> None:
         require(self.max_frames >= 1, f"--max-frames must be at least 1, got {self.max_frames}")
@@ -122,8 +122,8 @@ def eval_resolution(config: EvalResolutionConfig) -> int:
         Image.fromarray(strip).resize((strip.shape[1] * 3, strip.shape[0] * 3),
                                       Image.NEAREST).save(config.png)
         print(f"original, then each size left to right: {config.png}")
-    if config.json_out:
-        Path(config.json_out).write_text(json.dumps(
+    if config.json:
+        Path(config.json).write_text(json.dumps(
             {"data": config.data, "frames": int(len(frames)), "episodes": episodes,
              "contrast": config.contrast, "detail_share": float(mask.mean()),
              "sizes": rows}, indent=2) + "\n")

@@ -38,6 +38,10 @@ class EvalScalingConfig:
     num_worlds: int = option(1, "worlds each worker plays in lockstep")
     device: str = option("cpu", "where the policy runs: cpu | cuda | auto")
     temperature: float = option(1.0, "sampling temperature of reasoning, actions and reviews")
+    imagine: bool = option(False, "draw each step's imagined next frame where nothing reviews "
+                           "it (lookahead 0); reviews imagine their rollouts either way. Off "
+                           "by default: the plain row then costs what acting needs (--imagine "
+                           "and --no-imagine, as rig play and rig eval take)")
     out: str = option("runs/scaling", "folder for scaling.json, scaling.csv and the PNG plots")
 
     def validate(self) -> None:
@@ -63,7 +67,7 @@ class EvalScalingConfig:
     def eval_config(self, lookahead: int, candidates: int) -> EvalConfig:
         return EvalConfig(world=self.world, agent=self.agent, episodes=self.episodes,
                           seed=self.seed, seeds=self.seeds, max_steps=self.max_steps,
-                          workers=self.workers, num_worlds=self.num_worlds, imagine=False,
+                          workers=self.workers, num_worlds=self.num_worlds, imagine=self.imagine,
                           device=self.device, temperature=self.temperature,
                           lookahead=lookahead, candidates=candidates, threads=self.threads)
 

@@ -29,7 +29,7 @@ class EvalTokenizerConfig:
     max_frames: int = option(50_000, "evaluate whole held-out episodes up to this many frames")
     png: str = option("", "where to write the grid of originals and reconstructions "
                       "(empty: TOKENIZER/eval_grid.png)")
-    json_out: str = option("", "also write the figures to this JSON file")
+    json: str = option("", "also write the figures to this JSON file")
     batch_size: int = option(256, "frames per encode/decode batch")
     ocr_frames: int = option(0, "also read the words of this many held-out frames (spread "
                              "evenly) by OCR, before and after the round trip, and report the "
@@ -151,6 +151,6 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
               f"{100 * ocr['frames_all_words']:.0f}% of frames keep every word")
     print(f"  quality bar (Crafter frames): {'met' if passed else 'NOT met'}")
     print(f"grid of originals (left) and reconstructions (right): {png}")
-    if config.json_out:
-        Path(config.json_out).write_text(json.dumps(result, indent=2) + "\n")
+    if config.json:
+        Path(config.json).write_text(json.dumps(result, indent=2) + "\n")
     return 0

@@ -70,6 +70,9 @@ class Viewer:
         self.small = pygame.font.Font(None, 19)
         self.clock = pygame.time.Clock()
         self.closed = False
+        # Enter pauses and resumes; "." while paused plays one step (keys no agent uses)
+        self.paused, self._one_step = False, False
+        self.title = title
 
     # -- drawing ----------------------------------------------------------------------------
     def draw(self, frame: np.ndarray, decision=None, *, step: int = 0, episode_return: float = 0.0,
@@ -195,6 +198,10 @@ class Viewer:
             return
         self.pygame.display.flip()
         self.poll()
+        while self.paused and not self._one_step and not self.closed:
+            self.pygame.time.wait(20)  # the episode waits here; the window stays responsive
+            self.poll()
+        self._one_step = False
         if self.fps > 0:
             self.clock.tick(self.fps)
 
@@ -209,8 +216,18 @@ class Viewer:
             elif event.type == self.pygame.KEYDOWN:
                 if event.key == self.pygame.K_ESCAPE:
                     self.closed = True
+                elif event.key == self.pygame.K_RETURN:
+                    self._pause(not self.paused)
+                elif event.key == self.pygame.K_PERIOD:
+                    self._pause(True)
+                    self._one_step = True
                 keys.append(event)
         return keys
+
+    def _pause(self, paused: bool) -> None:
+        self.paused = paused
+        hint = "  [paused: Enter resumes, . plays one step]" if paused else ""
+        self.pygame.display.set_caption(self.title + hint)
 
     def canvas(self) -> np.ndarray:
         """The current canvas as an (H, W, 3) uint8 array (what a video frame records)."""

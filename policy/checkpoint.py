@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rig.config import RigError
+from rig.config import RigError, resolve_model
 
 POLICY_FILE, STATE_FILE, DONE_FILE = "rig_policy.json", "trainer_state.pt", "complete"
 FORMAT = 1  # rig_policy.json's format; a newer one is refused
@@ -181,8 +181,9 @@ class PolicyCheckpoint:
         index = codec_index(self.meta, world_id)
         codec = image_codecs(self.meta)[index]
         folder = self.folder / tokenizer_folder(index)
-        if not folder.is_dir():  # a checkpoint (not final/) names where its tokenizer was
-            folder = Path(str(codec.get("tokenizer", "")))
+        if not folder.is_dir():  # a checkpoint (not final/) names where its tokenizer was;
+            # a shipped policy names a shipped tokenizer, found in this installation
+            folder = Path(resolve_model(str(codec.get("tokenizer", "")), "tokenizer"))
         if not folder.is_dir():
             raise RigError(f"{str(self.folder)!r}: its image tokenizer is missing (looked in "
                            f"{self.folder / tokenizer_folder(index)} and {folder})")

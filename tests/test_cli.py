@@ -223,3 +223,50 @@ def test_one_device_helper_for_every_command():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="no CUDA device is available here"):
             pick_device("cuda:0")
+
+
+def test_options_are_spelled_alike_across_commands():
+    """--imagine/--no-imagine on every command that plays the policy (scaling too), and one
+    spelling, --json, for every command that writes its figures."""
+    import dataclasses
+
+    from rig.cli import COMMANDS, _load, build_parser
+
+    args = build_parser(["eval", "scaling"]).parse_args(
+        ["eval", "scaling", "--agent", "rig:x", "--no-imagine"])
+    assert args.imagine is False
+
+    def commands(tree):
+        for entry in tree.values():
+            yield from commands(entry) if isinstance(entry, dict) else [entry]
+
+    fields = {f.name for command in commands(COMMANDS)
+              for f in dataclasses.fields(_load(command.config))}
+    assert "json" in fields and "json_out" not in fields
+
+
+def test_viewer_pauses_and_plays_one_step_at_a_time():
+    """Enter pauses (and resumes), "." plays one step while paused: keys posted to a window
+    on SDL's dummy video driver, as a person would press them."""
+    import threading
+
+    from rig.eval.viewer import Viewer
+
+    viewer = Viewer(window=True, title="RIG test")  # SDL_VIDEODRIVER=dummy (conftest)
+    pg = viewer.pygame
+
+    def press(key):
+        pg.event.post(pg.event.Event(pg.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
+
+    press(pg.K_RETURN)
+    press(pg.K_PERIOD)
+    viewer.show()  # paused, then one step allowed: returns
+    assert viewer.paused and "paused" in pg.display.get_caption()[0]
+    waiting = threading.Thread(target=viewer.show)  # paused: this step waits for a key
+    waiting.start()
+    waiting.join(0.3)
+    assert waiting.is_alive()
+    press(pg.K_RETURN)  # resume
+    waiting.join(5)
+    assert not waiting.is_alive() and not viewer.paused
+    viewer.close()

@@ -98,7 +98,7 @@ def test_eval_miniwob_tables_the_generalist_beside_the_random_clicker(stores, tm
     report = tmp_path / "miniwob.json"
     assert rig_main(["eval", "miniwob", "--tasks", "click-test", "--episodes", "2",
                      "--max-steps", "2", "--agents", "random", f"rig:{out / 'final'}",
-                     "--no-imagine", "--json-out", str(report)]) == 0
+                     "--no-imagine", "--json", str(report)]) == 0
     table = json.loads(report.read_text())
     assert set(table["success"]["click-test"]) == {"random", f"rig:{out / 'final'}"}
     assert len(table["episodes"]) == 4 and table["seeds"] == [2000, 2001]
@@ -140,7 +140,7 @@ def test_a_world_the_generalist_never_saw_is_refused(stores, tmp_path):
 def test_eval_resolution_measures_detail_at_each_size(stores, tmp_path, capsys):
     report = tmp_path / "resolution.json"
     assert rig_main(["eval", "resolution", "--data", str(stores[1]), "--sizes", "26x20",
-                     "104x80", "--json-out", str(report), "--png", str(tmp_path / "r.png")]) == 0
+                     "104x80", "--json", str(report), "--png", str(tmp_path / "r.png")]) == 0
     rows = json.loads(report.read_text())["sizes"]
     assert [r["size"] for r in rows] == [[26, 20], [104, 80]]
     # more pixels keep more of the screen: the measurement must see it
@@ -156,13 +156,13 @@ def test_eval_resolution_measures_detail_at_each_size(stores, tmp_path, capsys):
 def test_eval_resolution_and_tokenizer_report_ocr_word_recall(stores, tmp_path):
     report = tmp_path / "resolution.json"
     assert rig_main(["eval", "resolution", "--data", str(stores[1]), "--sizes", "13x10",
-                     "210x160", "--ocr-frames", "3", "--json-out", str(report)]) == 0
+                     "210x160", "--ocr-frames", "3", "--json", str(report)]) == 0
     small, full = (row["ocr"] for row in json.loads(report.read_text())["sizes"])
     assert full["words"] >= 3 and full["word_recall"] == 1.0   # the frames as they are
     assert small["word_recall"] < 0.5                           # 13x10 keeps no glyph
     folder = stores[1].parent / "gui-tokenizer"                 # untrained: reads nothing
     assert rig_main(["eval", "tokenizer", "--tokenizer", str(folder), "--data", str(stores[1]),
-                     "--ocr-frames", "3", "--json-out", str(tmp_path / "t.json"),
+                     "--ocr-frames", "3", "--json", str(tmp_path / "t.json"),
                      "--device", "cpu"]) == 0
     ocr = json.loads((tmp_path / "t.json").read_text())["ocr"]
     assert ocr["words"] == full["words"] and ocr["word_recall"] < 0.5

@@ -66,7 +66,7 @@ def test_eval_labels_reads_dialog_buttons_and_loses_them_at_a_tiny_size(rig_cli,
                                    codebook_size=16, code_dim=4)).save_pretrained(tok)
     report = tmp_path / "labels.json"
     out = rig_cli("eval", "labels", "--tokenizer", str(tok), "--sizes", "52x40",
-                  "--tasks", "click-dialog-2", "--episodes", "2", "--json-out", str(report),
+                  "--tasks", "click-dialog-2", "--episodes", "2", "--json", str(report),
                   "--png", str(tmp_path / "labels.png"))
     assert out.returncode == 0, out.stderr
     result = json.loads(report.read_text())["results"]

@@ -87,7 +87,7 @@ def test_eval_prints_figures_and_writes_png(trained, tmp_path, capsys):
     out = tmp_path / "eval.json"
     png = tmp_path / "grid.png"
     eval_tokenizer(EvalTokenizerConfig(tokenizer=str(root / "ckpt"), data=str(data),
-                                       png=str(png), json_out=str(out), device="cpu"))
+                                       png=str(png), json=str(out), device="cpu"))
     text = capsys.readouterr().out
     for words in ("PSNR", "SSIM", "perplexity", "dead codes", "copy-current-frame", str(png)):
         assert words in text

@@ -150,6 +150,16 @@ def test_frame_encoder_input_imagine_rate_and_time_budget(tokenized_store, tmp_p
     assert "loss/imagination" not in line and "loss/action" in line
     assert rig_main(["play", "--agent", f"rig:{out / 'final'}", "--render", "none",
                      "--max-steps", "2"]) == 0
+    # from Python, with no world of its own: load, then act on any world's observation
+    import rig.worlds
+    from rig.agents.rig_agent import RigPolicy
+
+    policy = RigPolicy.from_pretrained(str(out / "final"), seed=0)
+    env = rig.worlds.make("rig/Crafter-v0")
+    obs, info = env.reset(seed=3)
+    decision = policy.act(obs, info)
+    assert env.action_space.contains(decision.action) and decision.action_text
+    env.close()
 
 
 def test_sigkill_then_resume_gives_the_same_loss_curve(tokenized_store, tmp_path):

@@ -124,3 +124,20 @@ def test_unknown_world_names_the_closest_and_lists_by_family():
     with pytest.raises(UnknownWorldError, match="no Minecraft world is registered") as error:
         make("rig/MineDojo-harvest-v0")
     assert "did you mean" not in str(error.value)
+
+
+def test_plain_gymnasium_makes_a_world_without_importing_rig_and_checks_it():
+    """From a fresh interpreter that never imports rig: Gymnasium's `module:id` form, with
+    Gymnasium's passive env checker in the wrapper chain, as for any registered env."""
+    import subprocess
+    import sys
+
+    code = ("import gymnasium as gym\n"
+            "env = gym.make('rig.worlds:rig/Crafter-v0')\n"
+            "assert 'PassiveEnvChecker' in str(env), env\n"
+            "obs, info = env.reset(seed=0)\n"
+            "print(sorted(obs), env.step(env.action_space.sample())[1])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "'image'" in out.stdout and "'text'" in out.stdout

@@ -1,7 +1,10 @@
 """RIG worlds: Gymnasium environments registered under the `rig/` namespace.
 
 Importing this package registers every world id; `make(world_id)` builds one with a clear error
-for unknown ids. Heavy simulators are imported only when their world is made.
+for unknown ids. Heavy simulators are imported only when their world is made. From plain
+Gymnasium, without importing rig first: `gymnasium.make("rig.worlds:rig/Crafter-v0")` (the
+`module:id` form imports this package; Gymnasium 1.x no longer loads registration plugins from
+entry points, so a bare id needs `import rig.worlds` once).
 
 | id                      | world                                            |
 |-------------------------|--------------------------------------------------|
@@ -44,8 +47,10 @@ class UnknownWorldError(ConfigError):
 def _register() -> None:
     for world_id, (entry_point, kwargs, _) in WORLDS.items():
         if world_id not in gym.registry:
+            # Gymnasium's passive env checker stays on, as for any registered env: it checks
+            # the first reset and step against the spaces, then passes calls through
             gym.register(id=world_id, entry_point=entry_point, kwargs=dict(kwargs),
-                         disable_env_checker=True, order_enforce=True)
+                         order_enforce=True)
 
 
 def world_ids() -> list[str]:
