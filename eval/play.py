@@ -19,7 +19,10 @@ VIDEO_SUFFIXES = (".mp4", ".gif")
 @dataclass
 class PlayConfig(PolicyOptions):
     world: str = option("rig/Crafter-v0", "world id (`rig worlds` lists them)")
-    agent: str = option("expert", "agent: random | human | expert | expert:player | ppo:PATH | rig:PATH")
+    agent: str | None = option(None, "agent: random | human | expert | expert:player | "
+                               "ppo:PATH | rig:PATH | bc:PATH (none: on Crafter the shipped "
+                               "policy, rig:crafter, reasoning and imagining; elsewhere the "
+                               "world's expert)")
     episodes: int | None = option(None, "number of episodes to play (none: one per world, so "
                                   "--num-worlds 4 plays 4 episodes at once)")
     seed: int = option(0, "seed of the first episode; episode i uses seed + i")
@@ -39,6 +42,8 @@ class PlayConfig(PolicyOptions):
                          "reasoning, and a policy's imagining and review); summaries only")
 
     def validate(self) -> None:
+        if self.agent is None:
+            self.agent = default_agent(self.world)
         self.validate_policy_options()
         require(self.num_worlds >= 1, f"--num-worlds must be at least 1, got {self.num_worlds}")
         if self.episodes is None:
@@ -59,6 +64,16 @@ class PlayConfig(PolicyOptions):
             require_parent(self.screenshot, "--screenshot")
         if self.record is not None:
             require_parent(self.record, "--record")
+
+
+def default_agent(world: str) -> str:
+    """What plain `rig play` shows: the shipped policy where one exists for the world (Crafter),
+    else the world's explaining expert."""
+    from rig.config import PRETRAINED_DIR, SHIPPED
+
+    crafter = world.startswith("rig/Crafter")
+    shipped = (PRETRAINED_DIR / SHIPPED["policy"]["crafter"] / "rig_policy.json").is_file()
+    return "rig:crafter" if crafter and shipped else "expert"
 
 
 def _extras_text(extras: dict) -> str:

@@ -40,20 +40,25 @@ class DataShowConfig:
 @dataclass
 class DataExportConfig:
     path: str = option(help="the trajectory store", positional=True)
-    output: str = option(help="file to write: .mp4 or .gif (captioned video) or .png "
-                         "(contact sheet)", positional=True)
+    output: str = option(help="file to write: .mp4 or .gif (captioned video), .png (contact "
+                         "sheet) or .html (a page to browse the episode step by step: real, "
+                         "imagined and next frames, reasoning, review, return)",
+                         positional=True)
     episode: int = option(0, "episode index (negative counts from the end)")
     fps: float = option(8.0, "frames per second of the video")
     size: int = option(256, "pixels per side of each frame in the video")
     tiles: int = option(48, "frames on the contact sheet (evenly spaced)")
+    max_steps: int | None = option(None, "the page (.html) holds the first this many steps "
+                                   "(none: all; a page weighs ~10 KB a step)")
 
     def validate(self) -> None:
-        require(Path(self.output).suffix.lower() in (".mp4", ".gif", ".png"),
-                f"output must end in .mp4, .gif or .png, got {self.output!r}")
+        require(Path(self.output).suffix.lower() in (".mp4", ".gif", ".png", ".html"),
+                f"output must end in .mp4, .gif, .png or .html, got {self.output!r}")
         require(self.fps > 0, "--fps must be positive")
         require(16 <= self.size <= 2048 and self.size % 16 == 0,
                 "--size must be a multiple of 16 between 16 and 2048")
         require(self.tiles > 0, "--tiles must be positive")
+        require(self.max_steps is None or self.max_steps >= 1, "--max-steps must be positive")
 
 
 @dataclass
@@ -186,12 +191,17 @@ def data_export(config: DataExportConfig) -> int:
         if not store.num_episodes:
             raise RigError(f"{config.path} holds no episodes")
         try:
-            ep = store.episode(config.episode, keys=[k for k in ("image", "action", "action_text",
-                                                                "reward", "reasoning", "review")
-                                                     if k in store.data])
+            wanted = ("image", "action", "action_text", "reward", "reasoning", "review") + \
+                (("imagined_frame", "text") if output.suffix.lower() == ".html" else ())
+            ep = store.episode(config.episode, keys=[k for k in wanted if k in store.data])
         except IndexError as error:
             raise RigError(str(error)) from None
-    if output.suffix.lower() == ".png":
+    if output.suffix.lower() == ".html":
+        from .browser import browser_page
+
+        output.write_text(browser_page(ep, config.max_steps, fps=config.fps), encoding="utf-8")
+        count = min(len(ep["image"]), config.max_steps or len(ep["image"]))
+    elif output.suffix.lower() == ".png":
         count = contact_sheet(ep, output, tiles=config.tiles)
     else:
         count = export_video(ep, output, fps=config.fps, size=config.size)
