@@ -39,11 +39,14 @@ class EvalDecisionsConfig:
     seed: int = option(0, "seed of the state draw and of sampling")
     json: str | None = option(None, "also write the figures to this JSON file")
     device: str = option("cpu", "where the agent runs: cpu | cuda")
+    threads: int = option(0, "torch CPU threads (0: torch's default; 1 beside other jobs, "
+                          "where more threads slow everyone down)")
 
     def validate(self) -> None:
         require(self.agent.startswith(("rig:", "bc:")),
                 "--agent must name a learned agent: rig:OUT/final or bc:OUT")
         require(self.states >= 1 and self.batch >= 1, "--states and --batch must be >= 1")
+        require(self.threads >= 0, f"--threads must be >= 0, got {self.threads}")
         require(bool(self.temperatures) and min(self.temperatures) >= 0,
                 "--temperatures must be >= 0")
         require(Path(self.data).exists(), f"no trajectory store at {self.data!r}")
@@ -172,6 +175,9 @@ def _bc_decider(config, store):
 
 
 def eval_decisions(config: EvalDecisionsConfig) -> int:
+    from rig.rollout.pool import set_threads
+
+    set_threads(config.threads)
     from rich.console import Console
     from rich.table import Table
 

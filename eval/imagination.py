@@ -30,12 +30,15 @@ class EvalImaginationConfig:
     seed: int = option(0, "sampling seed")
     json: str | None = option(None, "also write the figures to this JSON file")
     device: str = option("cpu", "where the policy runs: cpu | cuda")
+    threads: int = option(0, "torch CPU threads (0: torch's default; 1 beside other jobs, "
+                          "where more threads slow everyone down)")
 
     def validate(self) -> None:
         from rig.agents import rig_checkpoint
 
         require(rig_checkpoint(self.agent) is not None,
                 "--agent must name a RIG policy checkpoint: rig:OUT/final")
+        require(self.threads >= 0, f"--threads must be >= 0, got {self.threads}")
         require(self.transitions >= 1 and self.batch >= 1, "--transitions and --batch must be >= 1")
         require(Path(self.data).exists(), f"no trajectory store at {self.data!r}")
 
@@ -71,6 +74,9 @@ def _prompts(builder, store, config, offset: int = 0):
 
 
 def eval_imagination(config: EvalImaginationConfig) -> int:
+    from rig.rollout.pool import set_threads
+
+    set_threads(config.threads)
     import numpy as np
 
     from rig.agents import rig_checkpoint
