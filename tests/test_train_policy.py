@@ -58,6 +58,8 @@ def test_trains_and_saves_a_loadable_checkpoint(tokenized_store, tmp_path):
     assert policy["model"]["image_grid"] == grid[0] * grid[1]
     assert policy["sequence"]["image_anchor"] > grid[0] * grid[1]
     assert (final / "image_grid.safetensors").exists()
+    rates = [json.loads(line)["lr"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert rates[0] < rates[1]  # the warmup, logged per step (TensorBoard: train/lr)
     losses = _losses(out)
     assert sorted(losses) == [1, 2, 3] and all(0 < v < 20 for v in losses.values())
     assert not list(final.glob("*.pt")) and not list(final.glob("*.bin"))  # safetensors only

@@ -299,8 +299,9 @@ class BCRun:
         self.net.train()
         done_by_time = False
         while self.step < config.steps:
+            lr = learning_rate(self.step, config, self.minutes(), floor=0.05)
             for group in self.optimizer.param_groups:
-                group["lr"] = learning_rate(self.step, config, self.minutes(), floor=0.05)
+                group["lr"] = lr
             frames, extra, labels = self.batch(self.step)
             logits = self.net(frames, extra)
             loss = torch.nn.functional.cross_entropy(logits.float(), labels)
@@ -312,8 +313,9 @@ class BCRun:
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{accuracy:.2f}")
             record = {"step": self.step, "loss": loss.item(), "action_accuracy": accuracy,
-                      "minutes": round(self.minutes(), 3)}
+                      "minutes": round(self.minutes(), 3), "lr": lr}
             writer.add_scalar("train/loss", loss.item(), self.step)
+            writer.add_scalar("train/lr", lr, self.step)
             writer.add_scalar("train/action_accuracy", accuracy, self.step)
             done_by_time = bool(config.max_minutes) and self.minutes() >= config.max_minutes
             last = self.step == config.steps or done_by_time

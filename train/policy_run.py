@@ -538,8 +538,9 @@ class PolicyRun:
         self.model.train()
         batches = self.batches()
         while self.step < config.steps:
+            lr = learning_rate(self.step, config, self.minutes())
             for group in self.optimizer.param_groups:
-                group["lr"] = learning_rate(self.step, config, self.minutes())
+                group["lr"] = lr
             ids, mask, segments, positions, slots, frames = next(batches)
             loss, metrics = self.forward(ids, mask, segments, positions, slots, frames)
             self.optimizer.zero_grad(set_to_none=True)
@@ -553,9 +554,10 @@ class PolicyRun:
             bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}",
                             act=f"{metrics.get('action_accuracy', float('nan')):.2f}")
             record = {"step": self.step, "loss": loss.item(), **metrics,
-                      "tokens_per_second": round(rate, 1)}
+                      "tokens_per_second": round(rate, 1), "lr": lr}
             if writer is not None:
                 writer.add_scalar("train/loss", loss.item(), self.step)
+                writer.add_scalar("train/lr", lr, self.step)
                 writer.add_scalar("train/tokens_per_second", rate, self.step)
                 for name, value in metrics.items():
                     writer.add_scalar(f"train/{name}", value, self.step)
