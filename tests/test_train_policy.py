@@ -60,6 +60,13 @@ def test_trains_and_saves_a_loadable_checkpoint(tokenized_store, tmp_path):
     assert (final / "image_grid.safetensors").exists()
     rates = [json.loads(line)["lr"] for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert rates[0] < rates[1]  # the warmup, logged per step (TensorBoard: train/lr)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(out / "tensorboard")).Reload()
+    assert "train/lr" in events.Tags()["scalars"]
+    # at validation: real next frames beside the imagined ones (4 states: 4 rows of 2 frames)
+    (picture,) = events.Images("val/real_vs_imagined_next_frame")
+    assert picture.width == 2 * picture.height // 4
     losses = _losses(out)
     assert sorted(losses) == [1, 2, 3] and all(0 < v < 20 for v in losses.values())
     assert not list(final.glob("*.pt")) and not list(final.glob("*.bin"))  # safetensors only

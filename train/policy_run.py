@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rig.config import RigError, pick_device
+from rig.config import RigError, pick_device, resolve_model
 from rig.policy import checkpoint
 from rig.policy.checkpoint import PolicyCheckpoint, checkpoint_folders
 from rig.policy.sequence import (IMAGE_KEY, TEACHER_KEY, SequenceBuilder,
@@ -469,13 +469,24 @@ class PolicyRun:
         rng = np.random.default_rng([self.config.seed, 7919])
         total = int(self.val_sizes[-1])
         picks = rng.choice(total, size=min(total, self.config.free_running), replace=False)
-        cases = []
+        cases, self.free_next = [], []
+        offset = int(self.image_codecs[0].get("offset", 0))
         for index in sorted(int(i) for i in picks):
-            if is_review_store(self.locate(index, val=True)[1]):
+            dataset, store, at = self.locate(index, val=True)
+            if is_review_store(store):
                 continue  # a review example is not a state to act in
             ids, _, frames = self.sample(index, val=True, imagine=False)
-            cases.append(split_for_decoding(ids, frames, self.vocab, self.sequence.reasoning))
-        return [c for c in cases if c is not None]
+            case = split_for_decoding(ids, frames, self.vocab, self.sequence.reasoning)
+            if case is None:
+                continue
+            cases.append(case)
+            # the real next frame's codes, where the episode has one (TensorBoard's pictures)
+            item = dataset[at] if self.sequence.imagination else {}
+            real_next = None
+            if IMAGE_KEY in item and not np.asarray(item[f"{IMAGE_KEY}_is_pad"])[-1]:
+                real_next = np.asarray(item[IMAGE_KEY])[-1] - offset
+            self.free_next.append(real_next)
+        return cases
 
     def free_running(self) -> dict[str, float]:
         """Free-running decisions on held-out states (train/free_running.py): the policy writes
@@ -491,6 +502,43 @@ class PolicyRun:
                 self.sequence, self.free_cases, frame_tokens(codec, self.sequence),
                 checkpoint.codec_image_ids(self.vocab, codec), seed=self.config.seed,
                 max_context=self.max_length)
+
+    def imagined_vs_real(self, count: int = 4):
+        """A picture for TensorBoard (H x W x 3): for `count` held-out states, the real next
+        frame (through the image tokenizer) beside the one the policy imagines after writing
+        its own reasoning and action, as it acts. None where the run does not imagine."""
+        from rig.imagination.tokenizer import ImageTokenizer
+        from rig.policy.decoder import IncrementalDecoder, to_codes
+
+        codec = self.image_codecs[0]
+        grid = tuple(codec.get("grid") or ())
+        pairs = [(c, n) for c, n in zip(self.free_cases, getattr(self, "free_next", []))
+                 if n is not None][:count]
+        if not (pairs and grid and self.accelerator.is_main_process):
+            return None
+        if getattr(self, "picture_tokenizer", None) is None:
+            folder = resolve_model(str(codec.get("tokenizer", "")), "tokenizer")
+            self.picture_tokenizer = ImageTokenizer.from_pretrained(folder)
+        model = self.accelerator.unwrap_model(self.model)
+        decoder = IncrementalDecoder(
+            model, self.vocab, grid[0] * grid[1], reasoning=self.sequence.reasoning,
+            imagination=True, max_reasoning_tokens=self.sequence.max_reasoning_tokens,
+            max_context_tokens=self.max_length, keep_steps=self.sequence.context_steps,
+            seed=self.config.seed, image_anchor=self.sequence.image_anchor,
+            positions=self.builder.positions,
+            image_range=checkpoint.codec_image_ids(self.vocab, codec))
+        patches = bool(self.sequence.patches)
+        with self.torch.no_grad():
+            decoder.reset([c[0] for c, _ in pairs], [c[2] for c, _ in pairs] if patches else None)
+            outputs = decoder.step([c[1] for c, _ in pairs],
+                                   [c[3] for c, _ in pairs] if patches else None)
+        offset = int(codec.get("offset", 0))
+        imagined = [to_codes(self.vocab, o.image_ids, grid, offset) for o in outputs]
+        real = [np.asarray(n).reshape(grid) for _, n in pairs]
+        frames = self.picture_tokenizer.decode(np.stack(real + imagined))
+        rows = [np.concatenate([frames[i], frames[len(pairs) + i]], axis=1)
+                for i in range(len(pairs))]
+        return np.concatenate(rows, axis=0)
 
     def truncate_metrics(self) -> None:
         from . import truncate_log
@@ -568,6 +616,10 @@ class PolicyRun:
                         writer.add_scalar(f"val/{name}", value, self.step)
                 record.update({f"val/{k}": v for k, v in val.items()})
                 self.keep_best(val)
+                picture = self.imagined_vs_real() if writer is not None else None
+                if picture is not None:  # left: the real next frame; right: the imagined one
+                    writer.add_image("val/real_vs_imagined_next_frame", picture, self.step,
+                                     dataformats="HWC")
             if log is not None:
                 log.write(json.dumps(record) + "\n")
                 log.flush()
