@@ -96,7 +96,10 @@ def eval_imagination(config: EvalImaginationConfig) -> int:
     builder = SequenceBuilder(vocab, SequenceConfig(**{**meta["sequence"], "imagination": True}))
     image_range = checkpoint.codec_image_ids(vocab, codec)
     prompts = list(_prompts(builder, store, config, offset))
+    from tqdm import tqdm
+
     imagined, current, real = [], [], []
+    bar = tqdm(total=len(prompts), unit="transition", desc="imagining")
     for start in range(0, len(prompts), config.batch):
         chunk = prompts[start:start + config.batch]
         decoder = IncrementalDecoder(model, vocab, tokenizer.config.tokens_per_frame,
@@ -109,6 +112,8 @@ def eval_imagination(config: EvalImaginationConfig) -> int:
         imagined.append(tokenizer.decode(codes))
         current += [c[2] for c in chunk]
         real += [c[3] for c in chunk]
+        bar.update(len(chunk))
+    bar.close()
     imagined, current, real = np.concatenate(imagined), np.stack(current), np.stack(real)
     change = np.abs(real.astype(np.int16) - current.astype(np.int16)).mean(axis=(1, 2, 3))
     changed = change > config.changed_threshold

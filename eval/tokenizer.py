@@ -28,7 +28,7 @@ class EvalTokenizerConfig:
                                "run held them out with the same option)")
     max_frames: int = option(50_000, "evaluate whole held-out episodes up to this many frames")
     png: str = option("", "where to write the grid of originals and reconstructions "
-                      "(empty: TOKENIZER/eval_grid.png)")
+                      "(empty: TOKENIZER/eval_grid.png, or ./eval_grid.png for a shipped one)")
     json: str = option("", "also write the figures to this JSON file")
     batch_size: int = option(256, "frames per encode/decode batch")
     ocr_frames: int = option(0, "also read the words of this many held-out frames (spread "
@@ -107,8 +107,14 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
     if frames.shape[1:] != shape:
         raise RigError(f"{config.data} holds frames of shape {frames.shape[1:]}; the tokenizer "
                        f"takes {shape}")
-    ids = tokenizer.encode(frames, config.batch_size)
-    recons = tokenizer.decode(ids, config.batch_size)
+    from tqdm import tqdm
+
+    block = max(config.batch_size, 1024)  # encoded and decoded a block at a time: a progress bar
+    ids, recons = [], []
+    for start in tqdm(range(0, len(frames), block), unit="block", desc="round trip"):
+        ids.append(tokenizer.encode(frames[start:start + block], config.batch_size))
+        recons.append(tokenizer.decode(ids[-1], config.batch_size))
+    ids, recons = np.concatenate(ids), np.concatenate(recons)
     dev = tokenizer.device
     quality = frame_metrics(recons, frames, device=dev)
     psnr = np.concatenate([psnr_per_frame(*(torch.from_numpy(a[i:i + 1024]).to(dev) for a in
@@ -116,7 +122,13 @@ def eval_tokenizer(config: EvalTokenizerConfig) -> int:
                            for i in range(0, len(frames), 1024)])
     usage = codebook_usage(ids, tokenizer.codebook_size)
     baseline = copy_baseline(frames, ends, device=dev)
-    png = Path(config.png) if config.png else Path(config.tokenizer) / "eval_grid.png"
+    from rig.config import PRETRAINED_DIR
+
+    # beside the checkpoint, unless it is a shipped one (the package's folder is not the
+    # user's to write in): then in the working directory
+    shipped = Path(config.tokenizer).resolve().is_relative_to(PRETRAINED_DIR)
+    png = Path(config.png) if config.png else \
+        Path("eval_grid.png") if shipped else Path(config.tokenizer) / "eval_grid.png"
     write_grid(png, frames, recons, psnr)
     cfg = tokenizer.config
     ocr = None
