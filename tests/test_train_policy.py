@@ -215,35 +215,35 @@ def _cut_in_half(path) -> None:
     path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
 
 
-@pytest.mark.parametrize("damaged", ["model.safetensors", "trainer_state.pt"])
 def test_damaged_newest_checkpoint_resumes_from_the_one_before(tokenized_store, tmp_path,
-                                                               rig_cli, damaged):
-    """The newest checkpoint's file cut short: the same command names the file, resumes from
-    the checkpoint before (moving the damaged one aside) with the same losses, and logs each
-    step once; with every checkpoint damaged it stops with a clear error."""
+                                                               rig_cli):
+    """The newest checkpoint's weights cut short: the same command names the file, resumes
+    from the checkpoint before (moving the damaged one aside) with the same losses, and logs
+    each step once; with every checkpoint's trainer state damaged it stops with a clear error.
+    (Both files go through the one whole-folder read; one run checks each kind of damage.)"""
     out = tmp_path / "run"
     assert rig_main(_train_args(tokenized_store, out, 4)) == 0
     straight = _losses(out)
     newest = out / "checkpoints" / "step-0000004"
-    _cut_in_half(newest / damaged)
+    _cut_in_half(newest / "model.safetensors")
     result = rig_cli(*_train_args(tokenized_store, out, 4), timeout=300)
     said = result.stdout + result.stderr
     assert result.returncode == 0 and "Traceback" not in said, said
-    assert f"{newest / damaged} is damaged" in said
+    assert f"{newest / 'model.safetensors'} is damaged" in said
     assert "resuming from step-0000002, the newest checkpoint that loads" in said
-    assert (out / "checkpoints" / "step-0000004.damaged" / damaged).exists()
+    assert (out / "checkpoints" / "step-0000004.damaged" / "model.safetensors").exists()
     resumed = _losses(out)
     for step in (3, 4):
         assert resumed[step] == pytest.approx(straight[step], rel=1e-5), step
     assert _steps_logged(out) == [1, 2, 3, 4]
 
     for folder in (out / "checkpoints").glob("step-???????"):
-        _cut_in_half(folder / damaged)
+        _cut_in_half(folder / "trainer_state.pt")
     result = rig_cli(*_train_args(tokenized_store, out, 6), timeout=300)
     said = result.stdout + result.stderr
     assert result.returncode == 1 and "Traceback" not in said, said
     assert f"no checkpoint in {out / 'checkpoints'} loads" in said
-    assert f"step-0000004/{damaged} is damaged" in said and "train from the start" in said
+    assert "step-0000004/trainer_state.pt is damaged" in said and "train from the start" in said
 
 
 def test_bad_input_is_clear(tokenized_store, tmp_path, capsys):
