@@ -43,19 +43,29 @@ def free_running_actions(model, vocab, builder, sequence, cases, image_tokens: i
                          max_context: int = 2048, temperature: float = 1.0):
     """The action ids the policy chooses after writing its own reasoning, one per case (outputs
     of `split_for_decoding`), decoded together in one batch; and each reasoning's length."""
+    outputs = decide(model, vocab, builder, sequence, cases, image_tokens, image_range, seed,
+                     max_context, temperature)
+    return [o.action_id for o in outputs], [len(o.reasoning_ids) for o in outputs]
+
+
+def decide(model, vocab, builder, sequence, cases, image_tokens: int,
+           image_range: range | None = None, seed: int = 0, max_context: int = 2048,
+           temperature: float = 1.0, imagination: bool = False):
+    """One acting step on each case (outputs of `split_for_decoding`), decoded together as
+    `--agent rig:` acts: the decoder's outputs (reasoning, action and, with `imagination`,
+    the imagined frame's ids). Training's free-running metric and its TensorBoard pictures
+    both decide here."""
     from rig.policy.decoder import IncrementalDecoder
 
     decoder = IncrementalDecoder(
-        model, vocab, image_tokens, reasoning=sequence.reasoning, imagination=False,
+        model, vocab, image_tokens, reasoning=sequence.reasoning, imagination=imagination,
         max_reasoning_tokens=sequence.max_reasoning_tokens, max_context_tokens=max_context,
         keep_steps=sequence.context_steps, temperature=temperature, seed=seed,
         image_anchor=sequence.image_anchor, positions=builder.positions,
         image_range=image_range)
     patches = bool(sequence.patches)
     decoder.reset([c[0] for c in cases], [c[2] for c in cases] if patches else None)
-    outputs = decoder.step([c[1] for c in cases],
-                           [c[3] for c in cases] if patches else None)
-    return [o.action_id for o in outputs], [len(o.reasoning_ids) for o in outputs]
+    return decoder.step([c[1] for c in cases], [c[3] for c in cases] if patches else None)
 
 
 def free_running_agreement(model, vocab, builder, sequence, cases, image_tokens: int,

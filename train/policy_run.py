@@ -508,7 +508,9 @@ class PolicyRun:
         frame (through the image tokenizer) beside the one the policy imagines after writing
         its own reasoning and action, as it acts. None where the run does not imagine."""
         from rig.imagination.tokenizer import ImageTokenizer
-        from rig.policy.decoder import IncrementalDecoder, to_codes
+        from rig.policy.decoder import to_codes
+
+        from .free_running import decide
 
         codec = self.image_codecs[0]
         grid = tuple(codec.get("grid") or ())
@@ -519,19 +521,12 @@ class PolicyRun:
         if getattr(self, "picture_tokenizer", None) is None:
             folder = resolve_model(str(codec.get("tokenizer", "")), "tokenizer")
             self.picture_tokenizer = ImageTokenizer.from_pretrained(folder)
-        model = self.accelerator.unwrap_model(self.model)
-        decoder = IncrementalDecoder(
-            model, self.vocab, grid[0] * grid[1], reasoning=self.sequence.reasoning,
-            imagination=True, max_reasoning_tokens=self.sequence.max_reasoning_tokens,
-            max_context_tokens=self.max_length, keep_steps=self.sequence.context_steps,
-            seed=self.config.seed, image_anchor=self.sequence.image_anchor,
-            positions=self.builder.positions,
-            image_range=checkpoint.codec_image_ids(self.vocab, codec))
-        patches = bool(self.sequence.patches)
         with self.torch.no_grad():
-            decoder.reset([c[0] for c, _ in pairs], [c[2] for c, _ in pairs] if patches else None)
-            outputs = decoder.step([c[1] for c, _ in pairs],
-                                   [c[3] for c, _ in pairs] if patches else None)
+            outputs = decide(self.accelerator.unwrap_model(self.model), self.vocab,
+                             self.builder, self.sequence, [c for c, _ in pairs],
+                             grid[0] * grid[1], checkpoint.codec_image_ids(self.vocab, codec),
+                             seed=self.config.seed, max_context=self.max_length,
+                             imagination=True)
         offset = int(codec.get("offset", 0))
         imagined = [to_codes(self.vocab, o.image_ids, grid, offset) for o in outputs]
         real = [np.asarray(n).reshape(grid) for _, n in pairs]
