@@ -181,3 +181,22 @@ def test_vectorised_positions_equal_the_token_by_token_definition(anchor):
             got_s.append(slot)
         assert got_p == reference[0].tolist() and got_s == reference[1].tolist()
         assert state == reference[2]
+
+
+def test_text_tokens_zero_leaves_the_frame_alone(vocab):
+    """--text-tokens 0: each step's observation is its frame (and past actions), without the
+    vitals and inventory words, which the frame shows too; the rest of the sample is the same."""
+    full = SequenceBuilder(vocab, SequenceConfig(context_steps=3, history_actions=4))
+    bare = SequenceBuilder(vocab, SequenceConfig(context_steps=3, history_actions=4,
+                                                 max_text_tokens=0))
+    ids, segments, _ = full.sample(_sample(), TASK)
+    bare_ids, bare_segments, _ = bare.sample(_sample(), TASK)
+    words = len(vocab.encode_text("Vitals: health 9/9."))
+    assert len(ids) - len(bare_ids) == 3 * words
+    text_open, text_close = vocab.id("<text>"), vocab.id("</text>")
+    opens = [i for i, t in enumerate(bare_ids) if t == text_open]
+    assert len(opens) == 3 and all(bare_ids[i + 1] == text_close for i in opens)
+    # the targets (reasoning, action, imagined frame) are untouched
+    for segment in (REASONING, ACTION, IMAGINATION):
+        assert (np.asarray(ids)[np.asarray(segments) == segment].tolist()
+                == np.asarray(bare_ids)[np.asarray(bare_segments) == segment].tolist())
