@@ -7,6 +7,8 @@ counts how often its action is the teacher's (a DAgger store's label where it ha
 - `rig:DIR`: the task, the previous step as the teacher played it and the current observation
   go to the acting decoder, which writes its own reasoning and then the action
   (`train/free_running.py`, the same measure `rig train policy` logs at each validation);
+  `--own-context`: the previous steps carry the policy's own reasoning, as in play, not the
+  teacher's (whose stated plan would otherwise guide the decision);
 - `bc:DIR`: the frame, the observation text and the teacher's executed actions before it.
 
 Teacher-forced accuracy cannot fail when the reasoning states the action; this can. Each row
@@ -41,6 +43,10 @@ class EvalDecisionsConfig:
     device: str = option("cpu", "where the agent runs: cpu | cuda")
     threads: int = option(0, "torch CPU threads (0: torch's default; 1 beside other jobs, "
                           "where more threads slow everyone down)")
+    own_context: bool = option(False, "rig: with --context-steps > 1, the earlier steps in view "
+                               "carry the policy's own reasoning (written at those states), "
+                               "as in play, instead of the teacher's, whose plan it would "
+                               "otherwise read")
 
     def validate(self) -> None:
         require(self.agent.startswith(("rig:", "bc:")),
@@ -79,7 +85,7 @@ def _rig_decider(config, store):
     from rig.policy import checkpoint
     from rig.policy.sequence import IMAGE_KEY, TEACHER_KEY, SequenceBuilder, SequenceConfig
     from rig.train.free_running import (frame_tokens, free_running_actions,
-                                        split_for_decoding)
+                                        own_context_cases, split_for_decoding)
     from rig.trajectories.dataset import TrajectoryDataset
 
     policy = checkpoint.load(rig_checkpoint(config.agent))
@@ -102,24 +108,34 @@ def _rig_decider(config, store):
     tasks = [str(t) for t in store.read_meta("task_text")]
     rng = np.random.default_rng(config.seed)
     picks = rng.choice(len(dataset), size=min(len(dataset), config.states), replace=False)
-    cases = []
-    for i in picks:
-        item = dataset[int(i)]
-        ids, _, frames = builder.sample(item, tasks[item["episode"]], imagine=False)
-        cases.append(split_for_decoding(ids, frames, policy.vocab, sequence.reasoning))
-    cases = [c for c in cases if c is not None]
+    items = [dataset[int(i)] for i in picks]
+    item_tasks = [tasks[item["episode"]] for item in items]
+
+    def teacher_case(item, task):  # the window as the teacher played it
+        ids, _, frames = builder.sample(item, task, imagine=False)
+        return split_for_decoding(ids, frames, policy.vocab, sequence.reasoning)
+
+    teacher_cases = [teacher_case(item, task) for item, task in zip(items, item_tasks)]
     model = policy.model(config.device)
     image_tokens = frame_tokens(codec, sequence)
+    image_range = checkpoint.codec_image_ids(policy.vocab, codec)
+    own = config.own_context and sequence.reasoning and sequence.context_steps > 1
+    context = model.config.max_position_embeddings
 
     def decide(temperature: float) -> list[bool]:
         hits = []
         with torch.no_grad():
-            for start in range(0, len(cases), config.batch):
-                part = cases[start:start + config.batch]
+            for start in range(0, len(items), config.batch):
+                stop = start + config.batch
+                part = (own_context_cases(model, policy.vocab, builder, sequence,
+                                          items[start:stop], item_tasks[start:stop],
+                                          image_tokens, image_range, config.seed + start,
+                                          context, temperature)
+                        if own else teacher_cases[start:stop])
+                part = [c for c in part if c is not None]
                 actions, _ = free_running_actions(
-                    model, policy.vocab, builder, sequence, part, image_tokens,
-                    checkpoint.codec_image_ids(policy.vocab, codec), seed=config.seed + start,
-                    max_context=model.config.max_position_embeddings, temperature=temperature)
+                    model, policy.vocab, builder, sequence, part, image_tokens, image_range,
+                    seed=config.seed + start, max_context=context, temperature=temperature)
                 hits += [a == c[4] for a, c in zip(actions, part)]
         return hits
 

@@ -94,6 +94,10 @@ def test_free_running_decisions_on_held_out_states(tokenized_store, tmp_path):
                      "--temperatures", "0", "--json", str(report)]) == 0
     row = json.loads(report.read_text())["rows"][0]
     assert row["states"] == 6 and 0.0 <= row["agreement"] <= 100.0
+    assert rig_main(["eval", "decisions", "--agent", f"rig:{out / 'final'}", "--data",
+                     str(tokenized_store), "--holdout-seed", "0", "--states", "6",
+                     "--temperatures", "1", "--own-context", "--json", str(report)]) == 0
+    assert json.loads(report.read_text())["rows"][0]["states"] == 6
 
     # the cut: context, then the observation up to <think>, then what the teacher wrote
     policy = checkpoint.load(out / "final")
@@ -114,6 +118,40 @@ def test_free_running_decisions_on_held_out_states(tokenized_store, tmp_path):
     without = np.asarray(context + first + builder.decision("x", "move_up")[0][:-1])
     assert split_for_decoding(np.append(without, vocab.id("</think>")), None, vocab,
                               reasoning=True) is None  # no action token at the end
+
+
+def test_own_context_puts_the_policy_s_reasoning_in_the_earlier_step(tokenized_store, tmp_path):
+    """--own-context: the previous step of a window carries what the policy wrote at that
+    state, not the teacher's reasoning; the current observation and the label stay the
+    teacher's."""
+    from rig.policy import checkpoint
+    from rig.policy.sequence import IMAGE_KEY, SequenceBuilder, SequenceConfig as Config
+    from rig.train.free_running import own_context_cases, split_for_decoding
+    from rig.trajectories.dataset import TrajectoryDataset
+    from rig.trajectories.store import TrajectoryStore
+
+    out = tmp_path / "run"
+    assert rig_main(_train_args(tokenized_store, out, 1) + ["--free-running", "0"]) == 0
+    policy = checkpoint.load(out / "final")
+    sequence = Config(**policy.meta["sequence"])
+    assert sequence.context_steps == 2
+    builder, vocab = SequenceBuilder(policy.vocab, sequence), policy.vocab
+    store = TrajectoryStore.open(tokenized_store, "r")
+    dataset = TrajectoryDataset(store, sequence.offsets(), list(range(store.num_episodes)))
+    dataset.cache[IMAGE_KEY] = store.read(IMAGE_KEY).astype(np.int64)  # one codec: offset 0
+    items = [dataset[i] for i in (0, 5, 17)]  # 0: an episode's first step (nothing before it)
+    tasks = [str(store.read_meta("task_text")[item["episode"]]) for item in items]
+    teacher = [split_for_decoding(builder.sample(item, task, imagine=False)[0], None, vocab,
+                                  True) for item, task in zip(items, tasks)]
+    model = policy.model("cpu")
+    own = own_context_cases(model, vocab, builder, sequence, items, tasks, 16, seed=1)
+    assert own[0] == teacher[0]  # no earlier step to rewrite
+    think, end = vocab.id("<think>"), vocab.id("</think>")
+    for mine, theirs, item in zip(own[1:], teacher[1:], items[1:]):
+        assert mine[1:] == theirs[1:]  # the current observation and the teacher's action
+        written = mine[0][mine[0].index(think) + 1:mine[0].index(end)]
+        assert vocab.decode_text(written) != str(item["reasoning"][0])
+        assert mine[0][:mine[0].index(think)] == theirs[0][:theirs[0].index(think)]
 
 
 def test_closed_loop_checks_play_while_training(tokenized_store, tmp_path):
@@ -146,14 +184,19 @@ def test_frame_encoder_input_imagine_rate_and_time_budget(tokenized_store, tmp_p
     args = _train_args(tokenized_store, out, 50) + ["--image-input", image_input,
                                                     "--imagine-rate", "0",
                                                     "--max-minutes", "0.0001"]
+    if image_input == "cnn":  # the frame alone, no observation text: acting builds the same
+        args += ["--text-tokens", "0"]
     assert rig_main(args) == 0
     assert "--max-minutes 0.0001 reached at step 1" in capsys.readouterr().out
     policy = json.loads((out / "final" / "rig_policy.json").read_text())
     assert policy["step"] == 1 and policy["model"]["image_input"] == image_input
     # 64x64 frames: 9x9 patches of 7 pixels, or the conv eye's 4x4 map
     assert policy["sequence"]["patches"] == slots
+    assert policy["sequence"]["max_text_tokens"] == (0 if image_input == "cnn" else 64)
     # no imagined frames in training here, but the anchor follows --imagination, not the rate
-    assert policy["sequence"]["image_anchor"] == SequenceConfig(patches=slots).anchor_for(0)
+    text = policy["sequence"]["max_text_tokens"]
+    assert policy["sequence"]["image_anchor"] == SequenceConfig(
+        patches=slots, max_text_tokens=text).anchor_for(0)
     assert (out / "final" / "patch_encoder.safetensors").exists()
     line = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
     assert "loss/imagination" not in line and "loss/action" in line

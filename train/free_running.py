@@ -81,3 +81,41 @@ def free_running_agreement(model, vocab, builder, sequence, cases, image_tokens:
     agree = [a == c[4] for a, c in zip(actions, cases)]
     return {"free_action_agreement": float(np.mean(agree)),
             "free_reasoning_tokens": float(np.mean(lengths))}
+
+
+def own_context_cases(model, vocab, builder, sequence, items, tasks, image_tokens: int,
+                      image_range: range | None = None, seed: int = 0, max_context: int = 2048,
+                      temperature: float = 1.0) -> list:
+    """Cases (as `split_for_decoding` gives them) whose earlier steps carry the policy's **own**
+    reasoning instead of the teacher's. With `--context-steps` > 1 the teacher's previous
+    reasoning states its plan (a heading kept for many steps, the target it walks to), which
+    the policy never sees while it plays: there the previous reasoning is its own. So each
+    earlier step of a window, oldest first, is decided by the policy at that (teacher's) state,
+    given the steps before it as already rewritten, and its reasoning replaces the teacher's.
+    The observations and executed actions stay the teacher's. `items` are `TrajectoryDataset`
+    samples, `tasks` their task texts."""
+    items = [dict(item, reasoning=list(item["reasoning"])) for item in items]
+    step = vocab.id("<step>")
+    for k in range(sequence.context_steps - 1):  # the k-th real step of each window
+        todo = []
+        for n, (item, task) in enumerate(zip(items, tasks)):
+            ids, _, frames = builder.sample(item, task, imagine=False)
+            starts = [i for i, t in enumerate(ids) if t == step]
+            if k + 1 >= len(starts):
+                continue  # the window holds no step after this one (an episode's start)
+            cut = split_for_decoding(ids[:starts[k + 1]], None if frames is None
+                                     else frames[:k + 1], vocab, sequence.reasoning)
+            if cut is not None:
+                real = np.flatnonzero(~np.asarray(item["text_is_pad"], bool))
+                todo.append((n, int(real[k]), cut))
+        if not todo:
+            continue
+        outputs = decide(model, vocab, builder, sequence, [c for _, _, c in todo],
+                         image_tokens, image_range, seed + k, max_context, temperature)
+        for (n, j, _), out in zip(todo, outputs):
+            items[n]["reasoning"][j] = vocab.decode_text(out.reasoning_ids)
+    cases = []
+    for item, task in zip(items, tasks):
+        ids, _, frames = builder.sample(item, task, imagine=False)
+        cases.append(split_for_decoding(ids, frames, vocab, sequence.reasoning))
+    return cases
