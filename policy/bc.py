@@ -210,6 +210,15 @@ class BCCheckpoint:
         return TextFeatures(self.config.text_features, self.config.count_scale)
 
 
+def conv_state(folder: str | Path) -> tuple[list[int], dict]:
+    """A baseline's convolution widths and weights (its `conv` layers' state dict): a RIG
+    policy's `cnn` eye, built from the same layers, can start from them (`rig train policy
+    --eye-from`)."""
+    baseline = load(folder)
+    return (list(baseline.config.channels),
+            {k[len("conv."):]: v for k, v in baseline.weights.items() if k.startswith("conv.")})
+
+
 def load(folder: str | Path, with_state: bool = False) -> BCCheckpoint:
     """Read a baseline folder (with the trainer state, to resume); a RigError says what is wrong."""
     folder = Path(folder)

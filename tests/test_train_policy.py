@@ -437,3 +437,35 @@ def test_bench_train_times_the_trainer_against_a_bare_loop(tokenized_store, caps
     assert float(bare.split()[-2]) > 0 and float(bare.split()[-1]) == 1.0
     ratio = float(trainer.split()[4])
     assert 0.0 < ratio < 10.0
+
+
+def test_eye_from_starts_the_cnn_eye_from_a_bc_baseline(tokenized_store, tmp_path, capsys):
+    """--eye-from bc:OUT: a new run's cnn eye holds the baseline's convolutions; widths that
+    differ, or an eye that is not the cnn, are refused clearly."""
+    import torch
+    from safetensors.torch import load_file
+
+    from rig.policy import bc, checkpoint
+
+    baseline = tmp_path / "bc"
+    assert rig_main(["train", "bc", str(tokenized_store), "--out", str(baseline), "--steps",
+                     "2", "--batch-size", "4", "--device", "cpu", "--threads", "1"]) == 0
+    out = tmp_path / "run"
+    assert rig_main(_train_args(tokenized_store, out, 1) + [
+        "--image-input", "cnn", "--eye-from", str(baseline), "--lr", "1e-12",
+        "--free-running", "0"]) == 0
+    assert f"cnn eye: the convolutions of {baseline}" in capsys.readouterr().out
+    _, wanted = bc.conv_state(baseline)
+    eye = load_file(str(out / "final" / "patch_encoder.safetensors"))
+    for name, tensor in wanted.items():  # one step at a learning rate of 1e-12 moves nothing
+        torch.testing.assert_close(eye[f"conv.{name}"], tensor, atol=1e-6, rtol=0)
+    assert checkpoint.load(out / "final").meta["train"]["eye_from"] == str(baseline)
+    narrow = tmp_path / "narrow"
+    assert rig_main(["train", "bc", str(tokenized_store), "--out", str(narrow), "--steps", "1",
+                     "--channels", "8", "8", "8", "8", "--device", "cpu", "--threads", "1"]) == 0
+    assert rig_main(_train_args(tokenized_store, tmp_path / "r2", 1) + [
+        "--image-input", "cnn", "--eye-from", str(narrow)]) == 1
+    assert "convolutions have widths [8, 8, 8, 8]" in capsys.readouterr().err
+    assert rig_main(_train_args(tokenized_store, tmp_path / "r3", 1) + [
+        "--eye-from", str(baseline)]) == 2
+    assert "needs --image-input cnn" in capsys.readouterr().err

@@ -226,6 +226,8 @@ class PolicyRun:
         model = wrap_model(model, self.model_config, self.vocab.id("<patch>"))
         if init is not None:
             init.load_into(model)  # the patch encoder and tile embedding beside the LM
+        if config.eye_from and resume is None:
+            self.load_eye(model, config.eye_from)
         decay = [p for p in model.parameters() if p.ndim >= 2]
         rest = [p for p in model.parameters() if p.ndim < 2]
         optimizer = self.torch.optim.AdamW(
@@ -245,6 +247,17 @@ class PolicyRun:
                               self.model_config.max_positions)
         self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
         self.free_cases = self.free_running_cases()
+
+    def load_eye(self, model, folder: str) -> None:
+        """The cnn eye starts from a bc baseline's convolutions (the same layers)."""
+        from rig.policy import bc
+
+        channels, weights = bc.conv_state(folder)
+        if channels != list(self.model_config.cnn_channels):
+            raise RigError(f"{folder}'s convolutions have widths {channels}; this policy's cnn "
+                           f"eye has {list(self.model_config.cnn_channels)}")
+        model.patch_encoder.conv.load_state_dict(weights)
+        self.log(f"cnn eye: the convolutions of {folder}")
 
     def find_resume(self) -> PolicyCheckpoint | None:
         """The newest checkpoint that reads whole. A damaged newer one is named, and moved aside

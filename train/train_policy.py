@@ -54,6 +54,9 @@ class PolicyTrainConfig:
                               "to 4x4: 16 inputs a frame, the cheapest on a CPU); see "
                               "docs/policy.md for the measurements")
     patch_size: int = option(7, "pixels per square patch of the patch encoder")
+    eye_from: str | None = option(None, "start the cnn eye from a bc baseline's convolutions "
+                                  "(`rig train bc` OUT: perception learned by the cheap CNN; "
+                                  "count its minutes in the budget). New runs only")
     anchor_imagination: bool = option(True, "give each step's <imagine> a fixed position "
                                       "distance from its <obs>, so that imagining can copy and "
                                       "shift observed tiles by one fixed offset "
@@ -110,6 +113,8 @@ class PolicyTrainConfig:
         require(0.0 <= self.imagine_rate <= 1.0, "--imagine-rate must be in [0, 1]")
         require(self.image_input in ("patches", "tokens", "cnn"),
                 "--image-input must be tokens, patches or cnn")
+        require(self.eye_from is None or self.image_input == "cnn",
+                "--eye-from gives the cnn eye its start: it needs --image-input cnn")
         require(self.patch_size >= 1 and self.max_minutes >= 0,
                 "--patch-size must be >= 1 and --max-minutes >= 0")
         require(self.device in ("auto", "cpu", "cuda"), "--device must be auto, cpu or cuda")
