@@ -4,8 +4,9 @@
 #   6 held-out ones -> tokenize on the GPU -> train side by side for TRAIN_MIN minutes on the
 #   same data: the RIG policy (cnn eye, reasoning + imagination), its action-only ablation
 #   and the bc baseline -> evaluate each on seeds 2000-2039 (40 episodes, horizons 1,000 and
-#   10,000). The image tokens come back (with a hash of the frames they encode) so that the
-#   CPU runs, whose collection gives the same frames, need not spend 40 minutes tokenizing.
+#   10,000). The image tokens come back (with the frames' digest, each episode's seed and end)
+#   so that CPU runs, whose collection gives the same episodes in another order, need not
+#   spend 40 minutes tokenizing (docs/results/4x-data-20min/import_tokens.py).
 # Usage (repo root; rig importable as `python3 -m rig`): OUT=out bash scripts/gpu_scale_recipe.sh [TRAIN_MIN]
 TRAIN_MIN=${1:-4}; OUT=${OUT:-/tmp/gout}; W=${WORK:-/tmp/gw};
 # smaller, for a dry run on a CPU: DEV=cpu EXP=2 MORE=2 HELD=1 WORKERS=1 EVAL_EP=2 LOADERS=1
@@ -36,7 +37,8 @@ for name in ("expert", "more", "heldout"):
     digest = hashlib.sha256(np.ascontiguousarray(frames).tobytes()).hexdigest()
     np.savez_compressed(f"{out}/tokens-{name}.npz", image_tokens=store.read("image_tokens"),
                         frames_sha256=digest, info=str(store.attrs.get("image_tokens")),
-                        episode_ends=store.episode_ends)
+                        episode_ends=np.asarray(store.episode_ends()),
+                        seeds=np.asarray(store.read_meta("seed")))
     print(name, store.num_steps, "steps", digest[:16])
 PY
 ls -la $OUT; log "tokens saved"
