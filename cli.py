@@ -100,7 +100,7 @@ COMMANDS: dict = {
             "first) and prints how often its action is the teacher's, with a 95% bootstrap "
             "interval, at each --temperatures. Seconds, where a closed-loop evaluation takes "
             "most of an hour on a CPU; the same measure rig train policy logs as "
-            "val/free_action_agreement."),
+            "val/free_action_agreement (with --own-context: val/free_action_agreement_own)."),
         "imagination": Command(
             "rig.eval.imagination:EvalImaginationConfig", "rig.eval.imagination:eval_imagination",
             "the policy's imagined next frames on held-out transitions, beside copy-the-frame",

@@ -85,8 +85,11 @@ def test_free_running_decisions_on_held_out_states(tokenized_store, tmp_path):
     val = lines[-1]
     assert 0.0 <= val["val/free_action_agreement"] <= 1.0
     assert 0.0 <= val["val/free_reasoning_tokens"] <= 48
+    # two steps in view (the default): also with its own earlier reasoning, which best/ follows
+    assert 0.0 <= val["val/free_action_agreement_own"] <= 1.0
     best = json.loads((out / "best.json").read_text())
     assert best["step"] == 3 and best["free_action_agreement"] == val["val/free_action_agreement"]
+    assert best["free_action_agreement_own"] == val["val/free_action_agreement_own"]
     assert checkpoint.load(out / "best").meta["step"] == 3
     report = tmp_path / "decisions.json"
     assert rig_main(["eval", "decisions", "--agent", f"rig:{out / 'final'}", "--data",

@@ -306,13 +306,16 @@ class PolicyRun:
 
     def keep_best(self, val: dict[str, float]) -> None:
         """OUT/best: the policy (a final folder) whose free-running decisions agreed most with
-        the teacher's on the held-out states; `best.json` says when and how much."""
-        score = val.get("free_action_agreement")
+        the teacher's on the held-out states (with its own earlier reasoning in view, where
+        it has earlier steps); `best.json` says when and how much."""
+        key = ("free_action_agreement_own" if "free_action_agreement_own" in val
+               else "free_action_agreement")
+        score = val.get(key)
         if score is None or not self.accelerator.is_main_process:
             return
         path = self.out / "best.json"
         best = json.loads(path.read_text()) if path.is_file() else {}
-        if score <= float(best.get("free_action_agreement", -1.0)):
+        if score <= float(best.get(key, -1.0)):
             return
         self.save(self.out / "best", with_state=False)
         tmp = path.with_name(path.name + ".tmp")
@@ -482,7 +485,7 @@ class PolicyRun:
         rng = np.random.default_rng([self.config.seed, 7919])
         total = int(self.val_sizes[-1])
         picks = rng.choice(total, size=min(total, self.config.free_running), replace=False)
-        cases, self.free_next = [], []
+        cases, self.free_next, self.free_items = [], [], []
         offset = int(self.image_codecs[0].get("offset", 0))
         for index in sorted(int(i) for i in picks):
             dataset, store, at = self.locate(index, val=True)
@@ -493,28 +496,39 @@ class PolicyRun:
             if case is None:
                 continue
             cases.append(case)
+            item = dataset[at]
+            self.free_items.append((item, self.task_texts[id(store)][item["episode"]]))
             # the real next frame's codes, where the episode has one (TensorBoard's pictures)
-            item = dataset[at] if self.sequence.imagination else {}
             real_next = None
-            if IMAGE_KEY in item and not np.asarray(item[f"{IMAGE_KEY}_is_pad"])[-1]:
+            if self.sequence.imagination and IMAGE_KEY in item and not np.asarray(item[f"{IMAGE_KEY}_is_pad"])[-1]:
                 real_next = np.asarray(item[IMAGE_KEY])[-1] - offset
             self.free_next.append(real_next)
         return cases
 
     def free_running(self) -> dict[str, float]:
         """Free-running decisions on held-out states (train/free_running.py): the policy writes
-        its own reasoning, then acts; agreement with the teacher's action."""
-        from .free_running import frame_tokens, free_running_agreement
+        its own reasoning, then acts; agreement with the teacher's action, with the teacher's
+        earlier steps in view and, with more than one step in view, with its own earlier
+        reasoning as in play (`_own`: the one that ordered runs as play did, docs/policy.md)."""
+        from .free_running import frame_tokens, free_running_agreement, own_context_cases
 
         if not self.accelerator.is_main_process or not self.free_cases:
             return {}
         codec = self.image_codecs[0]
+        model = self.accelerator.unwrap_model(self.model)
+        common = (frame_tokens(codec, self.sequence), checkpoint.codec_image_ids(self.vocab, codec))
+        agree = (lambda cases: free_running_agreement(
+            model, self.vocab, self.builder, self.sequence, cases, *common,
+            seed=self.config.seed, max_context=self.max_length))
         with self.torch.no_grad():
-            return free_running_agreement(
-                self.accelerator.unwrap_model(self.model), self.vocab, self.builder,
-                self.sequence, self.free_cases, frame_tokens(codec, self.sequence),
-                checkpoint.codec_image_ids(self.vocab, codec), seed=self.config.seed,
-                max_context=self.max_length)
+            out = agree(self.free_cases)
+            if self.sequence.reasoning and self.sequence.context_steps > 1:
+                own = own_context_cases(model, self.vocab, self.builder, self.sequence,
+                                        [i for i, _ in self.free_items],
+                                        [t for _, t in self.free_items], *common,
+                                        seed=self.config.seed, max_context=self.max_length)
+                out["free_action_agreement_own"] = agree(own).get("free_action_agreement", 0.0)
+        return out
 
     def imagined_vs_real(self, count: int = 4):
         """A picture for TensorBoard (H x W x 3): for `count` held-out states, the real next

@@ -72,7 +72,9 @@ class PolicyTrainConfig:
     eval_every: int = option(200, "validate every this many steps")
     free_running: int = option(64, "held-out teacher states on which each validation lets the "
                                "policy write its own reasoning and act (agreement with the "
-                               "teacher's action: val/free_action_agreement; best/ keeps the "
+                               "teacher's action: val/free_action_agreement; with context "
+                               "steps > 1 also val/free_action_agreement_own, its own earlier "
+                               "reasoning in view as in play, by which best/ keeps the "
                                "checkpoint that scores highest); 0: off")
     play_every: int = option(0, "every this many steps, play the policy for --play-episodes "
                              "episodes of --play-steps steps in a worker process while "
