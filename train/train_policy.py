@@ -42,7 +42,8 @@ class PolicyTrainConfig:
     history_actions: int = option(4, "past actions listed in each step")
     text_tokens: int = option(64, "observation-text tokens kept per step (vitals and inventory; "
                               "0: the frame alone, which shows them too: about 44 fewer "
-                              "tokens a Crafter step, so more samples per CPU minute)")
+                              "tokens a Crafter step, 1.5x the samples per CPU minute, but "
+                              "it learned less from them: docs/policy.md, entry 4)")
     reasoning: bool = option(True, "train on reasoning (--no-reasoning: ablation)")
     imagination: bool = option(True, "train on the imagined next frame (--no-imagination)")
     imagine_rate: float = option(1.0, "share of training samples that keep their imagined frame "
