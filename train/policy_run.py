@@ -500,7 +500,8 @@ class PolicyRun:
             self.free_items.append((item, self.task_texts[id(store)][item["episode"]]))
             # the real next frame's codes, where the episode has one (TensorBoard's pictures)
             real_next = None
-            if self.sequence.imagination and IMAGE_KEY in item and not np.asarray(item[f"{IMAGE_KEY}_is_pad"])[-1]:
+            if (self.sequence.imagination and IMAGE_KEY in item
+                    and not np.asarray(item[f"{IMAGE_KEY}_is_pad"])[-1]):
                 real_next = np.asarray(item[IMAGE_KEY])[-1] - offset
             self.free_next.append(real_next)
         return cases
@@ -509,7 +510,7 @@ class PolicyRun:
         """Free-running decisions on held-out states (train/free_running.py): the policy writes
         its own reasoning, then acts; agreement with the teacher's action, with the teacher's
         earlier steps in view and, with more than one step in view, with its own earlier
-        reasoning as in play (`_own`: the one that ordered runs as play did, docs/policy.md)."""
+        reasoning as in play (`_own`; docs/policy.md, experiment log entry 4)."""
         from .free_running import frame_tokens, free_running_agreement, own_context_cases
 
         if not self.accelerator.is_main_process or not self.free_cases:
@@ -517,9 +518,12 @@ class PolicyRun:
         codec = self.image_codecs[0]
         model = self.accelerator.unwrap_model(self.model)
         common = (frame_tokens(codec, self.sequence), checkpoint.codec_image_ids(self.vocab, codec))
-        agree = (lambda cases: free_running_agreement(
-            model, self.vocab, self.builder, self.sequence, cases, *common,
-            seed=self.config.seed, max_context=self.max_length))
+
+        def agree(cases):
+            return free_running_agreement(model, self.vocab, self.builder, self.sequence, cases,
+                                          *common, seed=self.config.seed,
+                                          max_context=self.max_length)
+
         with self.torch.no_grad():
             out = agree(self.free_cases)
             if self.sequence.reasoning and self.sequence.context_steps > 1:
