@@ -85,7 +85,7 @@ def _rig_decider(config, store):
     from rig.policy import checkpoint
     from rig.policy.sequence import IMAGE_KEY, TEACHER_KEY, SequenceBuilder, SequenceConfig
     from rig.train.free_running import (frame_tokens, free_running_actions,
-                                        own_context_cases, split_for_decoding)
+                                        own_context_cases, window_case)
     from rig.trajectories.dataset import TrajectoryDataset
 
     policy = checkpoint.load(rig_checkpoint(config.agent))
@@ -110,12 +110,8 @@ def _rig_decider(config, store):
     picks = rng.choice(len(dataset), size=min(len(dataset), config.states), replace=False)
     items = [dataset[int(i)] for i in picks]
     item_tasks = [tasks[item["episode"]] for item in items]
-
-    def teacher_case(item, task):  # the window as the teacher played it
-        ids, _, frames = builder.sample(item, task, imagine=False)
-        return split_for_decoding(ids, frames, policy.vocab, sequence.reasoning)
-
-    teacher_cases = [teacher_case(item, task) for item, task in zip(items, item_tasks)]
+    teacher_cases = [window_case(builder, policy.vocab, item, task)
+                     for item, task in zip(items, item_tasks)]
     model = policy.model(config.device)
     image_tokens = frame_tokens(codec, sequence)
     image_range = checkpoint.codec_image_ids(policy.vocab, codec)

@@ -38,6 +38,13 @@ def split_for_decoding(ids: np.ndarray, frames, vocab, reasoning: bool):
     return ids[:start], ids[start:end], context_frames, current, label
 
 
+def window_case(builder, vocab, item, task: str):
+    """A `TrajectoryDataset` window as its episode went, cut where acting starts writing (the
+    outputs of `split_for_decoding`; None for an open-language action)."""
+    ids, _, frames = builder.sample(item, task, imagine=False)
+    return split_for_decoding(ids, frames, vocab, builder.config.reasoning)
+
+
 def free_running_actions(model, vocab, builder, sequence, cases, image_tokens: int,
                          image_range: range | None = None, seed: int = 0,
                          max_context: int = 2048, temperature: float = 1.0):
@@ -114,8 +121,4 @@ def own_context_cases(model, vocab, builder, sequence, items, tasks, image_token
                          image_tokens, image_range, seed + k, max_context, temperature)
         for (n, j, _), out in zip(todo, outputs):
             items[n]["reasoning"][j] = vocab.decode_text(out.reasoning_ids)
-    cases = []
-    for item, task in zip(items, tasks):
-        ids, _, frames = builder.sample(item, task, imagine=False)
-        cases.append(split_for_decoding(ids, frames, vocab, sequence.reasoning))
-    return cases
+    return [window_case(builder, vocab, item, task) for item, task in zip(items, tasks)]

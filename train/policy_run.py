@@ -478,7 +478,7 @@ class PolicyRun:
 
     def free_running_cases(self) -> list:
         """`--free-running` held-out states (a fixed draw), cut where acting starts writing."""
-        from .free_running import split_for_decoding
+        from .free_running import window_case
 
         if not self.val_sets or not self.config.free_running:
             return []
@@ -491,13 +491,13 @@ class PolicyRun:
             dataset, store, at = self.locate(index, val=True)
             if is_review_store(store):
                 continue  # a review example is not a state to act in
-            ids, _, frames = self.sample(index, val=True, imagine=False)
-            case = split_for_decoding(ids, frames, self.vocab, self.sequence.reasoning)
+            item = dataset[at]
+            task = self.task_texts[id(store)][item["episode"]]
+            case = window_case(self.builder, self.vocab, item, task)
             if case is None:
                 continue
             cases.append(case)
-            item = dataset[at]
-            self.free_items.append((item, self.task_texts[id(store)][item["episode"]]))
+            self.free_items.append((item, task))
             # the real next frame's codes, where the episode has one (TensorBoard's pictures)
             real_next = None
             if (self.sequence.imagination and IMAGE_KEY in item
