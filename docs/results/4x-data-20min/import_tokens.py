@@ -3,9 +3,9 @@ the stores, with the GPU's files in /work/gpu.)
 Attach image tokens computed on the GPU machine (scripts/gpu_scale_recipe.sh ran `rig data
 tokenize --tokenizer crafter --device cuda` over the same seeds) to the local stores. Worker
 processes append episodes in the order they finish, so the GPU store's episode order differs:
-each local episode is found in the GPU rows by its first frame's tokens (CPU-encoded here), the
-found starts must tile the GPU rows exactly with the local lengths, and sampled frames of every
-episode must encode (on this CPU) to the same tokens as the GPU gave."""
+each local episode is found in the GPU rows by the tokens of five of its frames (CPU-encoded
+here), the found starts must tile the GPU rows exactly with the local lengths, and sampled
+frames must encode (on this CPU) to the tokens the GPU gave."""
 import ast
 import numpy as np, torch
 from rig.trajectories.store import TrajectoryStore
@@ -47,7 +47,7 @@ for name in ("expert", "more", "heldout"):
         for e, (a, n) in enumerate(zip(starts, lengths)):
             local[a:a + n] = gpu[where[e]:where[e] + n]
             k = int(rng.integers(n)); checks.append((int(a) + k, where[e] + k))
-        sample = [c for c in checks][::max(1, len(checks) // 32)]
+        sample = checks[::max(1, len(checks) // 32)]
         ids = tok.encode(np.stack([store.read("image", a, a + 1)[0] for a, _ in sample]), 8)
         match = (ids.reshape(len(sample), -1) == np.stack([gpu[g] for _, g in sample])).mean()
         print("sampled", match); assert match > 0.9, match
