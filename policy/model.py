@@ -14,7 +14,8 @@ Image input comes one of two ways (`ModelConfig.image_input`):
   With Crafter's 7-pixel tiles a 7x7 patch is exactly one tile (81 inputs a frame, as many as
   the tile-aligned VQ tokens); docs/policy.md has the measurement that kept VQ tokens the default;
 - `cnn`: the plain baseline's strided convolutions pooled to a 4x4 map: 16 inputs a frame, so a
-  training sample costs far less (the bound on a CPU; docs/policy.md, issue 21's log).
+  training sample costs far less (the bound on a CPU; docs/policy.md, issue 21's log); with
+  `cnn_tokens` K the whole map is flattened and projected to K inputs (the bc head's view of it).
 The imagined frame is always VQ tokens: generation needs a discrete space, seeing does not.
 Image tokens (seen or imagined) also get a learned embedding of their tile's place in the frame
 (`image_grid`), as the patch encoder's inputs do.
@@ -51,6 +52,9 @@ class ModelConfig:
     patch_cols: int = 9             # patches per frame row
     cnn_grid: int = 4               # `cnn` input: the conv feature map is pooled to grid x grid
     cnn_channels: list = field(default_factory=lambda: [32, 64, 128, 128])  # its conv widths
+    cnn_tokens: int = 0             # `cnn` input: 0 = one input per cell of the pooled map; K =
+                                    # the whole map flattened and projected to K inputs (as the
+                                    # bc baseline's head reads it; fewer tokens a step)
     image_grid: int = 0             # tiles per image-token frame with a learned (row, column)
                                     # embedding (0: none; positions alone place the tiles)
 
@@ -64,6 +68,8 @@ class ModelConfig:
                               f"{self.image_input!r}")
         if self.cnn_grid < 1 or not self.cnn_channels or min(self.cnn_channels) < 1:
             raise ConfigError("cnn_grid and cnn_channels must be positive")
+        if self.cnn_tokens < 0:
+            raise ConfigError("cnn_tokens must be >= 0 (0: one input per cell of the map)")
 
     def fit_positions(self, positions: int) -> None:
         """Raise `max_positions` to hold `positions` (rounded up to a multiple of 1,024); never
@@ -75,7 +81,9 @@ class ModelConfig:
         """Placeholder tokens a frame takes in the sequence (0 when frames are VQ tokens)."""
         if self.image_input == "patches":
             return self.patch_rows * self.patch_cols
-        return self.cnn_grid ** 2 if self.image_input == "cnn" else 0
+        if self.image_input == "cnn":
+            return self.cnn_tokens or self.cnn_grid ** 2
+        return 0
 
     def to_dict(self) -> dict:
         return asdict(self)

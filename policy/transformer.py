@@ -46,7 +46,9 @@ class ConvEncoder(nn.Module):
 
     The `cnn` eye: the plain baseline's strided convolutions (policy/bc.py), pooled to a
     `grid` x `grid` map whose cells become the frame's inputs. 16 inputs a frame instead of 81
-    makes each training sample about 2.5x cheaper, the cost the measurements put first."""
+    makes each training sample about 2.5x cheaper, the cost the measurements put first. With
+    `cnn_tokens` K, the whole map is flattened and projected to K inputs instead, as the bc
+    baseline's first dense layer reads it: every input sees every cell, and a step is shorter."""
 
     def __init__(self, config: ModelConfig, hidden: int):
         super().__init__()
@@ -56,12 +58,19 @@ class ConvEncoder(nn.Module):
             layers += [nn.Conv2d(before, width, kernel, stride=2, padding=kernel // 2), nn.ReLU()]
             before = width
         self.conv = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(config.cnn_grid))
-        self.project = nn.Linear(before, hidden)
-        self.position = nn.Parameter(torch.randn(config.cnn_grid ** 2, hidden) * 0.02)
+        self.tokens, self.hidden = config.cnn_tokens, hidden
+        if self.tokens:  # the flattened map -> K inputs
+            self.project = nn.Linear(before * config.cnn_grid ** 2, self.tokens * hidden)
+        else:  # each cell -> one input
+            self.project = nn.Linear(before, hidden)
+        self.position = nn.Parameter(torch.randn(config.patches, hidden) * 0.02)
 
     def forward(self, frames):
         x = frames.permute(0, 3, 1, 2).to(self.position.dtype) / 255.0
         cells = self.conv(x).flatten(2).transpose(1, 2)  # N x grid*grid x channels, row by row
+        if self.tokens:
+            flat = self.project(cells.flatten(1))
+            return flat.view(len(frames), self.tokens, self.hidden) + self.position
         return self.project(cells) + self.position
 
 

@@ -127,7 +127,10 @@ def test_acting_context_is_the_trained_one_whatever_the_episode_length(parts, ke
 # -- a model that sees frames through its patch encoder ---------------------------------------
 # patches: a 2x3 grid of 4-pixel patches; cnn: the conv eye pooled to 2x2 (both 6 or 4 slots)
 FRAME_ENCODERS = {"patches": dict(image_input="patches", patch_size=4, patch_rows=2, patch_cols=3),
-                  "cnn": dict(image_input="cnn", cnn_grid=2, cnn_channels=[8, 16])}
+                  "cnn": dict(image_input="cnn", cnn_grid=2, cnn_channels=[8, 16]),
+                  # the whole map projected to 3 inputs (`--eye-tokens 3`)
+                  "cnn-flat": dict(image_input="cnn", cnn_grid=2, cnn_channels=[8, 16],
+                                   cnn_tokens=3)}
 
 
 @pytest.fixture(scope="module", params=sorted(FRAME_ENCODERS))

@@ -177,22 +177,25 @@ def test_closed_loop_checks_play_while_training(tokenized_store, tmp_path):
                      "--max-steps", "2"]) == 0
 
 
-@pytest.mark.parametrize("image_input, slots", [("patches", 81), ("cnn", 16)])
+@pytest.mark.parametrize("image_input, slots", [("patches", 81), ("cnn", 16), ("cnn", 2)])
 def test_frame_encoder_input_imagine_rate_and_time_budget(tokenized_store, tmp_path, capsys,
                                                           image_input, slots):
-    """The frame-encoder input variants (patches, cnn) train and play too; --max-minutes ends
-    the run early with a final checkpoint; --imagine-rate 0 leaves every training sample
-    without its imagined frame."""
+    """The frame-encoder input variants (patches, cnn, cnn with the map projected to 2 inputs)
+    train and play too; --max-minutes ends the run early with a final checkpoint;
+    --imagine-rate 0 leaves every training sample without its imagined frame."""
     out = tmp_path / image_input
     args = _train_args(tokenized_store, out, 50) + ["--image-input", image_input,
                                                     "--imagine-rate", "0",
                                                     "--max-minutes", "0.0001"]
     if image_input == "cnn":  # the frame alone, no observation text: acting builds the same
         args += ["--text-tokens", "0"]
+    if slots == 2:
+        args += ["--eye-tokens", "2"]
     assert rig_main(args) == 0
     assert "--max-minutes 0.0001 reached at step 1" in capsys.readouterr().out
     policy = json.loads((out / "final" / "rig_policy.json").read_text())
     assert policy["step"] == 1 and policy["model"]["image_input"] == image_input
+    assert policy["model"]["cnn_tokens"] == (2 if slots == 2 else 0)
     # 64x64 frames: 9x9 patches of 7 pixels, or the conv eye's 4x4 map
     assert policy["sequence"]["patches"] == slots
     assert policy["sequence"]["max_text_tokens"] == (0 if image_input == "cnn" else 64)
@@ -472,3 +475,6 @@ def test_eye_from_starts_the_cnn_eye_from_a_bc_baseline(tokenized_store, tmp_pat
     assert rig_main(_train_args(tokenized_store, tmp_path / "r3", 1) + [
         "--eye-from", str(baseline)]) == 2
     assert "needs --image-input cnn" in capsys.readouterr().err
+    assert rig_main(_train_args(tokenized_store, tmp_path / "r4", 1) + [
+        "--eye-tokens", "2"]) == 2  # the projection of the conv map: a cnn eye's option
+    assert "--eye-tokens shapes the cnn eye" in capsys.readouterr().err

@@ -55,6 +55,9 @@ class PolicyTrainConfig:
                               "to 4x4: 16 inputs a frame, the cheapest on a CPU); see "
                               "docs/policy.md for the measurements")
     patch_size: int = option(7, "pixels per square patch of the patch encoder")
+    eye_tokens: int = option(0, "cnn eye: project the whole conv map to this many inputs a "
+                             "frame, as the bc baseline's head reads it (0: one input per cell "
+                             "of the 4x4 map, 16 a frame); fewer tokens, cheaper steps")
     eye_from: str | None = option(None, "start the cnn eye from a bc baseline's convolutions "
                                   "(`rig train bc` OUT: perception learned by the cheap CNN; "
                                   "count its minutes in the budget). New runs only")
@@ -116,6 +119,9 @@ class PolicyTrainConfig:
         require(0.0 <= self.imagine_rate <= 1.0, "--imagine-rate must be in [0, 1]")
         require(self.image_input in ("patches", "tokens", "cnn"),
                 "--image-input must be tokens, patches or cnn")
+        require(self.eye_tokens == 0 or self.image_input == "cnn",
+                "--eye-tokens shapes the cnn eye: it needs --image-input cnn")
+        require(self.eye_tokens >= 0, "--eye-tokens must be >= 0")
         require(self.eye_from is None or self.image_input == "cnn",
                 "--eye-from gives the cnn eye its start: it needs --image-input cnn")
         require(self.patch_size >= 1 and self.max_minutes >= 0,
@@ -151,7 +157,7 @@ def run_layout(config: PolicyTrainConfig, frame_shape: tuple[int, int],
     size = config.patch_size
     model = ModelConfig(preset=config.preset, image_input=config.image_input, patch_size=size,
                         patch_rows=height // size, patch_cols=width // size,
-                        vocab_size=vocab_size)
+                        vocab_size=vocab_size, cnn_tokens=config.eye_tokens)
     sequence = SequenceConfig(context_steps=config.context_steps,
                               history_actions=config.history_actions,
                               max_text_tokens=config.text_tokens, reasoning=config.reasoning, imagination=config.imagination,
