@@ -128,7 +128,8 @@ PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 SHIPPED = {
     "tokenizer": {"crafter": "crafter-tokenizer", "miniwob-screen": "miniwob-screen-tokenizer",
                   "miniwob-text": "miniwob-text-tokenizer"},
-    "policy": {"crafter": "crafter-policy"},
+    # the best-playing policy (imagines, no reasoning), and the one that writes its reasoning
+    "policy": {"crafter": "crafter-policy", "crafter-reasoning": "crafter-policy-reasoning"},
 }
 
 
