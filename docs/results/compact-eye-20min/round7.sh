@@ -1,0 +1,10 @@
+R=/work/main/.venv/bin/rig
+C="expert.zarr more.zarr --image-input cnn --eye-tokens 2 --text-tokens 0 --preset micro --imagine-rate 0.25 --batch-size 32 --lr 2e-3 --warmup 100 --steps 100000 --max-minutes 20 --checkpoint-every 250 --eval-every 400 --device cpu --threads 1 --history-actions 0"
+$R train policy $C --context-steps 2 --out runs/rig4x-eye2-c2h0 > runs/rig4x-eye2-c2h0.log 2>&1 &
+$R train policy $C --context-steps 1 --out runs/rig4x-eye2-c1h0-noreason --no-reasoning > runs/rig4x-eye2-c1h0-noreason.log 2>&1 &
+wait
+for r in rig4x-eye2-c2h0 rig4x-eye2-c1h0-noreason; do
+  $R eval --agent rig:runs/$r/final --episodes 40 --seed 2000 --max-steps 10000 --workers 2 --num-worlds 10 --no-imagine --json reports/$r-h10000.json > reports/$r-eval.log 2>&1
+  $R eval decisions --agent rig:runs/$r/final --data heldout.zarr --states 512 --temperatures 0 1 --json reports/decisions-$r.json > reports/decisions-$r.log 2>&1
+done
+$R eval decisions --agent rig:runs/rig4x-eye2-c2h0/final --data heldout.zarr --states 512 --temperatures 0 1 --own-context --json reports/decisions-rig4x-eye2-c2h0-own.json > reports/decisions-rig4x-eye2-c2h0-own.log 2>&1
