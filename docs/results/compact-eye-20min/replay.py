@@ -1,4 +1,4 @@
-"""Acting-path agreement: replay held-out teacher episodes in the real world (teacher's actions),
+"""(A record of docs/policy.md entry 5; stores in /work/data.) Acting-path agreement: replay held-out teacher episodes in the real world (teacher's actions),
 ask the agent at every state (own context; history overruled to the executed action)."""
 import sys, numpy as np, torch
 torch.set_num_threads(1)
