@@ -201,8 +201,9 @@ def test_frame_encoder_input_imagine_rate_and_time_budget(tokenized_store, tmp_p
     assert policy["sequence"]["max_text_tokens"] == (0 if image_input == "cnn" else 64)
     # no imagined frames in training here, but the anchor follows --imagination, not the rate
     text = policy["sequence"]["max_text_tokens"]
+    assert policy["sequence"]["history_actions"] == 0  # the default lists no past actions
     assert policy["sequence"]["image_anchor"] == SequenceConfig(
-        patches=slots, max_text_tokens=text).anchor_for(0)
+        patches=slots, max_text_tokens=text, history_actions=0).anchor_for(0)
     assert (out / "final" / "patch_encoder.safetensors").exists()
     line = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
     assert "loss/imagination" not in line and "loss/action" in line
