@@ -479,3 +479,6 @@ def test_eye_from_starts_the_cnn_eye_from_a_bc_baseline(tokenized_store, tmp_pat
     assert rig_main(_train_args(tokenized_store, tmp_path / "r4", 1) + [
         "--eye-tokens", "2"]) == 2  # the projection of the conv map: a cnn eye's option
     assert "--eye-tokens shapes the cnn eye" in capsys.readouterr().err
+    assert rig_main(_train_args(tokenized_store, tmp_path / "r5", 1) + [
+        "--image-input", "cnn", "--eye-tokens", "-1"]) == 2
+    assert "--eye-tokens must be >= 0" in capsys.readouterr().err

@@ -1,7 +1,7 @@
 """(A record of docs/policy.md entry 5.) The acting path against training's windows: replays a
 held-out teacher episode in the real world and diffs the decoder's context ids with
 `window_case` of the same step (they differ only in the previous action, the agent's own).
-Usage: python diffctx.py rig:RUN/final"""
+Reads /work/data/heldout.zarr. Usage: python diffctx.py rig:RUN/final"""
 import sys, numpy as np, torch
 torch.set_num_threads(1)
 import rig.worlds
