@@ -42,18 +42,28 @@ class DataExportConfig:
     path: str = option(help="the trajectory store", positional=True)
     output: str = option(help="file to write: .mp4 or .gif (captioned video), .png (contact "
                          "sheet) or .html (a page to browse the episode step by step: real, "
-                         "imagined and next frames, reasoning, review, return)",
+                         "imagined and next frames, reasoning, review, return); with "
+                         "--format lerobot, a folder for the whole store",
                          positional=True)
+    format: str = option("auto", "auto: one episode, the kind OUTPUT's suffix names; lerobot: "
+                         "every episode as a LeRobot dataset (v3.0: parquet, frames as PNG) "
+                         "that LeRobotDataset(root=OUTPUT) loads")
+    overwrite: bool = option(False, "--format lerobot: replace OUTPUT if it holds anything")
     episode: int = option(0, "episode index (negative counts from the end)")
-    fps: float = option(8.0, "frames per second of the video")
+    fps: float = option(8.0, "frames per second of the video (and of a LeRobot dataset's "
+                       "timestamps)")
     size: int = option(256, "pixels per side of each frame in the video")
     tiles: int = option(48, "frames on the contact sheet (evenly spaced)")
     max_steps: int | None = option(None, "the page (.html) holds the first this many steps "
                                    "(none: all; a page weighs ~10 KB a step)")
 
     def validate(self) -> None:
-        require(Path(self.output).suffix.lower() in (".mp4", ".gif", ".png", ".html"),
-                f"output must end in .mp4, .gif, .png or .html, got {self.output!r}")
+        require(self.format in ("auto", "lerobot"),
+                f"--format must be auto or lerobot, got {self.format!r}")
+        require(self.format == "lerobot" or
+                Path(self.output).suffix.lower() in (".mp4", ".gif", ".png", ".html"),
+                f"output must end in .mp4, .gif, .png or .html (or pass --format lerobot "
+                f"for a dataset folder), got {self.output!r}")
         require(self.fps > 0, "--fps must be positive")
         require(16 <= self.size <= 2048 and self.size % 16 == 0,
                 "--size must be a multiple of 16 between 16 and 2048")
@@ -187,6 +197,15 @@ def data_export(config: DataExportConfig) -> int:
     if missing_parent(config.output):  # exit 1, as a missing store; before any reading
         raise RigError(f"cannot write {output}: folder {missing_parent(config.output)} does "
                        "not exist")
+    if config.format == "lerobot":
+        from .lerobot import export_lerobot
+
+        with _open(config.path) as store:
+            info = export_lerobot(store, output, fps=config.fps, overwrite=config.overwrite)
+        print(f"wrote {output}: a LeRobot {info['codebase_version']} dataset of "
+              f"{info['total_episodes']} episodes, {info['total_frames']} frames "
+              f"(LeRobotDataset(repo_id=..., root={str(output)!r}))")
+        return 0
     with _open(config.path) as store:
         if not store.num_episodes:
             raise RigError(f"{config.path} holds no episodes")
