@@ -2,7 +2,7 @@
 
 Role in the data flow: `rig eval resolution --ocr-frames N` and `rig eval tokenizer
 --ocr-frames N` read the words of held-out screenshots with Tesseract (Debian's `tesseract-ocr`,
-installed by scripts/setup.sh) and read them again after the round trip (a smaller input size,
+installed by scripts/setup.sh, driven through `pytesseract`) and read them again after the round trip (a smaller input size,
 or a tokenizer's encode and decode). PSNR says how many pixels are off; word recall says what a
 reader of the screen (the policy, a person) has lost: the share of the words read on the
 original that are still read, word for word, on the reconstruction.
@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -28,12 +27,15 @@ OCR_SCALE = 3          # upscale factor before OCR (Tesseract wants ~30-pixel gl
 _WORD = re.compile(r"[^0-9a-z]+")
 
 
+MISSING = ("OCR needs the tesseract binary, which is not installed: `apt-get install "
+           "tesseract-ocr tesseract-ocr-eng` (scripts/setup.sh installs it), or leave out "
+           "--ocr-frames")
+
+
 def tesseract_binary() -> str:
     path = shutil.which("tesseract")
     if path is None:
-        raise RigError("OCR needs the tesseract binary, which is not installed: "
-                       "`apt-get install tesseract-ocr tesseract-ocr-eng` (scripts/setup.sh "
-                       "installs it), or leave out --ocr-frames")
+        raise RigError(MISSING)
     return path
 
 
@@ -47,24 +49,26 @@ def read_words(frame, binary: str | None = None, scale: int = OCR_SCALE,
                psm: int = 11) -> Counter:
     """The words Tesseract reads on one uint8 (H, W, 3) frame, as a multiset. `psm`: Tesseract's
     page segmentation mode (11: sparse text anywhere, a screenshot; 7: one line, a label)."""
-    import io
-
+    import pytesseract
     from PIL import Image
+
     image = Image.fromarray(frame)
     image = image.resize((image.width * scale, image.height * scale), Image.LANCZOS)
-    png = io.BytesIO()
-    image.save(png, format="PNG")
-    # one thread each: the callers run several frames at once (see read_all)
-    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    # pytesseract runs tesseract with this process's environment: one OpenMP thread each,
+    # since the callers read several frames at once (see read_all)
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    if binary:
+        pytesseract.pytesseract.tesseract_cmd = binary
     try:
-        done = subprocess.run([binary or tesseract_binary(), "stdin", "stdout", "--psm", str(psm)],
-                              input=png.getvalue(), capture_output=True, timeout=60, env=env)
-    except subprocess.TimeoutExpired:
-        raise RigError("tesseract took over 60 s on one frame") from None
-    if done.returncode != 0:
-        raise RigError(f"tesseract failed (exit {done.returncode}): "
-                       f"{done.stderr.decode(errors='replace').strip()[-300:]}")
-    return Counter(normalize(done.stdout.decode(errors="replace")))
+        text = pytesseract.image_to_string(image, config=f"--psm {int(psm)}", timeout=60)
+    except pytesseract.TesseractNotFoundError:
+        raise RigError(MISSING) from None
+    except pytesseract.TesseractError as error:
+        raise RigError(f"tesseract failed (exit {error.status}): "
+                       f"{str(error.message).strip()[-300:]}") from None
+    except RuntimeError as error:  # pytesseract's timeout
+        raise RigError(f"tesseract took over 60 s on one frame ({error})") from None
+    return Counter(normalize(text))
 
 
 def read_all(frames, workers: int = 2) -> list[Counter]:

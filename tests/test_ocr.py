@@ -64,3 +64,11 @@ def test_missing_tesseract_and_bad_counts_are_clear_errors(monkeypatch, rig_cli)
     result = rig_cli("eval", "tokenizer", "--ocr-frames", "-1")
     assert result.returncode == 2 and "--ocr-frames" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_missing_binary_is_one_clear_error(tmp_path):
+    from rig.config import RigError
+    from rig.imagination.ocr import read_words
+
+    with pytest.raises(RigError, match="apt-get install tesseract-ocr"):
+        read_words(_screen("Submit"), binary=str(tmp_path / "no-tesseract"))
