@@ -24,10 +24,12 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from rig.config import RigError, option, pick_device, require
-
 from rig.imagination.tokenizer import TokenizerConfig
+
+from .train_policy import learning_rate
 
 STATE_JSON, STATE_TENSORS = "train_state.json", "train_state.safetensors"
 
@@ -46,7 +48,8 @@ class TrainTokenizerConfig(TokenizerConfig):
                                   "spanning over a quarter of the value range: glyph strokes, "
                                   "borders): 4 weighs them 5x. Screenshots are mostly flat "
                                   "background, which plain MSE spends the network on; 0: off")
-    lr: float = option(1e-3, "peak AdamW learning rate (warmup 200 steps, cosine decay to a tenth)")
+    lr: float = option(1e-3, "peak AdamW learning rate (warmup 200 steps, cosine decay to a "
+                       "tenth, as rig train policy)")
     weight_decay: float = option(0.0, "AdamW weight decay")
     holdout_seed: int = option(1000, "episodes with seed >= this are held out (validation)")
     max_frames: int = option(400_000, "at most this many training frames are loaded (evenly "
@@ -248,10 +251,11 @@ def train_tokenizer(config: TrainTokenizerConfig) -> int:
           f"{' (bf16 autocast)' if bf16 else ''}" + (f"; resuming at step {info['step']}"
                                                      if resuming else ""))
 
+    # the policy's and bc's schedule (one definition): 200 warmup steps, cosine to a tenth
+    schedule = SimpleNamespace(lr=config.lr, warmup=200, steps=config.steps, max_minutes=0)
+
     def lr_at(step: int) -> float:
-        warm = min(1.0, (step + 1) / 200)
-        progress = min(1.0, step / config.steps)
-        return config.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        return learning_rate(step, schedule)
 
     def checkpoint(val_result=None):
         if val_result is not None:
