@@ -165,13 +165,13 @@ class SequenceBuilder:
         return ids, segments
 
     def decision(self, reasoning: str | None, action_text: str,
-                 next_image_codes=None) -> tuple[list, list]:
+                 next_image_codes=None, think: bool = True) -> tuple[list, list]:
         """The output part of a step, as `grammar.decision` orders it: reasoning, action,
-        imagined next frame."""
+        imagined next frame. `think=False` leaves the reasoning out (`--reason-rate`)."""
         v, cfg = self.vocab, self.config
         ids, segments = [], []
         open_actions = action_text not in v.action_names  # an open language: the action is text
-        for part in grammar.decision(cfg.reasoning, open_actions,
+        for part in grammar.decision(cfg.reasoning and think, open_actions,
                                      cfg.imagination and next_image_codes is not None):
             if part is THINK:
                 words = v.encode_text(reasoning or "")[:cfg.max_reasoning_tokens]
@@ -186,10 +186,12 @@ class SequenceBuilder:
             segments += out[1]
         return ids, segments
 
-    def sample(self, sample: dict[str, Any], task_text: str, imagine: bool = True):
+    def sample(self, sample: dict[str, Any], task_text: str, imagine: bool = True,
+               reason: bool = True):
         """Ids, segment labels and observed frames (None without a patch encoder) of one
         `TrajectoryDataset` sample (a window ending at t). `imagine=False` leaves out this
-        sample's `<imagine>` segments (training mixes both, so acting may skip imagination)."""
+        sample's `<imagine>` segments (training mixes both, so acting may skip imagination);
+        `reason=False` its reasoning (the action then follows the observation directly)."""
         cfg = self.config
         ids, segments = self.prefix(task_text)
         frames = []
@@ -216,7 +218,7 @@ class SequenceBuilder:
                         and label == executed)
             reasoning = sample["reasoning"][j] if cfg.reasoning else None
             out_ids, out_segments = self.decision(reasoning, label,
-                                                  images[j + 1] if has_next else None)
+                                                  images[j + 1] if has_next else None, reason)
             ids += step_ids + out_ids
             segments += step_segments + out_segments
         return (np.asarray(ids, np.int64), np.asarray(segments, np.int8),

@@ -482,3 +482,31 @@ def test_eye_from_starts_the_cnn_eye_from_a_bc_baseline(tokenized_store, tmp_pat
     assert rig_main(_train_args(tokenized_store, tmp_path / "r5", 1) + [
         "--image-input", "cnn", "--eye-tokens", "-1"]) == 2
     assert "--eye-tokens must be >= 0" in capsys.readouterr().err
+
+
+def test_reason_rate_leaves_reasoning_out_of_training_not_out_of_acting(tokenized_store,
+                                                                        tmp_path, capsys):
+    """--reason-rate 0: no training sample holds the teacher's reasoning (the action follows
+    the observation), yet acting still opens with <think> and writes reasoning before acting;
+    the option is refused without reasoning."""
+    out = tmp_path / "noreason-rate"
+    args = _train_args(tokenized_store, out, 3) + ["--reason-rate", "0", "--image-input",
+                                                    "cnn", "--text-tokens", "0"]
+    assert rig_main(args) == 0
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    trained = [line for line in lines if "loss/action" in line]
+    assert trained and all("loss/reasoning" not in line for line in trained)
+    policy = json.loads((out / "final" / "rig_policy.json").read_text())
+    assert policy["sequence"]["reasoning"] is True
+    import rig.worlds
+    from rig.agents.rig_agent import RigPolicy
+
+    env = rig.worlds.make("rig/Crafter-v0")
+    agent = RigPolicy(env, str(out / "final"), seed=0, imagine=False)
+    obs, info = env.reset(seed=3)
+    decision = agent.act(obs, info)
+    assert decision.reasoning is not None and decision.action_text
+    assert agent.decoder.parts[0].opens == ("<think>",)
+    capsys.readouterr()
+    assert rig_main(args[:-6] + ["--no-reasoning", "--reason-rate", "0.5"]) == 2
+    assert "--reason-rate" in capsys.readouterr().err

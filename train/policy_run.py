@@ -174,13 +174,13 @@ class PolicyRun:
         dataset, store = sets[which]
         return dataset, store, int(index - (sizes[which - 1] if which else 0))
 
-    def sample(self, index: int, val: bool = False, imagine: bool = True):
+    def sample(self, index: int, val: bool = False, imagine: bool = True, reason: bool = True):
         dataset, store, offset = self.locate(index, val)
         item = dataset[offset]
         task = self.task_texts[id(store)][item["episode"]]
         if is_review_store(store):
             return review_sample(self.builder, item, task)
-        return self.builder.sample(item, task, imagine)
+        return self.builder.sample(item, task, imagine, reason)
 
     # -- model and state ------------------------------------------------------------------------
     def setup(self):
@@ -445,8 +445,11 @@ class PolicyRun:
         # Whole batches imagine or not (no padding of short rows to long ones); validation
         # always imagines, so its losses compare across --imagine-rate settings.
         imagine = bool(rng.random() < (1.0 if val else self.config.imagine_rate))
+        # the same for reasoning; drawn only below rate 1, so other runs keep their batches
+        reason = val or self.config.reason_rate >= 1.0 or \
+            bool(rng.random() < self.config.reason_rate)
         rank, world = self.accelerator.process_index, self.accelerator.num_processes
-        sequences = [self.sample(int(i), val, imagine) for i in indices[rank::world]]
+        sequences = [self.sample(int(i), val, imagine, reason) for i in indices[rank::world]]
         ids, mask, segments, positions, slots = pad_batch(
             sequences, self.vocab.id("<pad>"), self.max_length, self.builder.positions)
         frames = [s[2] for s in sequences if s[2] is not None]

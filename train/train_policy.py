@@ -52,6 +52,10 @@ class PolicyTrainConfig:
     imagine_rate: float = option(1.0, "share of training samples that keep their imagined frame "
                                  "(the rest end at the action: cheaper steps, and the policy "
                                  "learns to act with or without imagining)")
+    reason_rate: float = option(1.0, "share of training batches that keep the teacher's "
+                                "reasoning; the rest go from the observation straight to the "
+                                "action, so the action also learns from the frame itself (and "
+                                "those samples are shorter). Acting always writes reasoning")
     image_input: str = option("tokens", "how the model sees frames: tokens (the same VQ image "
                               "tokens it imagines in) | patches (a separate patch encoder, one "
                               "input per 7x7 tile) | cnn (the bc baseline's convolutions pooled "
@@ -120,6 +124,9 @@ class PolicyTrainConfig:
         require(self.lr > 0, "--lr must be > 0")
         require(0.0 <= self.val_fraction < 1.0, "--val-fraction must be in [0, 1)")
         require(0.0 <= self.imagine_rate <= 1.0, "--imagine-rate must be in [0, 1]")
+        require(0.0 <= self.reason_rate <= 1.0, "--reason-rate must be in [0, 1]")
+        require(self.reason_rate == 1.0 or self.reasoning,
+                "--reason-rate shares out the teacher's reasoning: it needs --reasoning")
         require(self.image_input in ("patches", "tokens", "cnn"),
                 "--image-input must be tokens, patches or cnn")
         require(self.eye_tokens == 0 or self.image_input == "cnn",
