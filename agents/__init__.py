@@ -115,6 +115,15 @@ def _rig(spec, env, seed=None, viewer=None, **policy_options):
     return RigPolicy(env, spec.argument, seed=seed, **options)
 
 
+def _oracle(spec, env, seed=None, viewer=None, **policy_options):
+    from .oracle_review import OracleReview
+
+    options = {k: v for k, v in policy_options.items()
+               if k in ("device", "temperature", "candidates", "lookahead")}
+    options["device"] = pick_device(options.get("device", "cpu"))
+    return OracleReview(env, spec.argument, seed=seed, **options)
+
+
 def _bc(spec, env, seed=None, viewer=None, **policy_options):
     from .bc_agent import BCPolicy
 
@@ -139,6 +148,13 @@ REGISTRY: dict[str, AgentKind] = {kind.name: kind for kind in (
     AgentKind("rig", "the RIG policy (reason, act, imagine) saved by `rig train policy` "
               "(OUT/final)", _rig, argument="PATH", required=True,
               missing="the rig agent needs a checkpoint: --agent rig:OUT/final"),
+    AgentKind("oracle", "a measurement, not a policy: the RIG policy at PATH proposes "
+              "--candidates actions a step, each is tried in a branch of the real world for "
+              "--lookahead steps (the policy acting on), and the one that earns the most reward "
+              "is executed: the ceiling of what review can add (context-1 policies)", _oracle,
+              argument="PATH", required=True,
+              missing="the oracle agent needs a RIG checkpoint: --agent oracle:OUT/final "
+                      "--candidates 4 --lookahead 2"),
     AgentKind("bc", "the plain behaviour-cloning baseline (a CNN on the frame and the last "
               "action, optionally the observation text's numbers; no reasoning, no imagination) "
               "saved by `rig train bc` (OUT, or OUT/final, OUT/best)", _bc, argument="PATH",
@@ -179,7 +195,7 @@ def parse_agent(spec: str | AgentSpec) -> AgentSpec:
     if argument and not kind.argument:
         raise UnknownAgentError(f"the {name} agent takes nothing after its name; use --agent "
                                 f"{name}")
-    if name == "rig":  # a shipped policy by short name (rig:crafter) resolves from anywhere
+    if name in ("rig", "oracle"):  # a shipped policy by short name (rig:crafter) resolves
         argument = resolve_model(argument, "policy")
     return AgentSpec(name, argument)
 

@@ -1,0 +1,109 @@
+"""Best-of-N reviewed on the real outcome: the ceiling of what review can add to a policy.
+
+Role in the data flow: `--agent oracle:PATH --candidates N --lookahead H` (rig play, rig eval).
+Each step the RIG policy at PATH samples N proposals for the same observation; each distinct
+proposal is tried in a branch of the real world (`rig.worlds.branch`), followed by H - 1 more
+steps of the policy there, and the proposal whose branch earned the most reward is executed
+(a branch that dies loses 1 more). Ties go to the first proposal, the policy's own sample, so
+where the world says nothing this plays as the policy plays.
+
+Why: RIG-lookahead reviews the *imagined* outcome of a proposal. Against the plain policy
+(N = 1), this agent says how much a perfect judge of the *real* outcome, at the same N and H,
+would add; if it adds little, better imagination cannot help either, and the bottleneck is the
+proposals or the horizon (issue 22, point 1 (b)). It reads the simulator, so it is a
+measurement, not a policy to ship. Context-1 policies only: the policy's N decoding slots then
+carry no earlier steps that would differ from what was executed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rig.config import ConfigError
+
+from .base import Agent, Decision
+
+DEATH_PENALTY = 1.0  # a branch that ends the episode counts this much less
+
+
+class OracleReview(Agent):
+    """The best of N proposals by the reward of real branches (see the module docstring)."""
+
+    name = "oracle"
+
+    def __init__(self, env, path: str, seed: int | None = None, candidates: int = 4,
+                 lookahead: int = 1, device: str = "cpu", temperature: float = 1.0, **_):
+        from .rig_agent import RigPolicy
+
+        if candidates < 1 or lookahead < 0:
+            raise ConfigError("--candidates must be >= 1 and --lookahead >= 0")
+        self.env = env
+        # proposals and branch continuations come from the policy's own acting path; it
+        # reviews nothing itself and draws no imagined pixels
+        self.policy = RigPolicy(env, path, seed=seed, device=device, temperature=temperature,
+                                imagine=False)
+        self.policy.set_drawing(False)
+        if self.policy.sequence.context_steps != 1:
+            raise ConfigError(f"the oracle reviews policies that see one step (context 1); "
+                              f"{path} sees {self.policy.sequence.context_steps}")
+        self.candidates, self.horizon = int(candidates), max(1, int(lookahead))
+        self.reset(seed)
+
+    def reset(self, seed: int | None = None) -> None:
+        self.policy.reset_batch([seed] * self.candidates)
+        self.stats = {"oracle_steps": 0, "oracle_changed": 0, "oracle_branch_steps": 0}
+
+    def episode_stats(self, world: int = 0) -> dict[str, int]:
+        return dict(self.stats)
+
+    def close(self) -> None:
+        self.policy.close()
+
+    def _propose(self, observations: list, infos: list) -> list[Decision | None]:
+        padded = observations + [None] * (self.candidates - len(observations))
+        return self.policy.act_batch(padded, infos + [infos[0]] * (len(padded) - len(infos)))
+
+    def _values(self, actions: list[int]) -> list[float]:
+        """The reward each first action's branch earns over the horizon (the policy acting in
+        every branch after the first step, all branches decoded together)."""
+        from rig.worlds import branch
+
+        worlds = [branch(self.env) for _ in actions]
+        values = [0.0] * len(actions)
+        live = [True] * len(actions)
+        observations, infos = [None] * len(actions), [None] * len(actions)
+        chosen = list(actions)
+        for k in range(self.horizon):
+            if k:
+                decisions = self._propose([o if alive else None for o, alive in
+                                           zip(observations, live)], infos)
+                chosen = [d.action if d is not None else None for d in decisions]
+            for b, world in enumerate(worlds):
+                if not live[b]:
+                    continue
+                observations[b], reward, terminated, truncated, infos[b] = \
+                    world.step(chosen[b])
+                self.stats["oracle_branch_steps"] += 1
+                values[b] += float(reward) - (DEATH_PENALTY if terminated else 0.0)
+                live[b] = not (terminated or truncated)
+            if not any(live):
+                break
+        for world in worlds:
+            world.close()
+        return values
+
+    def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
+        decisions = self._propose([obs] * self.candidates, [info] * self.candidates)
+        proposals = [d.action for d in decisions]
+        distinct = list(dict.fromkeys(proposals))
+        self.stats["oracle_steps"] += 1
+        if len(distinct) == 1:
+            return decisions[0]
+        values = self._values(distinct)
+        best = max(range(len(distinct)), key=lambda i: (values[i], -i))  # ties: the first
+        chosen = decisions[proposals.index(distinct[best])]
+        self.stats["oracle_changed"] += best != 0
+        names = [self.policy.language.format(a) for a in distinct]
+        chosen.review = "real outcome over {} step(s): {}".format(
+            self.horizon, ", ".join(f"{n} {v:+.1f}" for n, v in zip(names, values)))
+        return chosen
