@@ -18,8 +18,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from rig.config import RigError
 
@@ -39,6 +41,33 @@ def tesseract_binary() -> str:
     return path
 
 
+_omp_lock, _omp_users = threading.Lock(), [0]
+
+
+@contextmanager
+def one_openmp_thread():
+    """While any OCR runs, tesseract gets one OpenMP thread (the callers read several frames
+    at once). pytesseract starts tesseract with this process's environment, so the limit is
+    set there, and removed again when the last reader is done: left behind, it would reach
+    every later child process (torch under OMP_THREAD_LIMIT=1 crawls)."""
+    with _omp_lock:
+        if _omp_users[0] == 0:
+            _omp_users.append(os.environ.get("OMP_THREAD_LIMIT"))
+            os.environ["OMP_THREAD_LIMIT"] = "1"
+        _omp_users[0] += 1
+    try:
+        yield
+    finally:
+        with _omp_lock:
+            _omp_users[0] -= 1
+            if _omp_users[0] == 0:
+                before = _omp_users.pop()
+                if before is None:
+                    os.environ.pop("OMP_THREAD_LIMIT", None)
+                else:
+                    os.environ["OMP_THREAD_LIMIT"] = before
+
+
 def normalize(text: str) -> list[str]:
     """OCR output -> comparable words: lowercase letters and digits, at least two of them."""
     words = (_WORD.sub("", token.lower()) for token in text.split())
@@ -54,13 +83,11 @@ def read_words(frame, binary: str | None = None, scale: int = OCR_SCALE,
 
     image = Image.fromarray(frame)
     image = image.resize((image.width * scale, image.height * scale), Image.LANCZOS)
-    # pytesseract runs tesseract with this process's environment: one OpenMP thread each,
-    # since the callers read several frames at once (see read_all)
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     if binary:
         pytesseract.pytesseract.tesseract_cmd = binary
     try:
-        text = pytesseract.image_to_string(image, config=f"--psm {int(psm)}", timeout=60)
+        with one_openmp_thread():
+            text = pytesseract.image_to_string(image, config=f"--psm {int(psm)}", timeout=60)
     except pytesseract.TesseractNotFoundError:
         raise RigError(MISSING) from None
     except pytesseract.TesseractError as error:

@@ -72,3 +72,15 @@ def test_a_missing_binary_is_one_clear_error(tmp_path):
 
     with pytest.raises(RigError, match="apt-get install tesseract-ocr"):
         read_words(_screen("Submit"), binary=str(tmp_path / "no-tesseract"))
+
+
+@needs_tesseract
+def test_the_thread_limit_does_not_outlive_the_reading(monkeypatch):
+    """tesseract runs with one OpenMP thread, but the limit must not stay in the environment:
+    every later child process would inherit it (torch under OMP_THREAD_LIMIT=1 crawls)."""
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
+    read_all([_screen("Submit"), _screen("Cancel")], workers=2)
+    assert "OMP_THREAD_LIMIT" not in os.environ
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "3")
+    read_all([_screen("Submit")], workers=1)
+    assert os.environ["OMP_THREAD_LIMIT"] == "3"
