@@ -2,10 +2,10 @@
 
 Role in the data flow: `rig eval resolution --ocr-frames N` and `rig eval tokenizer
 --ocr-frames N` read the words of held-out screenshots with Tesseract (Debian's `tesseract-ocr`,
-installed by scripts/setup.sh, driven through `pytesseract`) and read them again after the round trip (a smaller input size,
-or a tokenizer's encode and decode). PSNR says how many pixels are off; word recall says what a
-reader of the screen (the policy, a person) has lost: the share of the words read on the
-original that are still read, word for word, on the reconstruction.
+installed by scripts/setup.sh, driven through `pytesseract`) and read them again after the round
+trip (a smaller input size, or a tokenizer's encode and decode). PSNR says how many pixels are
+off; word recall says what a reader of the screen (the policy, a person) has lost: the share of
+the words read on the original that are still read, word for word, on the reconstruction.
 
 Words are compared as multisets after lowercasing and stripping punctuation; tokens with fewer
 than two letters or digits are dropped (OCR noise on borders and icons). Frames are upscaled 3x
@@ -41,7 +41,9 @@ def tesseract_binary() -> str:
     return path
 
 
-_omp_lock, _omp_users = threading.Lock(), [0]
+_omp_lock = threading.Lock()
+_omp_readers = 0             # OCR calls running now, in any thread
+_omp_before: str | None = None  # OMP_THREAD_LIMIT as it was before the first of them
 
 
 @contextmanager
@@ -50,22 +52,22 @@ def one_openmp_thread():
     at once). pytesseract starts tesseract with this process's environment, so the limit is
     set there, and removed again when the last reader is done: left behind, it would reach
     every later child process (torch under OMP_THREAD_LIMIT=1 crawls)."""
+    global _omp_readers, _omp_before
     with _omp_lock:
-        if _omp_users[0] == 0:
-            _omp_users.append(os.environ.get("OMP_THREAD_LIMIT"))
+        if _omp_readers == 0:
+            _omp_before = os.environ.get("OMP_THREAD_LIMIT")
             os.environ["OMP_THREAD_LIMIT"] = "1"
-        _omp_users[0] += 1
+        _omp_readers += 1
     try:
         yield
     finally:
         with _omp_lock:
-            _omp_users[0] -= 1
-            if _omp_users[0] == 0:
-                before = _omp_users.pop()
-                if before is None:
+            _omp_readers -= 1
+            if _omp_readers == 0:
+                if _omp_before is None:
                     os.environ.pop("OMP_THREAD_LIMIT", None)
                 else:
-                    os.environ["OMP_THREAD_LIMIT"] = before
+                    os.environ["OMP_THREAD_LIMIT"] = _omp_before
 
 
 def normalize(text: str) -> list[str]:

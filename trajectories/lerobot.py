@@ -133,13 +133,12 @@ def export_lerobot(store, out: Path, fps: float = 10.0, overwrite: bool = False,
     fps = int(fps) if float(fps).is_integer() else float(fps)  # LeRobot writes whole fps as int
     out = Path(out)
     occupied = out.is_file() or (out.is_dir() and any(out.iterdir()))
-    if occupied:
-        if not overwrite:
-            raise RigError(f"{out} exists and is not empty: choose a new folder or pass "
-                           "--overwrite")
+    if occupied and not overwrite:
+        raise RigError(f"{out} exists and is not empty: choose a new folder or pass --overwrite")
     if not store.num_episodes:
         raise RigError("the store holds no episodes")
     present = [k for k in STEP_FEATURES if k in store.data]
+    source = {STEP_FEATURES[k][0]: k for k in present}  # feature name -> its store key
     height, width, channels = store.image_shape
     features: dict[str, dict] = {}
     for key in present:
@@ -154,8 +153,7 @@ def export_lerobot(store, out: Path, fps: float = 10.0, overwrite: bool = False,
     features["next.done"] = {"dtype": "bool", "shape": [1], "names": None}
     features.update(INDEX_FEATURES)
     for spec in features.values():
-        if spec["dtype"] != "video":
-            spec["fps"] = fps
+        spec["fps"] = fps
 
     tasks: dict[str, int] = {}
     partial = out.with_name(out.name + ".partial")
@@ -223,9 +221,8 @@ def export_lerobot(store, out: Path, fps: float = 10.0, overwrite: bool = False,
                 "dataset_from_index": index, "dataset_to_index": index + length,
                 "meta/episodes/chunk_index": 0, "meta/episodes/file_index": 0}
             for name in stats_parts:
-                key = next((k for k, (n, _) in STEP_FEATURES.items() if n == name), None)
                 if features[name]["dtype"] == "image":
-                    part = _image_stats(np.asarray(ep[key]))
+                    part = _image_stats(np.asarray(ep[source[name]]))
                 else:
                     part = _number_stats(np.asarray(columns[name]).reshape(length, -1))
                 stats_parts[name].append(part)
