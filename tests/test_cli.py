@@ -90,7 +90,7 @@ def test_play_writes_mp4(rig_cli, tmp_path):
     (("play", "--screenshot", "/no/such/folder/x.png"), "does not exist"),
     (("eval", "--episodes", "0"), "--episodes must be at least 1"),
     (("play", "--world", "rig/Nope-v0", "--render", "none"), "rig/Crafter-v0"),
-    (("play", "--world", "rig/Minecraft-v0", "--render", "none"), "no Minecraft world"),
+    (("play", "--world", "rig/Minecraft-v0", "--render", "none"), "rig/Minetest-v0 (3-D"),
     (("play", "--agent", "wizard", "--render", "none", "--max-steps", "1"),
      "valid agents: random, human, expert, expert:player, ppo:PATH, rig:PATH"),
     (("eval", "--agent", "human"), "rig play --agent human"),

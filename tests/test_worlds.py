@@ -121,7 +121,7 @@ def test_unknown_world_names_the_closest_and_lists_by_family():
     assert "did you mean: rig/MiniWoB-click-test-v0" in message
     assert "rig/MiniWoB-<task>-v0 for 128 MiniWoB++ web tasks" in message
     assert "rig/MiniWoB-click-button-v0" not in message  # the tasks are one pattern, not 128 ids
-    with pytest.raises(UnknownWorldError, match="no Minecraft world is registered") as error:
+    with pytest.raises(UnknownWorldError, match="Minecraft-like worlds here are rig/Minetest-v0") as error:
         make("rig/MineDojo-harvest-v0")
     assert "did you mean" not in str(error.value)
 

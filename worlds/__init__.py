@@ -11,6 +11,8 @@ entry points, so a bare id needs `import rig.worlds` once).
 | rig/Crafter-v0          | Crafter, reward = +1 per new achievement, +-0.1 health |
 | rig/CrafterNoReward-v0  | the same world with zero reward (for unsupervised agents) |
 | rig/MiniWoB-<task>-v0   | MiniWoB++ web task <task> in headless Chromium (all 128 tasks; `miniwob_tasks.MINIWOB_SUITE` is the expert's suite) |
+| rig/Minetest-v0         | Minetest (3-D voxel sandbox): MineRL's tech tree from logs to an iron ingot, first person |
+| rig/Minetest-<Task>-v0  | one step of that tree, ending with success (Log, Planks, ..., IronIngot; `minetest.TASKS`) |
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ import gymnasium as gym
 
 from rig.config import ConfigError
 
-from .base import (ActionLanguage, ActionParseError, DiscreteActions, World, branch,
+from .base import (ActionLanguage, ActionParseError, BranchError, DiscreteActions, World, branch,
                    observation_space)
 from .miniwob_tasks import MINIWOB_TASKS
 
-__all__ = ["ActionLanguage", "ActionParseError", "DiscreteActions", "World", "branch",
+# Minetest tasks (the names of worlds/minetest.py's TASKS, kept here so that listing worlds
+# imports no engine code); a test checks the two lists agree
+MINETEST_TASKS = ("Log", "Planks", "Sticks", "Table", "WoodenPickaxe", "Stone", "StonePickaxe",
+                  "Coal", "Furnace", "IronIngot")
+
+__all__ = ["ActionLanguage", "ActionParseError", "BranchError", "DiscreteActions", "World", "branch",
            "observation_space", "make", "world_ids", "UnknownWorldError", "WORLDS"]
 
 # id -> (entry point, default kwargs, one-line description)
@@ -38,6 +45,13 @@ WORLDS.update({
     f"rig/MiniWoB-{task}-v0": ("rig.worlds.miniwob:MiniWoBWorld", {"task": task},
                                f"MiniWoB++ web task {task} (headless Chromium)")
     for task in MINIWOB_TASKS})
+# Minetest: the open tech tree and one world per step of it (the engine starts at first reset)
+WORLDS["rig/Minetest-v0"] = ("rig.worlds.minetest:MinetestWorld", {},
+                             "Minetest 3-D voxel sandbox: the tech tree from logs to iron")
+WORLDS.update({
+    f"rig/Minetest-{task}-v0": ("rig.worlds.minetest:MinetestWorld", {"task": task},
+                                f"Minetest: reach {task} (ends with success)")
+    for task in MINETEST_TASKS})
 
 
 class UnknownWorldError(ConfigError):
@@ -57,7 +71,7 @@ def world_ids() -> list[str]:
     return sorted(WORLDS)
 
 
-# Names people try for a Minecraft world: none is registered (issue 24), Crafter is the nearest.
+# Names people try for a Minecraft world: the Minetest worlds are the nearest that run here.
 _MINECRAFT_WORDS = ("minecraft", "minedojo", "minerl", "minetest", "craftium", "voxel")
 
 
@@ -76,11 +90,13 @@ def unknown_world_message(world_id: str) -> str:
     if close:
         lines.append(f"did you mean: {', '.join(close)}?")
     if minecraft:
-        lines.append("no Minecraft world is registered yet: MineDojo and MineRL need Java 8 and "
-                     "downloads at first run; the nearest world here is rig/Crafter-v0, a 2-D "
-                     "Minecraft-like with the same tech tree")
-    crafter = [w for w in world_ids() if not w.startswith("rig/MiniWoB-")]
-    lines.append(f"valid worlds: {', '.join(crafter)}, and rig/MiniWoB-<task>-v0 for "
+        lines.append("Minecraft itself (MineDojo, MineRL) needs Java 8 and downloads at first "
+                     "run; the Minecraft-like worlds here are rig/Minetest-v0 (3-D, the tech tree "
+                     "from logs to iron; rig/Minetest-<Task>-v0 for one step of it) and "
+                     "rig/Crafter-v0 (2-D)")
+    plain = [w for w in world_ids() if not w.startswith(("rig/MiniWoB-", "rig/Minetest-"))]
+    lines.append(f"valid worlds: {', '.join(plain)}, rig/Minetest-v0 and rig/Minetest-<task>-v0"
+                 f" for {', '.join(MINETEST_TASKS)}, and rig/MiniWoB-<task>-v0 for "
                  f"{len(MINIWOB_TASKS)} MiniWoB++ web tasks (e.g. rig/MiniWoB-click-test-v0); "
                  "`rig worlds` lists them all")
     return "\n".join(lines)

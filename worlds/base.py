@@ -24,6 +24,10 @@ TEXT_CHARSET = frozenset(string.printable)
 TEXT_MAX_LENGTH = 1024
 
 
+class BranchError(TypeError):
+    """A world whose state lives outside Python (a browser, a game engine) cannot be branched."""
+
+
 class ActionParseError(ValueError):
     """Action text that does not belong to a world's action language."""
 
@@ -99,6 +103,8 @@ class World(gym.Env):
 
     action_language: ActionLanguage
     _shared_on_branch: tuple[str, ...] = ()
+    # False for worlds whose state lives in another process: `branch()` raises BranchError
+    branchable = True
 
     def branch(self) -> "World":
         memo = {id(getattr(self, name)): getattr(self, name) for name in self._shared_on_branch}
@@ -117,5 +123,8 @@ def branch(env: gym.Env) -> gym.Env:
     inner = env.unwrapped
     if not isinstance(inner, World):
         raise TypeError(f"{type(inner).__name__} is not a RIG world and cannot be branched")
+    if not inner.branchable:
+        inner.branch()  # raises the world's own BranchError, which says why
+        raise BranchError(f"{type(inner).__name__} cannot be branched")
     memo = {id(getattr(inner, name)): getattr(inner, name) for name in inner._shared_on_branch}
     return copy.deepcopy(env, memo)

@@ -36,17 +36,14 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .base import ActionParseError, TEXT_CHARSET, TEXT_MAX_LENGTH, World, observation_space
+from .base import (ActionParseError, BranchError, TEXT_CHARSET, TEXT_MAX_LENGTH, World,
+                   observation_space)
 from .gui_actions import MAX_TEXT, GUIAction, GUIActions, miniwob_key
 from .miniwob_tasks import MINIWOB_TASKS
 
 TASK_SIZE = (160, 210)          # width, height of a MiniWoB task area (CSS pixels)
 FLIGHT_TASK_SIZE = (375, 667)   # flight.* tasks
 DEFAULT_MAX_STEPS = 50
-
-
-class BranchError(TypeError):
-    """A world whose state lives outside Python (a browser) cannot be branched."""
 
 
 class BrowserMissingError(RuntimeError):
@@ -109,6 +106,7 @@ class MiniWoBWorld(World):
     """One MiniWoB++ task behind the RIG world interface (see the module docstring)."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
+    branchable = False
 
     def __init__(self, task: str = "click-button", max_steps: int | None = DEFAULT_MAX_STEPS,
                  render_mode: str | None = None, wait_ms: float = 0.0):

@@ -1,0 +1,567 @@
+-- rig_bridge: the server side of RIG's Minetest worlds (rig/worlds/minetest.py).
+--
+-- Role in the data flow: Python writes one command at a time to <world>/rig_cmd.json (an atomic
+-- rename); this mod reads it on the next server step, performs it for the one player with the
+-- engine's own rules (node_dig, item_place_node, the craft registry, dig times from tool
+-- capabilities), and answers in <world>/rig_out.json with the privileged state. A HUD strip
+-- below the picture shows a colour that names the command's id, so that Python knows which
+-- rendered frame already shows the command's outcome (the client draws asynchronously).
+--
+-- Actions are discrete: moves go one node (with a step up of one node and a fall of up to
+-- MAX_DROP), turns are 45 degrees, digging accumulates the engine's dig time over actions,
+-- crafting takes ingredients from the inventory (3x3 recipes need a crafting table within
+-- REACH nodes), smelting needs a furnace within REACH and fuel.
+
+local WORLD = minetest.get_worldpath()
+local CMD, OUT = WORLD .. "/rig_cmd.json", WORLD .. "/rig_out.json"
+local REACH = 4            -- nodes: pointing range, and how near a table/furnace must be
+local DIG_SECONDS = 0.5    -- digging time one `dig` action contributes
+local MAX_DROP = 3         -- nodes a move may step down; a deeper drop is refused (a cliff)
+local SCAN = 24            -- half side of the cube searched for the nearest resources
+local MARKER_PERCENT = tonumber(minetest.settings:get("rig_marker_percent") or "6")
+local STEPS_PER_DAY = tonumber(minetest.settings:get("rig_steps_per_day") or "1200")
+local MARKERS = {"#ff0000", "#00ff00", "#0000ff", "#ffff00", "#ff00ff", "#00ffff", "#ffffff",
+                 "#000000"}
+
+-- Quiet, empty screen: no status line, join message or builtin HUD.
+minetest.get_server_status = function() return "" end
+minetest.send_join_message = function() end
+minetest.send_leave_message = function() end
+
+minetest.register_node("rig_bridge:crafting_table", {
+  description = "Crafting table",
+  tiles = {"default_wood.png^default_tool_woodpick.png", "default_wood.png",
+           "default_wood.png^default_stick.png"},
+  groups = {choppy = 2, oddly_breakable_by_hand = 2, flammable = 2},
+  sounds = default.node_sound_wood_defaults(),
+})
+minetest.register_craft({
+  output = "rig_bridge:crafting_table",
+  recipe = {{"group:wood", "group:wood"}, {"group:wood", "group:wood"}},
+})
+
+-- achievements, in tech-tree order: name -> how it is reached
+local ACHIEVEMENTS = {
+  "collect_log", "craft_planks", "craft_sticks", "craft_table", "place_table",
+  "craft_wooden_pickaxe", "collect_cobblestone", "craft_stone_pickaxe", "collect_coal",
+  "craft_furnace", "place_furnace", "collect_iron", "smelt_iron"}
+local COLLECT = {["group:tree"] = "collect_log", ["default:cobble"] = "collect_cobblestone",
+                 ["default:coal_lump"] = "collect_coal", ["default:iron_lump"] = "collect_iron"}
+
+-- what each craft/place/smelt action makes
+local CRAFTS = {
+  craft_planks = {output = "default:wood", achievement = "craft_planks"},
+  craft_sticks = {output = "default:stick", achievement = "craft_sticks"},
+  craft_table = {output = "rig_bridge:crafting_table", achievement = "craft_table"},
+  craft_wooden_pickaxe = {output = "default:pick_wood", achievement = "craft_wooden_pickaxe"},
+  craft_stone_pickaxe = {output = "default:pick_stone", achievement = "craft_stone_pickaxe"},
+  craft_furnace = {output = "default:furnace", achievement = "craft_furnace"},
+}
+local PLACES = {
+  place_table = {item = "rig_bridge:crafting_table", achievement = "place_table"},
+  place_furnace = {item = "default:furnace", achievement = "place_furnace"},
+  place_block = {items = {"default:cobble", "default:dirt", "default:wood"}},
+}
+local RESOURCES = {
+  tree = {"group:tree"}, stone = {"default:stone"}, coal = {"default:stone_with_coal"},
+  iron = {"default:stone_with_iron"}, water = {"group:water"},
+  table = {"rig_bridge:crafting_table"}, furnace = {"default:furnace", "default:furnace_active"},
+}
+
+local episode = {id = -1, marker = nil, achievements = {}, unlocked = {}, dig = nil,
+                 message = "", pending = nil, busy = false, step = 0,
+                 start_time = 0.3}
+
+local function player()
+  return minetest.get_connected_players()[1]
+end
+
+local function unlock(name)
+  if not episode.achievements[name] then
+    episode.achievements[name] = true
+    table.insert(episode.unlocked, name)
+  end
+end
+
+local function has_group(itemname, group)
+  local def = minetest.registered_items[itemname]
+  return def and def.groups and (def.groups[group] or 0) > 0
+end
+
+local function matches(itemname, want)
+  if want:sub(1, 6) == "group:" then
+    for group in want:sub(7):gmatch("[^,]+") do
+      if not has_group(itemname, group) then return false end
+    end
+    return true
+  end
+  return itemname == want
+end
+
+local function counts(inv)
+  local out = {}
+  for _, stack in ipairs(inv:get_list("main")) do
+    if not stack:is_empty() then
+      out[stack:get_name()] = (out[stack:get_name()] or 0) + stack:get_count()
+    end
+  end
+  return out
+end
+
+-- note a collect achievement for every item now held
+local function note_collected(inv)
+  for itemname, _ in pairs(counts(inv)) do
+    for want, achievement in pairs(COLLECT) do
+      if matches(itemname, want) then unlock(achievement) end
+    end
+  end
+end
+
+-- The mod holds the player's pose (feet cell, 45-degree yaw and pitch steps) and pushes it to
+-- the engine after every action: the client reports its own pose back a little late, so reading
+-- it from the engine would see the previous action's pose.
+local pose = {pos = {x = 0, y = 0, z = 0}, yaw = 0, pitch = 0}
+
+local function apply_pose(p)
+  p:set_pos({x = pose.pos.x, y = pose.pos.y - 0.5, z = pose.pos.z})
+  p:set_look_horizontal(pose.yaw * math.pi / 4)
+  p:set_look_vertical(pose.pitch * math.pi / 4)
+end
+
+local function look_dir()
+  local yaw, pitch = pose.yaw * math.pi / 4, pose.pitch * math.pi / 4
+  return {x = -math.sin(yaw) * math.cos(pitch), y = -math.sin(pitch),
+          z = math.cos(yaw) * math.cos(pitch)}
+end
+
+local function eye(p)
+  local height = p:get_properties().eye_height or 1.47
+  return {x = pose.pos.x, y = pose.pos.y - 0.5 + height, z = pose.pos.z}
+end
+
+-- the node the player points at (within REACH), with the empty cell in front of its face
+local function pointed(p)
+  local from = eye(p)
+  local to = vector.add(from, vector.multiply(look_dir(), REACH))
+  for hit in minetest.raycast(from, to, false, false) do
+    if hit.type == "node" then
+      local node = minetest.get_node(hit.under)
+      local def = minetest.registered_nodes[node.name]
+      if node.name ~= "air" and def and def.pointable ~= false then
+        return hit.under, hit.above, node
+      end
+    end
+  end
+  return nil
+end
+
+local function walkable(pos)
+  local name = minetest.get_node(pos).name
+  local def = minetest.registered_nodes[name]
+  return name == "ignore" or def == nil or def.walkable ~= false   -- not yet loaded: solid
+end
+
+local function heading()
+  local yaw = pose.yaw * math.pi / 4
+  return math.floor(-math.sin(yaw) + 0.5), math.floor(math.cos(yaw) + 0.5)
+end
+
+-- fall from the feet cell onto the first walkable node below (at most `limit` nodes)
+local function fall(pos, limit)
+  local drop = 0
+  while drop <= limit and not walkable({x = pos.x, y = pos.y - 1, z = pos.z}) do
+    pos.y, drop = pos.y - 1, drop + 1
+  end
+  return drop <= limit
+end
+
+-- one node in direction (dx, dz): step up one node if needed, fall up to MAX_DROP
+local function move(p, dx, dz)
+  local pos = pose.pos
+  if dx ~= 0 and dz ~= 0 then
+    -- no cutting corners: both orthogonal neighbours must be passable at body height
+    for _, side in ipairs({{x = dx, z = 0}, {x = 0, z = dz}}) do
+      local q = {x = pos.x + side.x, y = pos.y, z = pos.z + side.z}
+      if walkable(q) or walkable({x = q.x, y = q.y + 1, z = q.z}) then
+        return "blocked"
+      end
+    end
+  end
+  local target = {x = pos.x + dx, y = pos.y, z = pos.z + dz}
+  if walkable(target) then
+    local up = {x = target.x, y = target.y + 1, z = target.z}
+    local head = {x = pos.x, y = pos.y + 2, z = pos.z}
+    if walkable(up) or walkable({x = up.x, y = up.y + 1, z = up.z}) or walkable(head) then
+      return "blocked"
+    end
+    target = up
+  elseif walkable({x = target.x, y = target.y + 1, z = target.z}) then
+    return "blocked"
+  elseif not fall(target, MAX_DROP) then
+    return "cliff"
+  end
+  pose.pos = target
+  return "moved"
+end
+
+local function best_tool(p, node)
+  -- the tool (or the hand) that digs `node` fastest, from the inventory
+  local inv = p:get_inventory()
+  local groups = minetest.registered_nodes[node.name].groups or {}
+  local hand = minetest.registered_items[""].tool_capabilities
+  local best, best_params = nil, minetest.get_dig_params(groups, hand)
+  for index, stack in ipairs(inv:get_list("main")) do
+    local caps = stack:get_tool_capabilities()
+    if not stack:is_empty() and caps then
+      local params = minetest.get_dig_params(groups, caps)
+      if params.diggable and (not best_params.diggable or params.time < best_params.time) then
+        best, best_params = index, params
+      end
+    end
+  end
+  return best, best_params
+end
+
+local function dig(p)
+  local under, _, node = pointed(p)
+  if not under then
+    episode.dig = nil
+    return "nothing in reach"
+  end
+  local index, params = best_tool(p, node)
+  if not params.diggable then
+    episode.dig = nil
+    return "cannot dig " .. node.name .. " with what you hold"
+  end
+  local key = minetest.pos_to_string(under)
+  if not episode.dig or episode.dig.key ~= key then
+    episode.dig = {key = key, done = 0}
+  end
+  episode.dig.done = episode.dig.done + DIG_SECONDS
+  if episode.dig.done + 1e-6 < params.time then
+    return "digging"
+  end
+  episode.dig = nil
+  -- the engine digs with the wielded stack: bring the best tool into the wielded slot
+  local inv = p:get_inventory()
+  local wield = p:get_wield_index()
+  if index and index ~= wield then
+    local list = inv:get_list("main")
+    list[wield], list[index] = list[index], list[wield]
+    inv:set_list("main", list)
+  end
+  minetest.node_dig(under, node, p)
+  note_collected(inv)
+  fall(pose.pos, 256)   -- dug the node underfoot: land on what is below
+  return "dug " .. node.name
+end
+
+local function take(inv, want, n)
+  -- remove n items matching `want` (an item or group:name); false if not enough
+  local have = 0
+  for _, stack in ipairs(inv:get_list("main")) do
+    if matches(stack:get_name(), want) then have = have + stack:get_count() end
+  end
+  if have < n then return false end
+  local list = inv:get_list("main")
+  for i, stack in ipairs(list) do
+    if n > 0 and matches(stack:get_name(), want) then
+      local k = math.min(n, stack:get_count())
+      stack:take_item(k)
+      list[i], n = stack, n - k
+    end
+  end
+  inv:set_list("main", list)
+  return true
+end
+
+local function near(p, names)
+  local pos = pose.pos
+  local r = {x = REACH, y = REACH, z = REACH}
+  return #minetest.find_nodes_in_area(vector.subtract(pos, r), vector.add(pos, r), names) > 0
+end
+
+local function craft(p, spec)
+  local inv = p:get_inventory()
+  local recipes = minetest.get_all_craft_recipes(spec.output) or {}
+  local why = "no recipe"
+  for _, recipe in ipairs(recipes) do
+    if recipe.method == "normal" then
+      local need, big = {}, false
+      for slot, item in pairs(recipe.items) do
+        if item ~= "" then
+          need[item] = (need[item] or 0) + 1
+          local col = (recipe.width > 0) and ((slot - 1) % recipe.width) or 0
+          local row = (recipe.width > 0) and math.floor((slot - 1) / recipe.width) or 0
+          if col >= 2 or row >= 2 or (recipe.width == 0 and slot > 4) then big = true end
+        end
+      end
+      if big and not near(p, RESOURCES.table) then
+        why = "needs a crafting table nearby"
+      else
+        local enough, missing = true, nil
+        local have = counts(inv)
+        for item, n in pairs(need) do
+          local got = 0
+          for name, c in pairs(have) do
+            if matches(name, item) then got = got + c end
+          end
+          if got < n then enough, missing = false, item end
+        end
+        if enough then
+          for item, n in pairs(need) do take(inv, item, n) end
+          inv:add_item("main", ItemStack(recipe.output))
+          unlock(spec.achievement)
+          return "crafted " .. recipe.output
+        end
+        why = "missing " .. missing
+      end
+    end
+  end
+  return why
+end
+
+local function place(p, spec)
+  local under, above = pointed(p)
+  if not under then return "nothing to place against" end
+  local inv = p:get_inventory()
+  local item = spec.item
+  if spec.items then
+    for _, name in ipairs(spec.items) do
+      if inv:contains_item("main", ItemStack(name)) then item = name break end
+    end
+  end
+  if not item or not inv:contains_item("main", ItemStack(item)) then
+    return "nothing to place"
+  end
+  local pos = pose.pos
+  if (above.x == pos.x and above.z == pos.z and (above.y == pos.y or above.y == pos.y + 1))
+      or walkable(above) then
+    return "no room to place"
+  end
+  minetest.set_node(above, {name = item})
+  take(inv, item, 1)
+  if spec.achievement then unlock(spec.achievement) end
+  return "placed " .. item
+end
+
+local function smelt(p)
+  if not near(p, RESOURCES.furnace) then return "needs a furnace nearby" end
+  local inv = p:get_inventory()
+  if not inv:contains_item("main", ItemStack("default:iron_lump")) then return "no iron lump" end
+  local fuel = nil
+  for _, name in ipairs({"default:coal_lump", "default:wood", "default:stick"}) do
+    if inv:contains_item("main", ItemStack(name)) then fuel = name break end
+  end
+  if not fuel then return "no fuel" end
+  local out = minetest.get_craft_result({method = "cooking", width = 1,
+                                         items = {"default:iron_lump"}})
+  take(inv, "default:iron_lump", 1)
+  take(inv, fuel, 1)
+  inv:add_item("main", out.item)
+  unlock("smelt_iron")
+  return "smelted " .. out.item:get_name()
+end
+
+local ACTIONS = {
+  noop = function() return "" end,
+  forward = function(p) local dx, dz = heading(p) return move(p, dx, dz) end,
+  back = function(p) local dx, dz = heading(p) return move(p, -dx, -dz) end,
+  strafe_left = function(p) local dx, dz = heading(p) return move(p, -dz, dx) end,
+  strafe_right = function(p) local dx, dz = heading(p) return move(p, dz, -dx) end,
+  turn_left = function() pose.yaw = (pose.yaw + 1) % 8 return "" end,
+  turn_right = function() pose.yaw = (pose.yaw - 1) % 8 return "" end,
+  look_up = function() pose.pitch = math.max(pose.pitch - 1, -2) return "" end,
+  look_down = function() pose.pitch = math.min(pose.pitch + 1, 2) return "" end,
+  dig = dig,
+  smelt_iron = smelt,
+}
+for name, spec in pairs(CRAFTS) do ACTIONS[name] = function(p) return craft(p, spec) end end
+for name, spec in pairs(PLACES) do ACTIONS[name] = function(p) return place(p, spec) end end
+
+local function nearest(p)
+  local pos = pose.pos
+  local r = {x = SCAN, y = SCAN, z = SCAN}
+  local out = {}
+  for key, names in pairs(RESOURCES) do
+    local best, best_d = nil, math.huge
+    for _, q in ipairs(minetest.find_nodes_in_area(vector.subtract(pos, r), vector.add(pos, r), names)) do
+      local d = vector.distance(pos, q)
+      if d < best_d then best, best_d = q, d end
+    end
+    if best then out[key] = {best.x, best.y, best.z} end
+  end
+  return out
+end
+
+local function state(p, reply)
+  local pos = {x = pose.pos.x, y = pose.pos.y - 0.5, z = pose.pos.z}
+  local under, _, node = pointed(p)
+  local list = {}
+  for _, name in ipairs(ACHIEVEMENTS) do list[name] = episode.achievements[name] and 1 or 0 end
+  reply.pos = {pos.x, pos.y, pos.z}
+  reply.yaw = 45 * pose.yaw
+  reply.pitch = 45 * pose.pitch
+  reply.hp, reply.breath = p:get_hp(), p:get_breath()
+  reply.inventory = counts(p:get_inventory())
+  reply.achievements = list
+  reply.unlocked = episode.unlocked
+  reply.pointed = under and {name = node.name, pos = {under.x, under.y, under.z}} or nil
+  reply.nearest = nearest(p)
+  reply.time_of_day = minetest.get_timeofday()
+  reply.step = episode.step
+  reply.message = episode.message
+  return reply
+end
+
+-- A plain sky whose colour the mod sets from the time of day: the engine's own sky eases its
+-- colours over rendered frames, so the same step would look different on a slower machine.
+local DAY_SKY = {r = 97, g = 181, b = 245}
+-- the engine's day-night light ratio (src/daynightratio.h; not in 5.6's Lua API), 0.175..1
+local RATIO = {{4375, 175}, {4625, 175}, {4875, 250}, {5125, 350}, {5375, 500}, {5625, 675},
+               {5875, 875}, {6125, 1000}, {6375, 1000}}
+local function daylight(time_of_day)
+  local t = (time_of_day % 1) * 24000
+  if t > 12000 then t = 24000 - t end
+  if t <= 4625 then return 0.175 elseif t >= 6125 then return 1 end
+  for i = 2, #RATIO do
+    if RATIO[i][1] > t then
+      local f = (t - RATIO[i - 1][1]) / (RATIO[i][1] - RATIO[i - 1][1])
+      return (f * RATIO[i][2] + (1 - f) * RATIO[i - 1][2]) / 1000
+    end
+  end
+  return 1
+end
+
+local sky_colour = nil
+local function update_sky(p)
+  local light = daylight(minetest.get_timeofday())
+  local colour = {r = math.floor(DAY_SKY.r * light + 0.5), g = math.floor(DAY_SKY.g * light + 0.5),
+                  b = math.floor(DAY_SKY.b * light + 0.5)}
+  local key = colour.r * 65536 + colour.g * 256 + colour.b
+  if key ~= sky_colour then
+    p:set_sky({type = "plain", base_color = colour, clouds = false})
+    sky_colour = key
+  end
+end
+
+local function answer(reply)
+  minetest.safe_file_write(OUT, minetest.write_json(reply))
+end
+
+local function set_marker(p, id)
+  local text = "default_cloud.png^[colorize:" .. MARKERS[(id % #MARKERS) + 1] .. ":255"
+  if not episode.marker then
+    episode.marker = p:hud_add({hud_elem_type = "image", position = {x = 0, y = 1},
+                                 alignment = {x = 1, y = -1}, offset = {x = 0, y = 0},
+                                 scale = {x = -100, y = -MARKER_PERCENT}, text = text, z_index = 1000})
+  else
+    p:hud_change(episode.marker, "text", text)
+  end
+end
+
+local function reset(p, cmd)
+  -- the player at the map's spawn, as a new player: full health, empty inventory, a seeded look
+  local inv = p:get_inventory()
+  inv:set_list("main", {})
+  inv:set_list("craft", {})
+  p:set_hp(p:get_properties().hp_max or 20)
+  p:set_breath(p:get_properties().breath_max or 10)
+  local at = vector.round(p:get_pos())   -- the engine's spawn point (feet cell)
+  pose.pos, pose.yaw, pose.pitch = {x = at.x, y = at.y, z = at.z}, (cmd.heading or 0) % 8, 0
+  episode.start_time = cmd.time_of_day or 0.3
+  minetest.set_timeofday(episode.start_time)
+  update_sky(p)
+  episode.achievements, episode.unlocked, episode.dig, episode.step = {}, {}, nil, 0
+end
+
+-- commands wait while the player is not yet in the game or the map is still emerging
+local function handle(p, cmd)
+  local reply = {id = cmd.id}
+  if cmd.op == "reset" then
+    reset(p, cmd)
+    -- generate all the player can see before answering, so that the client is not left
+    -- waiting for the map generator and the first frame is the same every time
+    local pos = pose.pos
+    local radius = math.max(SCAN, cmd.radius or 0)
+    local r = {x = radius, y = radius, z = radius}
+    episode.busy = true
+    minetest.emerge_area(vector.subtract(pos, r), vector.add(pos, r), function(_, _, remaining)
+      if remaining == 0 then
+        -- give the client a moment to receive and mesh the blocks around it
+        minetest.after(cmd.settle or 1.0, function()
+          fall(pose.pos, 64)   -- the ground under the spawn point exists now
+          apply_pose(p)
+          episode.busy = false
+          episode.message = ""
+          episode.pending = {id = cmd.id, reply = reply}
+        end)
+      end
+    end)
+    return nil
+  elseif cmd.op == "step" then
+    local action = ACTIONS[cmd.action]
+    episode.unlocked = {}
+    if not action then
+      episode.message = "unknown action " .. tostring(cmd.action)
+    else
+      if cmd.action ~= "dig" then episode.dig = nil end
+      episode.message = action(p) or ""
+    end
+    apply_pose(p)
+    episode.step = episode.step + 1
+    -- daylight follows steps, not the wall clock (time_speed = 0)
+    minetest.set_timeofday((episode.start_time + episode.step / STEPS_PER_DAY) % 1)
+    update_sky(p)
+    return reply
+  elseif cmd.op == "state" then
+    return reply
+  end
+  reply.error = "unknown op " .. tostring(cmd.op)
+  return reply
+end
+
+local joined = false
+minetest.register_on_joinplayer(function(p)
+  p:hud_set_flags({hotbar = false, healthbar = false, crosshair = false, wielditem = false,
+                   breathbar = false, minimap = false, minimap_radar = false,
+                   basic_debug = false})
+  -- the mod moves the player: no walking, jumping or falling of the client's own
+  p:set_physics_override({speed = 0, jump = 0, gravity = 0, sneak = false})
+  p:set_sun({visible = false, sunrise_visible = false})
+  p:set_moon({visible = false})
+  p:set_stars({visible = false})
+  update_sky(p)
+  set_marker(p, -1)
+  joined = true
+end)
+
+local pending_marker = nil
+minetest.register_globalstep(function()
+  local p = player()
+  if not p or not joined then return end
+  -- the reply of the previous server step: its marker goes out one step after the action, so
+  -- that the client has the action's changes before it draws the marker
+  if pending_marker then
+    set_marker(p, pending_marker.id)
+    answer(state(p, pending_marker.reply))
+    pending_marker = nil
+  end
+  if episode.pending then
+    pending_marker, episode.pending = episode.pending, nil
+    return
+  end
+  if episode.busy then return end
+  local file = io.open(CMD, "r")
+  if not file then return end
+  local text = file:read("*a")
+  file:close()
+  os.remove(CMD)
+  local cmd = minetest.parse_json(text)
+  if type(cmd) ~= "table" or cmd.id == nil then
+    answer({id = -1, error = "malformed command: " .. text:sub(1, 80)})
+    return
+  end
+  local reply = handle(p, cmd)
+  if reply then pending_marker = {id = cmd.id, reply = reply} end
+end)
