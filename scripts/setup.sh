@@ -9,8 +9,9 @@ VENV="${RIG_VENV:-.venv}"
 
 # System packages: Chromium and its driver for the GUI world (MiniWoB++, headless); Tesseract
 # OCR, which measures whether screen text survives the image tokenizer (`--ocr-frames`);
-# Minetest (engine + minetest_game) and a virtual X screen for the 3-D worlds (rig/Minetest-*).
-APT_PACKAGES=(chromium chromium-driver tesseract-ocr tesseract-ocr-eng minetest xvfb)
+# Minetest (engine + minetest_game), a virtual X screen and libfaketime (reproducible maps) for
+# the 3-D worlds (rig/Minetest-*).
+APT_PACKAGES=(chromium chromium-driver tesseract-ocr tesseract-ocr-eng minetest xvfb faketime)
 if ((${#APT_PACKAGES[@]})) && command -v apt-get >/dev/null; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq

@@ -3,15 +3,21 @@ in first person, on a laptop CPU.
 
 Role in the data flow: like every world, it turns an action into the next `Observation`
 (`{"image": uint8 (size, size, 3), "text": vitals, inventory and the task}`) on the Gymnasium
-API, with privileged state for experts and metrics in `info`. Three pieces run per world:
-- a virtual X screen (`Xvfb`, one per world, its display number chosen by Xvfb itself);
-- the engine: one `minetest` process that is both the client drawing the first-person view
-  with Mesa's software renderer and the server (singleplayer, listening on 127.0.0.1 only, on a
-  free port), started at each `reset(seed=s)` on a fresh map generated from seed `s`;
+API, with privileged state for experts and metrics in `info`. Per world:
+- a virtual X screen (`Xvfb`, one per world, its display number chosen by Xvfb itself), kept
+  for the world's life;
+- at each `reset(seed=s)`, a fresh map from seed `s` and two engine processes: the server
+  (`minetest --server`, listening on 127.0.0.1 only, on a free port), which generates the map
+  around the start before anyone joins, then the client, which draws the player's first-person
+  view with Mesa's software renderer. The server starts at a fixed fake time (libfaketime,
+  Debian's `faketime`, when installed): the engine seeds the random numbers of its tree
+  schematics from the clock, and a seed then gives the same map every time;
 - `rig_bridge`, a server-side Lua mod (worlds/minetest_mod/): it reads one command at a time
   from a file in the world folder, performs it for the player with the engine's own rules, and
   answers with the state. A strip of HUD colour under the picture names the command's id, so
-  the frame returned is one the client drew after the command took effect.
+  the frame returned is one the client drew after the command took effect. The sky is plain
+  (its colour set from the time of day) and liquids are not animated, so a frame depends on
+  the state, not on how fast the machine draws.
 
 Actions are a closed set of names (`MINETEST_ACTIONS`, one token each, parsed by the world's
 `DiscreteActions` grammar): moves of one node (stepping up one node or down up to three),
@@ -139,6 +145,16 @@ def engine_paths() -> tuple[str, str]:
     return engine, xvfb
 
 
+def _faketime_library() -> str | None:
+    """libfaketime (Debian's `faketime`), if installed: it fixes the time the server starts at."""
+    for path in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+                 "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+                 "/usr/lib/faketime/libfaketimeMT.so.1"):
+        if os.path.exists(path):
+            return path
+    return None
+
+
 def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -233,7 +249,9 @@ class MinetestWorld(World):
         self.observation_space = observation_space((size, size, 3))
         self._display: _Display | None = None
         self._display_finalizer = None
-        self._engine: subprocess.Popen | None = None
+        self._engine: subprocess.Popen | None = None     # the server (map, rules, rig_bridge)
+        self._client: subprocess.Popen | None = None     # draws the player's view
+        self._processes: list[subprocess.Popen] = []
         self._folder: str | None = None
         self._finalizer = None
         self._command_id = 0
@@ -268,43 +286,85 @@ class MinetestWorld(World):
             f"time_of_day = {int(START_TIME_OF_DAY * 24000)}\ngame_time = 0\n"
             "EnvArgsEnd\n")
         marker_percent = 100.0 * MARKER_ROWS / (self.size + MARKER_ROWS)
-        config = Path(folder) / "minetest.conf"
-        config.write_text("\n".join([
+        common = [
+            "bind_address = 127.0.0.1", "server_announce = false", "enable_damage = true",
+            "dedicated_server_step = 0.01", "time_speed = 0", "server_map_save_interval = 60",
+            # one map generator thread, working alone (the client joins after it is done):
+            # the same seed then gives the same map, trees included
+            "num_emerge_threads = 1",
+            # every block in view is sent, whatever the timing of the occlusion test
+            "server_side_occlusion_culling = false", "block_send_optimize_distance = 12",
+            # blocks are sent and generated only as far as the client can see, all of them
+            # generated before it joins
+            f"max_block_send_distance = {self.viewing_range // 16 + 1}",
+            f"max_block_generate_distance = {self.viewing_range // 16 + 1}",
+            f"rig_emerge_radius = {self.viewing_range + 24}",
+            f"rig_marker_percent = {marker_percent:.4f}", f"rig_steps_per_day = {STEPS_PER_DAY}"]
+        client = [
             f"screen_w = {self.size}", f"screen_h = {self.size + MARKER_ROWS}",
             "fullscreen = false", "autosave_screensize = false", "enable_shaders = false",
             f"viewing_range = {self.viewing_range}", "show_debug = false",
             "enable_sound = false", "pause_on_lost_focus = false", "enable_clouds = false",
             "menu_clouds = false", "fps_max = 60", "fps_max_unfocused = 60",
-            "dedicated_server_step = 0.01", "server_announce = false",
-            "enable_minimap = false", "bind_address = 127.0.0.1", "time_speed = 0",
-            "enable_particles = false", "view_bobbing_amount = 0", "fall_bobbing_amount = 0",
-            "enable_fog = true", "smooth_lighting = true", "server_map_save_interval = 60",
-            f"rig_marker_percent = {marker_percent:.4f}", f"rig_steps_per_day = {STEPS_PER_DAY}",
-            "mainmenu_last_selected_world = 1", ""]))
+            "enable_minimap = false", "enable_particles = false", "view_bobbing_amount = 0",
+            "fall_bobbing_amount = 0", "enable_fog = true", "smooth_lighting = true"]
+        folder_path = Path(folder)
+        (folder_path / "server.conf").write_text("\n".join(common) + "\n")
+        (folder_path / "client.conf").write_text("\n".join(client) + "\n")
+        self._folder, self._world_dir = folder, world
+        self._engine = self._client = None
+        port = _free_udp_port()
+        self._engine = self._spawn(
+            engine, "server", ["--server", "--world", str(world), "--port", str(port)])
+        # stop the engine when the world is dropped or Python exits unclosed
+        self._finalizer = weakref.finalize(self, _stop_processes, self._processes, folder)
+        self._command_id = 0
+        # the client joins once the map around the start is generated (rig_bridge writes
+        # rig_ready): blocks it asked for earlier would be generated in the network's order
+        ready = world / "rig_ready"
+        deadline = time.monotonic() + self.start_timeout
+        while not ready.exists():
+            if self._engine.poll() is not None:
+                raise EngineError(f"the Minetest server exited (code {self._engine.returncode})"
+                                  f" while generating the map; its log ends:\n"
+                                  f"{self._engine_log()}")
+            if time.monotonic() > deadline:
+                raise EngineError(f"the Minetest server did not generate the map within "
+                                  f"{self.start_timeout} s; its log ends:\n{self._engine_log()}")
+            time.sleep(0.01)
+        self._client = self._spawn(
+            engine, "client", ["--go", "--address", "127.0.0.1", "--port", str(port),
+                               "--name", "rig", "--password", ""])
+        self._processes.append(self._client)
+
+    def _spawn(self, engine: str, role: str, args: list[str]) -> subprocess.Popen:
         env = dict(os.environ, DISPLAY=self._display.name)
         env.pop("WAYLAND_DISPLAY", None)
-        log = open(Path(folder) / "engine.log", "wb")
-        try:
-            self._engine = subprocess.Popen(
-                [engine, "--go", "--world", str(world), "--config", str(config),
-                 "--name", "rig", "--password", "", "--port", str(_free_udp_port()),
-                 "--logfile", str(Path(folder) / "debug.txt")],
-                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder,
+        faketime = _faketime_library()
+        if role == "server" and faketime:
+            # The engine seeds the random numbers its map generator draws (the leaves and
+            # branches of tree schematics) from the wall clock at start: a fixed start time
+            # makes a seed give the same map every time.
+            env.update(LD_PRELOAD=faketime, FAKETIME="@2000-01-01 00:00:00",
+                       FAKETIME_DONT_FAKE_MONOTONIC="1")
+        folder = Path(self._folder)
+        with open(folder / f"{role}.out", "wb") as out:
+            process = subprocess.Popen(
+                [engine, *args, "--config", str(folder / f"{role}.conf"),
+                 "--logfile", str(folder / f"{role}.log")],
+                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder,
                 start_new_session=True)
-        finally:
-            log.close()
-        self._folder, self._world_dir = folder, world
-        # stop the engine when the world is dropped or Python exits unclosed
-        self._finalizer = weakref.finalize(self, _stop_processes, [self._engine], folder)
-        self._command_id = 0
+        if role == "server":
+            self._processes = [process]
+        return process
 
     def _stop_engine(self) -> None:
         if self._finalizer is not None:
             self._finalizer.detach()
             self._finalizer = None
         if self._engine is not None:
-            _stop_processes([self._engine], self._folder)
-        self._engine, self._folder = None, None
+            _stop_processes(self._processes, self._folder)
+        self._engine, self._client, self._folder, self._processes = None, None, None, []
 
     def _close_display(self) -> None:
         if self._display is not None:
@@ -320,11 +380,19 @@ class MinetestWorld(World):
 
     def _engine_log(self, lines: int = 8) -> str:
         try:
-            text = (Path(self._folder) / "debug.txt").read_text(errors="replace")
+            text = "\n".join((Path(self._folder) / f"{role}.log").read_text(errors="replace")
+                             for role in ("server", "client")
+                             if (Path(self._folder) / f"{role}.log").exists())
         except (OSError, TypeError):
             return ""
         errors = [line for line in text.splitlines() if "ERROR" in line]
         return "\n".join((errors or text.splitlines())[-lines:])
+
+    def _dead_process(self) -> str | None:
+        for name, process in (("server", self._engine), ("client", self._client)):
+            if process is not None and process.poll() is not None:
+                return f"{name} exited (code {process.returncode})"
+        return None
 
     def _call(self, op: str, timeout: float, **fields) -> dict[str, Any]:
         """Send one command to the mod and wait for its answer and for a frame drawn after it."""
@@ -344,9 +412,10 @@ class MinetestWorld(World):
                     break
             except (FileNotFoundError, json.JSONDecodeError):
                 pass
-            if self._engine.poll() is not None:
-                raise EngineError(f"the Minetest engine exited (code {self._engine.returncode})"
-                                  f" during {op!r}; its log ends:\n{self._engine_log()}")
+            dead = self._dead_process()
+            if dead:
+                raise EngineError(f"the Minetest {dead} during {op!r}; its log ends:\n"
+                                  f"{self._engine_log()}")
             if time.monotonic() > deadline:
                 raise EngineError(f"the Minetest engine did not answer {op!r} within {timeout} s;"
                                   f" its log ends:\n{self._engine_log()}")
@@ -364,20 +433,22 @@ class MinetestWorld(World):
             strip = screen[self.size + MARKER_ROWS // 2, :: max(1, self.size // 8)].astype(np.int32)
             if np.abs(np.median(strip, axis=0) - want).max() < 48:
                 return np.ascontiguousarray(screen[: self.size])
-            if self._engine.poll() is not None:
-                raise EngineError("the Minetest engine exited while drawing")
+            dead = self._dead_process()
+            if dead:
+                raise EngineError(f"the Minetest {dead} while drawing")
             if time.monotonic() > deadline:
                 raise EngineError("the Minetest client drew no frame after the command")
             time.sleep(0.002)
 
-    def _settled_frame(self, interval: float = 0.1, timeout: float = 6.0) -> np.ndarray:
-        """The first frame of an episode, once the client has drawn the blocks it received and
-        its sky has caught up with the time of day (it eases towards it): the same frame after
-        three grabs `interval` apart, or the last one after `timeout` (animated water never
-        settles)."""
+    def _settled_frame(self, interval: float = 0.1, stable: int = 4,
+                       timeout: float = 8.0) -> np.ndarray:
+        """The first frame of an episode, once the client has drawn the blocks it was sent:
+        the same picture over `stable` grabs `interval` apart (liquids are drawn without
+        animation, the sky is plain, so a finished view does not change), or the last grab
+        after `timeout`."""
         deadline = time.monotonic() + timeout
         frame, same = self._image, 0
-        while same < 2 and time.monotonic() < deadline:
+        while same < stable and time.monotonic() < deadline:
             time.sleep(interval)
             grab = np.ascontiguousarray(self._display.grab()[: self.size])
             same = same + 1 if np.array_equal(grab, frame) else 0
@@ -395,8 +466,7 @@ class MinetestWorld(World):
                 launched = time.monotonic()
                 # the first answer comes once the player has joined and the map around it emerged
                 reply = self._call("reset", self.start_timeout, heading=episode_seed % 8,
-                                   time_of_day=START_TIME_OF_DAY, settle=0.2,
-                                   radius=self.viewing_range + 8)
+                                   time_of_day=START_TIME_OF_DAY, settle=0.2)
                 self._image = self._settled_frame()
                 break
             except EngineError as error:
@@ -485,4 +555,5 @@ class MinetestWorld(World):
             "message": str(state.get("message", "")),
             "step": self._steps,
             "seed": self._episode_seed,
+            "map_digest": state.get("map_digest"),
         }

@@ -28,6 +28,33 @@ minetest.get_server_status = function() return "" end
 minetest.send_join_message = function() end
 minetest.send_leave_message = function() end
 
+-- Liquids drawn without their texture animation: an animated tile changes with the wall clock
+-- the client draws at, and the frame of a step would depend on how fast the machine is.
+local STILL = {water = "default_water.png", river_water = "default_river_water.png",
+               lava = "default_lava.png"}
+local function still_tiles(tiles, texture)
+  local out = {}
+  for i, tile in ipairs(tiles or {}) do
+    if type(tile) == "table" then
+      out[i] = table.copy(tile)
+      out[i].name, out[i].animation = texture, nil
+    else
+      out[i] = texture
+    end
+  end
+  return out
+end
+for liquid, texture in pairs(STILL) do
+  for _, kind in ipairs({"source", "flowing"}) do
+    local name = "default:" .. liquid .. "_" .. kind
+    local def = minetest.registered_nodes[name]
+    if def then
+      minetest.override_item(name, {tiles = still_tiles(def.tiles, texture),
+                                    special_tiles = still_tiles(def.special_tiles, texture)})
+    end
+  end
+end
+
 minetest.register_node("rig_bridge:crafting_table", {
   description = "Crafting table",
   tiles = {"default_wood.png^default_tool_woodpick.png", "default_wood.png",
@@ -121,6 +148,7 @@ end
 -- the engine after every action: the client reports its own pose back a little late, so reading
 -- it from the engine would see the previous action's pose.
 local pose = {pos = {x = 0, y = 0, z = 0}, yaw = 0, pitch = 0}
+local spawn   -- the episode's start, set at server start (below)
 
 local function apply_pose(p)
   p:set_pos({x = pose.pos.x, y = pose.pos.y - 0.5, z = pose.pos.z})
@@ -467,36 +495,38 @@ local function reset(p, cmd)
   inv:set_list("craft", {})
   p:set_hp(p:get_properties().hp_max or 20)
   p:set_breath(p:get_properties().breath_max or 10)
-  local at = vector.round(p:get_pos())   -- the engine's spawn point (feet cell)
-  pose.pos, pose.yaw, pose.pitch = {x = at.x, y = at.y, z = at.z}, (cmd.heading or 0) % 8, 0
+  pose.pos, pose.yaw, pose.pitch = vector.new(spawn), (cmd.heading or 0) % 8, 0
+  fall(pose.pos, 64)
   episode.start_time = cmd.time_of_day or 0.3
   minetest.set_timeofday(episode.start_time)
   update_sky(p)
   episode.achievements, episode.unlocked, episode.dig, episode.step = {}, {}, nil, 0
 end
 
--- commands wait while the player is not yet in the game or the map is still emerging
+-- a digest of the nodes within `radius` of the spawn: the same seed must give the same map
+local function map_digest(radius)
+  local vm = minetest.get_voxel_manip()
+  local r = {x = radius, y = radius, z = radius}
+  local data = {}
+  vm:read_from_map(vector.subtract(spawn, r), vector.add(spawn, r))
+  vm:get_data(data)
+  local h = 0
+  for i = 1, #data do h = (h * 31 + data[i]) % 2147483629 end
+  return h
+end
+
 local function handle(p, cmd)
   local reply = {id = cmd.id}
   if cmd.op == "reset" then
     reset(p, cmd)
-    -- generate all the player can see before answering, so that the client is not left
-    -- waiting for the map generator and the first frame is the same every time
-    local pos = pose.pos
-    local radius = math.max(SCAN, cmd.radius or 0)
-    local r = {x = radius, y = radius, z = radius}
+    reply.map_digest = map_digest(16)
+    apply_pose(p)
     episode.busy = true
-    minetest.emerge_area(vector.subtract(pos, r), vector.add(pos, r), function(_, _, remaining)
-      if remaining == 0 then
-        -- give the client a moment to receive and mesh the blocks around it
-        minetest.after(cmd.settle or 1.0, function()
-          fall(pose.pos, 64)   -- the ground under the spawn point exists now
-          apply_pose(p)
-          episode.busy = false
-          episode.message = ""
-          episode.pending = {id = cmd.id, reply = reply}
-        end)
-      end
+    -- give the client a moment to receive and mesh the blocks around it
+    minetest.after(cmd.settle or 1.0, function()
+      episode.busy = false
+      episode.message = ""
+      episode.pending = {id = cmd.id, reply = reply}
     end)
     return nil
   elseif cmd.op == "step" then
@@ -521,6 +551,55 @@ local function handle(p, cmd)
   return reply
 end
 
+-- The spawn point and the map around it are made at server start, before the client asks for
+-- any block: map chunks generated in another order place trees that cross chunk borders
+-- differently, and the client's requests follow the network's timing.
+local EMERGE_RADIUS = tonumber(minetest.settings:get("rig_emerge_radius") or "40")
+local map_ready = false
+
+local function find_spawn()
+  -- the nearest point to the origin, on a square spiral of 8-node steps, where the map
+  -- generator would put a player (dry land, not too high)
+  for ring = 0, 64 do
+    for i = -ring, ring do
+      for _, xz in ipairs({{i, -ring}, {i, ring}, {-ring, i}, {ring, i}}) do
+        local x, z = xz[1] * 8, xz[2] * 8
+        local y = minetest.get_spawn_level(x, z)
+        if y then return {x = x, y = y, z = z} end
+      end
+    end
+  end
+  return {x = 0, y = 32, z = 0}
+end
+
+-- the feet cell of the highest standing place in the column at `at` that is on the ground
+-- (not on a tree's leaves or trunk) with room for the body, within 24 nodes of `at`
+local function on_ground(at)
+  for y = at.y + 24, at.y - 24, -1 do
+    local below = minetest.get_node({x = at.x, y = y - 1, z = at.z}).name
+    local groups = (minetest.registered_nodes[below] or {}).groups or {}
+    if walkable({x = at.x, y = y - 1, z = at.z}) and below ~= "ignore"
+        and not groups.leaves and not groups.tree
+        and not walkable({x = at.x, y = y, z = at.z})
+        and not walkable({x = at.x, y = y + 1, z = at.z}) then
+      return {x = at.x, y = y, z = at.z}
+    end
+  end
+  return at
+end
+
+minetest.after(0, function()
+  spawn = find_spawn()
+  local r = {x = EMERGE_RADIUS, y = EMERGE_RADIUS, z = EMERGE_RADIUS}
+  minetest.emerge_area(vector.subtract(spawn, r), vector.add(spawn, r), function(_, _, remaining)
+    if remaining == 0 then
+      spawn = on_ground(spawn)
+      map_ready = true
+      minetest.safe_file_write(WORLD .. "/rig_ready", minetest.pos_to_string(spawn))
+    end
+  end)
+end)
+
 local joined = false
 minetest.register_on_joinplayer(function(p)
   p:hud_set_flags({hotbar = false, healthbar = false, crosshair = false, wielditem = false,
@@ -533,6 +612,11 @@ minetest.register_on_joinplayer(function(p)
   p:set_stars({visible = false})
   update_sky(p)
   set_marker(p, -1)
+  -- straight to the start (the client joins once its map is generated), so the blocks it is
+  -- sent first are the ones it will show
+  pose.pos, pose.yaw, pose.pitch = vector.new(spawn), 0, 0
+  fall(pose.pos, 64)
+  apply_pose(p)
   joined = true
 end)
 
@@ -551,7 +635,7 @@ minetest.register_globalstep(function()
     pending_marker, episode.pending = episode.pending, nil
     return
   end
-  if episode.busy then return end
+  if episode.busy or not map_ready then return end
   local file = io.open(CMD, "r")
   if not file then return end
   local text = file:read("*a")

@@ -1,0 +1,152 @@
+"""Minetest worlds on the real engine: Debian's `minetest` under Xvfb (scripts/setup.sh installs
+them, so CI runs these; elsewhere they are skipped when the engine is missing)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import rig.worlds
+from rig.worlds import minetest as mt
+
+try:
+    mt.engine_paths()
+    ENGINE = True
+except mt.MinetestMissingError:
+    ENGINE = False
+# on CI the engine must be there: a missing one fails instead of skipping
+needs_engine = pytest.mark.skipif(not ENGINE and not os.environ.get("CI"),
+                                  reason="minetest or Xvfb not installed (scripts/setup.sh)")
+
+A = {name: i for i, name in enumerate(mt.MINETEST_ACTIONS)}
+
+
+@pytest.fixture(scope="module")
+def world():
+    env = rig.worlds.make("rig/Minetest-v0")
+    yield env
+    env.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"   # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def test_registered_tasks_are_the_worlds_tasks():
+    assert rig.worlds.MINETEST_TASKS == tuple(name for name in mt.TASKS if name)
+    assert "rig/Minetest-v0" in rig.worlds.world_ids()
+    assert "rig/Minetest-IronIngot-v0" in rig.worlds.world_ids()
+    with pytest.raises(ValueError, match="unknown Minetest task"):
+        mt.MinetestWorld(task="Diamond")
+
+
+def test_a_missing_engine_says_what_to_install(monkeypatch):
+    monkeypatch.setenv("RIG_MINETEST", "/nonexistent/minetest")
+    with pytest.raises(mt.MinetestMissingError, match="apt-get install minetest xvfb"):
+        mt.MinetestWorld()
+
+
+def test_minecraft_names_point_to_the_minetest_worlds():
+    with pytest.raises(rig.worlds.UnknownWorldError, match="rig/Minetest-v0"):
+        rig.worlds.make("rig/Minecraft-v0")
+
+
+@needs_engine
+def test_gymnasium_check_env_passes(world):
+    from gymnasium.utils.env_checker import check_env
+
+    check_env(world.unwrapped, skip_render_check=True)
+
+
+@needs_engine
+def test_a_seed_gives_the_same_start(world):
+    first, info1 = world.reset(seed=7)
+    second, info2 = world.reset(seed=7)
+    assert info1["map_digest"] == info2["map_digest"]       # the same map, node for node
+    np.testing.assert_array_equal(info1["player_pos"], info2["player_pos"])
+    assert first["text"] == second["text"]
+    # the same picture, up to the distant blocks the client happened to draw first
+    same = np.all(first["image"] == second["image"], axis=2).mean()
+    assert same > 0.9, same
+    assert world.spec.nondeterministic
+    other, info3 = world.reset(seed=8)
+    assert info3["map_digest"] != info1["map_digest"]
+
+
+@needs_engine
+def test_actions_change_the_frame_and_follow_the_rules(world):
+    obs, info = world.reset(seed=1)
+    assert obs["image"].shape == (64, 64, 3) and obs["image"].dtype == np.uint8
+    assert "Inventory: empty." in obs["text"] and "Health 20/20" in obs["text"]
+    start = info["player_pos"].copy()
+
+    turned, reward, terminated, truncated, info = world.step(A["turn_left"])
+    assert info["yaw"] == pytest.approx((45 * (1 % 8) + 45) % 360)
+    assert np.abs(turned["image"].astype(int) - obs["image"]).mean() > 5   # a new view
+
+    # look straight down and dig the node underfoot with bare hands: it takes several digs
+    world.step(A["look_down"])
+    obs, _, _, _, info = world.step(A["look_down"])
+    assert info["pitch"] == 90
+    below = info["pointed"]
+    assert below is not None and below["pos"][1] == round(start[1] - 0.5)
+    messages = []
+    for _ in range(12):
+        obs, reward, terminated, truncated, info = world.step(A["dig"])
+        messages.append(info["message"])
+        if info["message"].startswith("dug"):
+            break
+    assert messages[0] == "digging" and messages[-1].startswith("dug"), messages
+    assert sum(info["items"].values()) == 1                  # the node's drop, in the inventory
+    assert info["player_pos"][1] < start[1]                  # and the player fell into the hole
+    assert "Inventory: " in obs["text"] and "empty" not in obs["text"]
+
+    # crafting needs ingredients; the refusal says what is missing and changes nothing
+    obs, reward, _, _, info = world.step(A["craft_planks"])
+    assert info["message"] == "missing default:tree" and reward == 0.0
+    assert info["achievements"]["craft_planks"] == 0
+    obs, _, _, _, info = world.step(A["smelt_iron"])
+    assert info["message"] == "needs a furnace nearby"
+
+
+@needs_engine
+def test_branching_is_refused_with_the_reason(world):
+    world.reset(seed=2)
+    with pytest.raises(rig.worlds.BranchError, match="engine process"):
+        rig.worlds.branch(world)
+
+
+@needs_engine
+def test_a_killed_engine_ends_the_episode_and_the_next_reset_restarts_it():
+    env = rig.worlds.make("rig/Minetest-Log-v0")
+    try:
+        env.reset(seed=3)
+        inner = env.unwrapped
+        inner._engine.kill()
+        obs, reward, terminated, truncated, info = env.step(A["noop"])
+        assert truncated and not terminated
+        assert "engine crashed" in info["ended_by"] and "server exited" in info["truncated_reason"]
+        obs, info = env.reset(seed=3)
+        assert inner.restarts == 1 and obs["image"].std() > 0
+        obs, reward, terminated, truncated, info = env.step(A["noop"])
+        assert not truncated and info["success"] is False
+    finally:
+        env.close()
+
+
+@needs_engine
+def test_close_leaves_no_process_behind():
+    env = mt.MinetestWorld()
+    env.reset(seed=4)
+    pids = [env._engine.pid, env._client.pid, env._display.process.pid]
+    folder = env._folder
+    assert all(_alive(pid) for pid in pids)
+    env.close()
+    assert not any(_alive(pid) for pid in pids)
+    assert not os.path.exists(folder)
