@@ -33,6 +33,11 @@ _EXPERTS = {
     "rig/Crafter": "rig.agents.crafter_expert:CrafterExpert",
     "rig/CrafterNoReward": "rig.agents.crafter_expert:CrafterExpert",
 }
+# Minetest: the tech-tree expert, on the open world and every task world.
+_EXPERTS.update({family: "rig.agents.minetest_expert:MinetestExpert" for family in
+                 ["rig/Minetest"] + [f"rig/Minetest-{task}" for task in
+                                     __import__("rig.worlds", fromlist=["MINETEST_TASKS"])
+                                     .MINETEST_TASKS]})
 # MiniWoB++: the DOM-oracle expert, for the tasks of the suite it solves.
 _EXPERTS.update({f"rig/MiniWoB-{task}": "rig.agents.miniwob_expert:MiniWoBExpert"
                  for task in __import__("rig.worlds.miniwob_tasks",

@@ -539,7 +539,7 @@ class MinetestWorld(World):
         return {
             "inventory": {item_words(name): int(count)
                           for name, count in (state.get("inventory") or {}).items()},
-            "items": dict(state.get("inventory") or {}),
+            "items": {name: int(count) for name, count in (state.get("inventory") or {}).items()},
             "achievements": {name: int(achievements.get(name, 0)) for name in ACHIEVEMENTS},
             "achievements_unlocked": list(unlocked),
             "player_pos": np.array(state.get("pos", (0.0, 0.0, 0.0)), np.float64),

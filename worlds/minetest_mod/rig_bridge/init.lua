@@ -55,6 +55,13 @@ for liquid, texture in pairs(STILL) do
   end
 end
 
+-- Iron as deep as in Minecraft (and in Minetest's own v6 map generator): v7 puts it below
+-- y = -128 only, a dig of ~140 nodes that wears out several pickaxes before the first ore.
+minetest.register_ore({
+  ore_type = "scatter", ore = "default:stone_with_iron", wherein = "default:stone",
+  clust_scarcity = 9 * 9 * 9, clust_num_ores = 5, clust_size = 3, y_max = 0, y_min = -127,
+})
+
 minetest.register_node("rig_bridge:crafting_table", {
   description = "Crafting table",
   tiles = {"default_wood.png^default_tool_woodpick.png", "default_wood.png",
@@ -77,7 +84,10 @@ local COLLECT = {["group:tree"] = "collect_log", ["default:cobble"] = "collect_c
 
 -- what each craft/place/smelt action makes
 local CRAFTS = {
-  craft_planks = {output = "default:wood", achievement = "craft_planks"},
+  -- planks of whichever wood the logs held are (the first recipe the inventory satisfies)
+  craft_planks = {output = {"default:wood", "default:junglewood", "default:pine_wood",
+                            "default:acacia_wood", "default:aspen_wood"},
+                  achievement = "craft_planks"},
   craft_sticks = {output = "default:stick", achievement = "craft_sticks"},
   craft_table = {output = "rig_bridge:crafting_table", achievement = "craft_table"},
   craft_wooden_pickaxe = {output = "default:pick_wood", achievement = "craft_wooden_pickaxe"},
@@ -93,6 +103,7 @@ local RESOURCES = {
   tree = {"group:tree"}, stone = {"default:stone"}, coal = {"default:stone_with_coal"},
   iron = {"default:stone_with_iron"}, water = {"group:water"},
   table = {"rig_bridge:crafting_table"}, furnace = {"default:furnace", "default:furnace_active"},
+  lava = {"group:lava"},
 }
 
 local episode = {id = -1, marker = nil, achievements = {}, unlocked = {}, dig = nil,
@@ -189,6 +200,11 @@ local function walkable(pos)
   return name == "ignore" or def == nil or def.walkable ~= false   -- not yet loaded: solid
 end
 
+local function liquid(pos)
+  local def = minetest.registered_nodes[minetest.get_node(pos).name]
+  return def ~= nil and def.liquidtype ~= nil and def.liquidtype ~= "none"
+end
+
 local function heading()
   local yaw = pose.yaw * math.pi / 4
   return math.floor(-math.sin(yaw) + 0.5), math.floor(math.cos(yaw) + 0.5)
@@ -216,6 +232,7 @@ local function move(p, dx, dz)
     end
   end
   local target = {x = pos.x + dx, y = pos.y, z = pos.z + dz}
+  if liquid(target) then return "water" end
   if walkable(target) then
     local up = {x = target.x, y = target.y + 1, z = target.z}
     local head = {x = pos.x, y = pos.y + 2, z = pos.z}
@@ -228,6 +245,7 @@ local function move(p, dx, dz)
   elseif not fall(target, MAX_DROP) then
     return "cliff"
   end
+  if liquid(target) then return "water" end   -- no swimming: water is walked around
   pose.pos = target
   return "moved"
 end
@@ -311,7 +329,13 @@ end
 
 local function craft(p, spec)
   local inv = p:get_inventory()
-  local recipes = minetest.get_all_craft_recipes(spec.output) or {}
+  local recipes = {}
+  local outputs = type(spec.output) == "table" and spec.output or {spec.output}
+  for _, output in ipairs(outputs) do
+    for _, recipe in ipairs(minetest.get_all_craft_recipes(output) or {}) do
+      table.insert(recipes, recipe)
+    end
+  end
   local why = "no recipe"
   for _, recipe in ipairs(recipes) do
     if recipe.method == "normal" then
@@ -342,7 +366,7 @@ local function craft(p, spec)
           unlock(spec.achievement)
           return "crafted " .. recipe.output
         end
-        why = "missing " .. missing
+        if not why:find("^missing") then why = "missing " .. missing end
       end
     end
   end
@@ -580,12 +604,34 @@ local function on_ground(at)
     local groups = (minetest.registered_nodes[below] or {}).groups or {}
     if walkable({x = at.x, y = y - 1, z = at.z}) and below ~= "ignore"
         and not groups.leaves and not groups.tree
-        and not walkable({x = at.x, y = y, z = at.z})
-        and not walkable({x = at.x, y = y + 1, z = at.z}) then
+        and minetest.get_node({x = at.x, y = y, z = at.z}).name == "air"
+        and minetest.get_node({x = at.x, y = y + 1, z = at.z}).name == "air" then
       return {x = at.x, y = y, z = at.z}
     end
   end
-  return at
+  return nil
+end
+
+-- The start: dry ground near the map generator's spawn point, a few nodes from a tree trunk if
+-- one grows within 32 nodes (the tech tree starts with wood), searched in a fixed order.
+local function choose_start(center)
+  local r = {x = 32, y = 24, z = 32}
+  local trees = minetest.find_nodes_in_area(vector.subtract(center, r), vector.add(center, r),
+                                            {"group:tree"})
+  table.sort(trees, function(a, b)
+    local da, db = vector.distance(a, center), vector.distance(b, center)
+    if da ~= db then return da < db end
+    return minetest.hash_node_position(a) < minetest.hash_node_position(b)
+  end)
+  for i = 1, math.min(#trees, 64) do
+    local tree = trees[i]
+    for _, offset in ipairs({{3, 0}, {0, 3}, {-3, 0}, {0, -3}, {3, 3}, {-3, 3}, {3, -3},
+                             {-3, -3}, {5, 0}, {0, 5}, {-5, 0}, {0, -5}}) do
+      local cell = on_ground({x = tree.x + offset[1], y = tree.y + 4, z = tree.z + offset[2]})
+      if cell and math.abs(cell.y - tree.y) <= 2 then return cell end
+    end
+  end
+  return on_ground(center) or center
 end
 
 minetest.after(0, function()
@@ -593,7 +639,7 @@ minetest.after(0, function()
   local r = {x = EMERGE_RADIUS, y = EMERGE_RADIUS, z = EMERGE_RADIUS}
   minetest.emerge_area(vector.subtract(spawn, r), vector.add(spawn, r), function(_, _, remaining)
     if remaining == 0 then
-      spawn = on_ground(spawn)
+      spawn = choose_start(spawn)
       map_ready = true
       minetest.safe_file_write(WORLD .. "/rig_ready", minetest.pos_to_string(spawn))
     end
