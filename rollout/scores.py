@@ -25,9 +25,13 @@ CRAFTER_FAMILIES = ("rig/Crafter", "rig/CrafterNoReward")
 
 
 def achievement_names(world_id: str) -> list[str] | None:
-    """The achievement list of a world that has one (Crafter), else None."""
+    """The achievement list of a world that has one (Crafter, Minetest's tech tree), else None."""
     if world_id.split("-v")[0] in CRAFTER_FAMILIES:
         from rig.worlds.crafter import ACHIEVEMENTS
+
+        return list(ACHIEVEMENTS)
+    if world_id.startswith("rig/Minetest-"):
+        from rig.worlds.minetest import ACHIEVEMENTS
 
         return list(ACHIEVEMENTS)
     return None

@@ -13,6 +13,7 @@ entry points, so a bare id needs `import rig.worlds` once).
 | rig/MiniWoB-<task>-v0   | MiniWoB++ web task <task> in headless Chromium (all 128 tasks; `miniwob_tasks.MINIWOB_SUITE` is the expert's suite) |
 | rig/Minetest-v0         | Minetest (3-D voxel sandbox): MineRL's tech tree from logs to an iron ingot, first person |
 | rig/Minetest-<Task>-v0  | one step of that tree, ending with success (Log, Planks, ..., IronIngot; `minetest.TASKS`) |
+| rig/MineDojo-v0         | real Minecraft through MineDojo (the `minedojo` extra, Java 8 and a first-run download); `task=` any MineDojo task id |
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import gymnasium as gym
 
 from rig.config import ConfigError
 
-from .base import (ActionLanguage, ActionParseError, BranchError, DiscreteActions, World, branch,
-                   observation_space)
+from .base import (ActionLanguage, ActionParseError, BranchError, DiscreteActions, World,
+                   WorldUnavailableError, branch, observation_space)
 from .miniwob_tasks import MINIWOB_TASKS
 
 # Minetest tasks (the names of worlds/minetest.py's TASKS, kept here so that listing worlds
@@ -30,8 +31,9 @@ from .miniwob_tasks import MINIWOB_TASKS
 MINETEST_TASKS = ("Log", "Planks", "Sticks", "Table", "WoodenPickaxe", "Stone", "StonePickaxe",
                   "Coal", "Furnace", "IronIngot")
 
-__all__ = ["ActionLanguage", "ActionParseError", "BranchError", "DiscreteActions", "World", "branch",
-           "observation_space", "make", "world_ids", "UnknownWorldError", "WORLDS"]
+__all__ = ["ActionLanguage", "ActionParseError", "BranchError", "WorldUnavailableError",
+           "DiscreteActions", "World", "branch", "observation_space", "make", "world_ids",
+           "UnknownWorldError", "WORLDS"]
 
 # id -> (entry point, default kwargs, one-line description)
 WORLDS: dict[str, tuple[str, dict, str]] = {
@@ -52,6 +54,10 @@ WORLDS.update({
     f"rig/Minetest-{task}-v0": ("rig.worlds.minetest:MinetestWorld", {"task": task},
                                 f"Minetest: reach {task} (ends with success)")
     for task in MINETEST_TASKS})
+# MineDojo: real Minecraft where Java 8 and the minedojo package are installed (a clear error
+# elsewhere); any MineDojo task id through make("rig/MineDojo-v0", task=...)
+WORLDS["rig/MineDojo-v0"] = ("rig.worlds.minedojo:MineDojoWorld", {},
+                             "MineDojo (real Minecraft; needs Java 8, the minedojo extra)")
 
 
 class UnknownWorldError(ConfigError):
@@ -97,6 +103,10 @@ def unknown_world_message(world_id: str) -> str:
                      "run; the Minecraft-like worlds here are rig/Minetest-v0 (3-D, the tech tree "
                      "from logs to iron; rig/Minetest-<Task>-v0 for one step of it) and "
                      "rig/Crafter-v0 (2-D)")
+    if world_id.lower().startswith(("rig/minedojo-", "minedojo")) and world_id != "rig/MineDojo-v0":
+        task = world_id.split("-", 1)[-1].removesuffix("-v0")
+        lines.append(f"MineDojo tasks are one world: rig.worlds.make('rig/MineDojo-v0', "
+                     f"task={task!r}) (needs Java 8 and the minedojo extra)")
     plain = [w for w in world_ids() if not w.startswith(("rig/MiniWoB-", "rig/Minetest-"))]
     lines.append(f"valid worlds: {', '.join(plain)}, rig/Minetest-v0 and rig/Minetest-<task>-v0"
                  f" for {', '.join(MINETEST_TASKS)}, and rig/MiniWoB-<task>-v0 for "

@@ -18,10 +18,17 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
+from rig.config import RigError
+
 # Characters an observation's text may hold. Gymnasium's Text space defaults to alphanumerics
 # only, which would reject "Health 9/9, wood 2."; printable ASCII covers what worlds write.
 TEXT_CHARSET = frozenset(string.printable)
 TEXT_MAX_LENGTH = 1024
+
+
+class WorldUnavailableError(RigError, RuntimeError):
+    """Software a world needs (a browser, a game engine, Java) is not installed; the message says
+    what to install. The CLI prints it without a traceback."""
 
 
 class BranchError(TypeError):

@@ -54,7 +54,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .base import BranchError, DiscreteActions, World, observation_space
+from rig.config import RigError
+
+from .base import (BranchError, DiscreteActions, World, WorldUnavailableError,
+                   observation_space)
 
 MOD_DIR = Path(__file__).parent / "minetest_mod"
 
@@ -113,11 +116,11 @@ STEPS_PER_DAY = 1200     # a Minetest day in steps (time does not follow the wal
 START_TIME_OF_DAY = 0.3  # an episode starts in the morning (0 = midnight, 0.5 = noon)
 
 
-class MinetestMissingError(RuntimeError):
+class MinetestMissingError(WorldUnavailableError):
     """The engine or the virtual screen is not installed."""
 
 
-class EngineError(RuntimeError):
+class EngineError(RigError, RuntimeError):
     """The engine died or stopped answering."""
 
 

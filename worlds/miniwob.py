@@ -37,7 +37,7 @@ import gymnasium as gym
 import numpy as np
 
 from .base import (ActionParseError, BranchError, TEXT_CHARSET, TEXT_MAX_LENGTH, World,
-                   observation_space)
+                   WorldUnavailableError, observation_space)
 from .gui_actions import MAX_TEXT, GUIAction, GUIActions, miniwob_key
 from .miniwob_tasks import MINIWOB_TASKS
 
@@ -46,7 +46,7 @@ FLIGHT_TASK_SIZE = (375, 667)   # flight.* tasks
 DEFAULT_MAX_STEPS = 50
 
 
-class BrowserMissingError(RuntimeError):
+class BrowserMissingError(WorldUnavailableError):
     """Chromium or chromedriver is not installed."""
 
 
