@@ -6,9 +6,11 @@ import rig.worlds
 from rig.worlds import ActionParseError, UnknownWorldError, branch
 
 
-# GUI worlds start a browser each: tests/test_miniwob.py checks them on a few tasks.
-@pytest.mark.parametrize("world_id", [w for w in rig.worlds.world_ids()
-                                      if not w.startswith("rig/MiniWoB-")])
+# GUI worlds start a browser each: tests/test_miniwob.py checks them on a few tasks; Minetest
+# worlds start an engine (tests/test_minetest.py checks one); MineDojo cannot run here
+# (tests/test_minedojo.py checks its mapping).
+@pytest.mark.parametrize("world_id", [w for w in rig.worlds.world_ids() if not w.startswith(
+    ("rig/MiniWoB-", "rig/Minetest-", "rig/MineDojo-"))])
 def test_every_world_passes_gymnasium_check_env(world_id):
     env = rig.worlds.make(world_id)
     check_env(env.unwrapped, skip_render_check=False)
