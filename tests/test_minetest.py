@@ -150,3 +150,27 @@ def test_close_leaves_no_process_behind():
     env.close()
     assert not any(_alive(pid) for pid in pids)
     assert not os.path.exists(folder)
+
+
+@needs_engine
+def test_a_killed_python_takes_its_engine_along(tmp_path):
+    """A world's Python killed outright (no finalizer runs) leaves no engine or screen behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("import rig.worlds, time\n"
+            "env = rig.worlds.make('rig/Minetest-v0').unwrapped\n"
+            "env.reset(seed=1)\n"
+            "print(env._engine.pid, env._client.pid, env._display.process.pid, flush=True)\n"
+            "time.sleep(120)\n")
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    pids = [int(pid) for pid in process.stdout.readline().split()]
+    assert len(pids) == 3 and all(_alive(pid) for pid in pids)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids)

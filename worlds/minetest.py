@@ -158,6 +158,18 @@ def _faketime_library() -> str | None:
     return None
 
 
+def _die_with_parent() -> None:
+    """Run in the child before exec: the kernel sends it SIGTERM when the Python process that
+    started it dies, however it dies (a killed Python runs no finalizer)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:   # not Linux/glibc: the finalizers are the only guard
+        pass
+
+
 def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -188,7 +200,7 @@ class _Display:
             [xvfb, "-displayfd", str(write), "-screen", "0", f"{width}x{height}x24",
              "-nolisten", "tcp"],
             pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_die_with_parent)
         os.close(write)
         number = b""
         deadline = time.monotonic() + 20
@@ -356,7 +368,7 @@ class MinetestWorld(World):
                 [engine, *args, "--config", str(folder / f"{role}.conf"),
                  "--logfile", str(folder / f"{role}.log")],
                 stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder,
-                start_new_session=True)
+                start_new_session=True, preexec_fn=_die_with_parent)
         if role == "server":
             self._processes = [process]
         return process
