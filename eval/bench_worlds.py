@@ -1,12 +1,20 @@
-"""`rig bench worlds`: what the RIG world interface costs over the raw simulator.
+"""`rig bench worlds`: what stepping and resetting a world costs.
 
-Steps raw `crafter.Env` and `rig.worlds.make("rig/Crafter-v0")` through the same random action
-sequence in the same process, alternating rounds so that machine noise hits both alike, and
-prints steps per second and the overhead (the target is under 10%). Resets are timed apart.
+Crafter (the default): steps raw `crafter.Env` and `rig.worlds.make("rig/Crafter-v0")` through
+the same random action sequence in the same process, alternating rounds so that machine noise
+hits both alike, and prints steps per second and the overhead (the target is under 10%).
+Resets are timed apart.
+
+`--world minetest`: the whole Minetest world (engine, client drawing, frame grab) pinned to
+`--cores` cores: steps per second with frames for random actions beside `noop` steps (the
+bridge's round trip and one drawn frame: the floor of a step), alternating rounds; reset times
+(a fresh map and engine per episode); and `--episodes` consecutive short episodes, counting the
+engine and screen processes left afterwards (the target: none).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -16,13 +24,19 @@ from rig.config import option, require
 
 @dataclass
 class BenchWorldsConfig:
-    steps: int = option(2000, "steps per round and per side")
+    world: str = option("crafter", "the world to time: crafter, or minetest (the 3-D engine)",
+                        choices=["crafter", "minetest"])
+    steps: int = option(2000, "steps per round and per side (minetest: 100 is plenty)")
     rounds: int = option(5, "alternating rounds (the median is reported)")
     seed: int = option(0, "world seed and action-sequence seed")
+    episodes: int = option(20, "minetest: consecutive short episodes for the process-leak count")
+    cores: int = option(1, "minetest: CPU cores the world and its engine may use")
 
     def validate(self) -> None:
         require(self.steps >= 10, f"--steps must be at least 10, got {self.steps}")
         require(self.rounds >= 1, f"--rounds must be at least 1, got {self.rounds}")
+        require(self.episodes >= 1, f"--episodes must be at least 1, got {self.episodes}")
+        require(self.cores >= 1, f"--cores must be at least 1, got {self.cores}")
 
 
 def _time_raw(actions, seed: int) -> float:
@@ -51,7 +65,89 @@ def _time_rig(actions, seed: int) -> float:
     return time.perf_counter() - start
 
 
+def _engine_processes() -> int:
+    """Minetest engines and Xvfb screens running now (any owner)."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    argv0 = cmdline.read().split(b"\0")[0]
+            except OSError:
+                continue
+            count += os.path.basename(argv0) in (b"minetest", b"Xvfb")
+    return count
+
+
+def _bench_minetest(config: BenchWorldsConfig) -> int:
+    import numpy as np
+
+    import rig.worlds
+    from rig.worlds.minetest import MINETEST_ACTIONS
+
+    cores = sorted(os.sched_getaffinity(0))[: config.cores]
+    os.sched_setaffinity(0, cores)   # the engine processes inherit it
+    before = _engine_processes()
+    env = rig.worlds.make("rig/Minetest-v0", max_steps=None)
+    rng = np.random.default_rng(config.seed)
+    actions = rng.integers(0, len(MINETEST_ACTIONS), size=config.steps).tolist()
+    noop = MINETEST_ACTIONS.index("noop")
+
+    def run(sequence) -> float:
+        start = time.perf_counter()
+        for action in sequence:
+            _, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                env.reset(seed=config.seed)
+        return time.perf_counter() - start
+
+    resets = []
+    try:
+        for i in range(config.rounds):
+            start = time.perf_counter()
+            env.reset(seed=config.seed + i)
+            resets.append(time.perf_counter() - start)
+            if i == 0:
+                run(actions[:10])   # warm up
+            random_time, noop_time = run(actions), run([noop] * config.steps)
+            if i == 0:
+                random_times, noop_times = [random_time], [noop_time]
+            else:
+                random_times.append(random_time)
+                noop_times.append(noop_time)
+    finally:
+        env.close()
+    print(f"Minetest step with frames, {config.steps} steps x {config.rounds} rounds (median), "
+          f"on {len(cores)} core(s):")
+    random_sps = config.steps / statistics.median(random_times)
+    noop_sps = config.steps / statistics.median(noop_times)
+    print(f"  random actions       {random_sps:8.1f} steps/s   (target >= 10: "
+          f"{'met' if random_sps >= 10 else 'NOT met'})")
+    print(f"  noop (bridge floor)  {noop_sps:8.1f} steps/s   (random / noop "
+          f"{random_sps / noop_sps:.2f}x)")
+    print(f"  reset (fresh map and engine) median {statistics.median(resets):.2f} s, max "
+          f"{max(resets):.2f} s   (target <= 5 s: {'met' if max(resets) <= 5 else 'NOT met'})")
+    env = rig.worlds.make("rig/Minetest-v0", max_steps=3)
+    start = time.perf_counter()
+    try:
+        for episode in range(config.episodes):
+            env.reset(seed=config.seed + 1000 + episode)
+            done = False
+            while not done:
+                _, _, terminated, truncated, _ = env.step(noop)
+                done = terminated or truncated
+    finally:
+        env.close()
+    left = _engine_processes() - before
+    print(f"  {config.episodes} consecutive episodes of 3 steps in "
+          f"{time.perf_counter() - start:.0f} s: {left} engine/screen processes left "
+          f"(target 0: {'met' if left == 0 else 'NOT met'})")
+    return 0
+
+
 def bench_worlds(config: BenchWorldsConfig) -> int:
+    if config.world == "minetest":
+        return _bench_minetest(config)
     import numpy as np
 
     actions = np.random.default_rng(config.seed).integers(0, 17, size=config.steps).tolist()
