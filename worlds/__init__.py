@@ -18,6 +18,8 @@ entry points, so a bare id needs `import rig.worlds` once).
 
 from __future__ import annotations
 
+import re
+
 import gymnasium as gym
 
 from rig.config import ConfigError
@@ -52,7 +54,9 @@ WORLDS["rig/Minetest-v0"] = ("rig.worlds.minetest:MinetestWorld", {},
                              "Minetest 3-D voxel sandbox: the tech tree from logs to iron")
 WORLDS.update({
     f"rig/Minetest-{task}-v0": ("rig.worlds.minetest:MinetestWorld", {"task": task},
-                                f"Minetest: reach {task} (ends with success)")
+                                "Minetest: the tech tree up to "
+                                f"{re.sub(r'(?<!^)(?=[A-Z])', ' ', task).lower()}, "
+                                "ending at it")
     for task in MINETEST_TASKS})
 # MineDojo: real Minecraft where Java 8 and the minedojo package are installed (a clear error
 # elsewhere); any MineDojo task id through make("rig/MineDojo-v0", task=...)
