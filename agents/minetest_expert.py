@@ -178,9 +178,21 @@ class MinetestExpert(Agent):
 
     def _mine(self, info, kind: str, words: str) -> tuple[str, str]:
         target = info["nearest"].get(kind)
-        if target is not None and self.set_aside.get(tuple(target), 0) <= self.step:
-            return self._reach(info, target, f"the nearest {words}")
+        if target is not None and not self._is_set_aside(target):
+            feet = _feet(info)
+            if target[1] - feet[1] > 5 and abs(target[0] - feet[0]) + abs(target[2] - feet[2]) <= 8:
+                # high above on a cliff or a tall tree: out of reach without building up
+                self.set_aside[tuple(int(v) for v in target)] = self.step + SET_ASIDE_STEPS
+            else:
+                return self._reach(info, target, f"the nearest {words}")
         return self._explore(info, f"no {words} I can get to is in sight")
+
+    def _is_set_aside(self, target) -> bool:
+        """Whether `target` is near (within 6 nodes of) a node set aside, and still for a while:
+        the nearest node changes as the player moves, among the trunk nodes of one tree."""
+        target = np.asarray(target)
+        return any(until > self.step and np.abs(target - np.asarray(cell)).max() <= 6
+                   for cell, until in self.set_aside.items())
 
     def _dig_down(self, info, what: str) -> tuple[str, str]:
         pointed = info["pointed"]
@@ -194,8 +206,10 @@ class MinetestExpert(Agent):
     # -- getting to a node ---------------------------------------------------------------------
     def _reach(self, info, target, words: str) -> tuple[str, str]:
         target = tuple(int(v) for v in target)
-        if target != self.target:
-            self.target, self.best_distance, self.since_closer = target, None, 0
+        if self.target is None or max(abs(a - b) for a, b in zip(target, self.target)) > 6:
+            # a new goal (the nearest node moves among the trunk nodes of one tree: the same)
+            self.best_distance, self.since_closer = None, 0
+        self.target = target
         feet = _feet(info)
         dx, dy, dz = (target[0] - feet[0], target[1] - feet[1], target[2] - feet[2])
         distance = abs(dx) + abs(dy) + abs(dz)
@@ -269,7 +283,7 @@ class MinetestExpert(Agent):
         if self.explore_left <= 0 or info["message"] in ("cliff", "water") \
                 or info["message"].startswith("cannot dig"):
             self.explore_heading = int(self.rng.choice(list(AXIS_HEADINGS)))
-            self.explore_left = int(self.rng.integers(8, 24))
+            self.explore_left = int(self.rng.integers(12, 40))
         prefix = f"{why}: " if why else ""
         if info["message"] == "blocked" or info["message"] == "digging":
             pointed = info["pointed"]

@@ -581,19 +581,30 @@ end
 local EMERGE_RADIUS = tonumber(minetest.settings:get("rig_emerge_radius") or "40")
 local map_ready = false
 
+-- biomes where trees grow close together: the tech tree starts with wood, as MineRL's worlds do
+local WOODED = {deciduous_forest = true, coniferous_forest = true, rainforest = true,
+                savanna = true, taiga = true}
+
 local function find_spawn()
-  -- the nearest point to the origin, on a square spiral of 8-node steps, where the map
-  -- generator would put a player (dry land, not too high)
-  for ring = 0, 64 do
+  -- the nearest point to the origin, on a square spiral of 16-node steps, where the map
+  -- generator would put a player (dry land, not too high), in a wooded biome if one is within
+  -- the first 48 rings (the biome and spawn level come from noise: nothing is generated)
+  local first = nil
+  for ring = 0, 48 do
     for i = -ring, ring do
       for _, xz in ipairs({{i, -ring}, {i, ring}, {-ring, i}, {ring, i}}) do
-        local x, z = xz[1] * 8, xz[2] * 8
+        local x, z = xz[1] * 16, xz[2] * 16
         local y = minetest.get_spawn_level(x, z)
-        if y then return {x = x, y = y, z = z} end
+        if y then
+          local point = {x = x, y = y, z = z}
+          local biome = minetest.get_biome_data(point)
+          if biome and WOODED[minetest.get_biome_name(biome.biome)] then return point end
+          first = first or point
+        end
       end
     end
   end
-  return {x = 0, y = 32, z = 0}
+  return first or {x = 0, y = 32, z = 0}
 end
 
 -- the feet cell of the highest standing place in the column at `at` that is on the ground
@@ -613,9 +624,9 @@ local function on_ground(at)
 end
 
 -- The start: dry ground near the map generator's spawn point, a few nodes from a tree trunk if
--- one grows within 32 nodes (the tech tree starts with wood), searched in a fixed order.
+-- one grows within 48 nodes (the tech tree starts with wood), searched in a fixed order.
 local function choose_start(center)
-  local r = {x = 32, y = 24, z = 32}
+  local r = {x = 48, y = 24, z = 48}
   local trees = minetest.find_nodes_in_area(vector.subtract(center, r), vector.add(center, r),
                                             {"group:tree"})
   table.sort(trees, function(a, b)
