@@ -174,3 +174,19 @@ def test_a_killed_python_takes_its_engine_along(tmp_path):
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in pids)
+
+
+@needs_engine
+def test_rig_eval_runs_the_expert_to_its_first_log(rig_cli, tmp_path):
+    """The real command: the expert collects a log on the Log task and `rig eval` reports it."""
+    import json
+
+    out = tmp_path / "log.json"
+    result = rig_cli("eval", "--world", "rig/Minetest-Log-v0", "--agent", "expert",
+                     "--episodes", "1", "--seed", "1", "--max-steps", "200", "--workers", "1",
+                     "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(out.read_text())
+    assert summary["success_rate"] == 100.0
+    assert summary["success_rates"]["collect_log"] == 100.0
+    assert "geometric mean" in result.stdout
