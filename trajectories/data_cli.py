@@ -116,7 +116,10 @@ def data_info(config: DataInfoConfig) -> int:
             if names:
                 unlocked = [str(a).split(",") if str(a) else []
                             for a in store.read_meta("achievements")]
-                print(f"score    Crafter score {_crafter_score(unlocked, names):.2f}% over "
+                crafter = all(str(w).startswith("rig/Crafter")
+                              for w in store.read_meta("world_id"))
+                label = "Crafter score" if crafter else "score (geometric mean of the rates)"
+                print(f"score    {label} {_crafter_score(unlocked, names):.2f}% over "
                       f"{episodes} episodes (all agents together)")
                 per = Counter(a for u in unlocked for a in u)
                 print("unlocked " + (", ".join(f"{a} {100.0 * n / episodes:.0f}%"
