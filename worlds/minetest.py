@@ -108,6 +108,22 @@ ITEM_WORDS = {
     "default:coal_lump": "coal", "default:furnace": "furnace", "default:iron_lump": "iron ore",
     "default:steel_ingot": "iron ingot", "default:dirt": "dirt",
 }
+# info["inventory"]: a fixed list of counts (stores keep one column per name), the kinds of log
+# and of planks counted together and anything off the tech tree as "other"
+INVENTORY = ("log", "planks", "stick", "crafting table", "wooden pickaxe", "cobblestone",
+             "stone pickaxe", "coal", "furnace", "iron ore", "iron ingot", "dirt", "other")
+
+
+def inventory_counts(items: dict[str, int]) -> dict[str, int]:
+    counts = dict.fromkeys(INVENTORY, 0)
+    for name, count in items.items():
+        words = item_words(name)
+        key = ("log" if words.endswith(" log") else "planks" if words.endswith(" planks")
+               else words if words in counts else "other")
+        counts[key] += int(count)
+    return counts
+
+
 HP_MAX = 20
 MARKER_ROWS = 4          # the strip under the picture that shows the command id's colour
 MARKER_COLOURS = np.array([(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (255, 0, 255),
@@ -552,8 +568,7 @@ class MinetestWorld(World):
         achievements = state.get("achievements") or {}
         pointed = state.get("pointed")
         return {
-            "inventory": {item_words(name): int(count)
-                          for name, count in (state.get("inventory") or {}).items()},
+            "inventory": inventory_counts(state.get("inventory") or {}),
             "items": {name: int(count) for name, count in (state.get("inventory") or {}).items()},
             "achievements": {name: int(achievements.get(name, 0)) for name in ACHIEVEMENTS},
             "achievements_unlocked": list(unlocked),
