@@ -87,7 +87,7 @@ local CRAFTS = {
   -- planks of whichever wood the logs held are (the first recipe the inventory satisfies)
   craft_planks = {output = {"default:wood", "default:junglewood", "default:pine_wood",
                             "default:acacia_wood", "default:aspen_wood"},
-                  achievement = "craft_planks"},
+                  from = "group:tree", achievement = "craft_planks"},
   craft_sticks = {output = "default:stick", achievement = "craft_sticks"},
   craft_table = {output = "rig_bridge:crafting_table", achievement = "craft_table"},
   craft_wooden_pickaxe = {output = "default:pick_wood", achievement = "craft_wooden_pickaxe"},
@@ -333,7 +333,14 @@ local function craft(p, spec)
   local outputs = type(spec.output) == "table" and spec.output or {spec.output}
   for _, output in ipairs(outputs) do
     for _, recipe in ipairs(minetest.get_all_craft_recipes(output) or {}) do
-      table.insert(recipes, recipe)
+      -- `from`: only recipes made of that (planks from logs, not from slabs)
+      local usable = true
+      for _, item in pairs(recipe.items) do
+        if spec.from and item ~= "" and not (item == spec.from or matches(item, spec.from)) then
+          usable = false
+        end
+      end
+      if usable then table.insert(recipes, recipe) end
     end
   end
   local why = "no recipe"
