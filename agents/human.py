@@ -1,8 +1,10 @@
 """The human agent: a person plays through the keyboard of the `rig play` viewer window.
 
 Turn-based: the world waits for a key, so there is time to read the agent-style panel. Keys
-follow Crafter's own GUI (WASD to move, space to interact, tab to sleep, ...); Esc or closing the
-window ends the run. What a person plays can be recorded like any other agent's episodes.
+follow Crafter's own GUI (WASD to move, space to interact, tab to sleep, ...) in Crafter and a
+first-person layout in Minetest (WASD to walk, arrows to turn and look, space to dig); Esc or
+closing the window ends the run. What a person plays can be recorded like any other agent's
+episodes.
 """
 
 from __future__ import annotations
@@ -25,8 +27,25 @@ CRAFTER_KEYS = {
 }
 
 
-def key_help() -> str:
-    return ", ".join(f"{key}={action}" for key, action in CRAFTER_KEYS.items())
+# pygame key name -> Minetest action name (worlds/minetest.py)
+MINETEST_KEYS = {
+    "w": "forward", "s": "back", "a": "strafe_left", "d": "strafe_right",
+    "left": "turn_left", "right": "turn_right", "up": "look_up", "down": "look_down",
+    "space": "dig", "n": "noop", "b": "place_block", "t": "place_table", "f": "place_furnace",
+    "1": "craft_planks", "2": "craft_sticks", "3": "craft_table", "4": "craft_wooden_pickaxe",
+    "5": "craft_stone_pickaxe", "6": "craft_furnace", "7": "smelt_iron",
+}
+KEYMAPS = (CRAFTER_KEYS, MINETEST_KEYS)
+
+
+def keymap_for(vocabulary: set[str]) -> dict[str, str]:
+    """The keymap whose actions the world has most of (its keys for those actions only)."""
+    best = max(KEYMAPS, key=lambda keys: len(set(keys.values()) & vocabulary))
+    return {key: action for key, action in best.items() if action in vocabulary}
+
+
+def key_help(keys: dict[str, str] = CRAFTER_KEYS) -> str:
+    return ", ".join(f"{key}={action}" for key, action in keys.items())
 
 
 class HumanAgent(Agent):
@@ -41,8 +60,11 @@ class HumanAgent(Agent):
         self.viewer = viewer
         self.language = env.get_wrapper_attr("action_language")
         vocabulary = set(self.language.vocabulary() or [])
-        self.keys = {k: a for k, a in CRAFTER_KEYS.items() if a in vocabulary}
-        print(f"keys: {key_help()}; Esc quits")
+        self.keys = keymap_for(vocabulary)
+        if not self.keys:
+            raise ConfigError("the human agent has no keys for this world's actions "
+                              "(Crafter and Minetest have keymaps)")
+        print(f"keys: {key_help(self.keys)}; Esc quits")
 
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
         pygame = self.viewer.pygame

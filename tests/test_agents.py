@@ -49,6 +49,18 @@ def test_human_agent_maps_keys_from_the_viewer_window():
     viewer.close()
 
 
+def test_human_agent_has_a_first_person_keymap_for_minetest():
+    """The keymap follows the world's action language (no engine needed for the mapping)."""
+    from rig.agents.human import MINETEST_KEYS, keymap_for
+    from rig.worlds.minetest import MINETEST_ACTIONS
+
+    keys = keymap_for(set(MINETEST_ACTIONS))
+    assert keys == MINETEST_KEYS and set(keys.values()) == set(MINETEST_ACTIONS)
+    crafter = keymap_for(set(rig.worlds.make("rig/Crafter-v0").unwrapped.action_language
+                             .vocabulary()))
+    assert crafter["space"] == "do" and crafter["w"] == "move_up"
+
+
 def test_unknown_agents_list_the_valid_ones():
     env = rig.worlds.make("rig/Crafter-v0")
     with pytest.raises(UnknownAgentError, match="random, human, expert"):
