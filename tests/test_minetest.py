@@ -106,6 +106,7 @@ def test_actions_change_the_frame_and_follow_the_rules(world):
     assert sum(info["items"].values()) == 1                  # the node's drop, in the inventory
     assert info["player_pos"][1] < start[1]                  # and the player fell into the hole
     assert "Inventory: " in obs["text"] and "empty" not in obs["text"]
+    assert ".0" not in obs["text"]                            # counts are whole numbers
 
     # crafting needs ingredients; the refusal says what is missing and changes nothing
     obs, reward, _, _, info = world.step(A["craft_planks"])

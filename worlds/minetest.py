@@ -559,7 +559,7 @@ class MinetestWorld(World):
         return {"image": self._image.copy(), "text": self._text(self._state or {})}
 
     def _text(self, state: dict[str, Any]) -> str:
-        items = [f"{item_words(name)} {count}" for name, count in
+        items = [f"{item_words(name)} {int(count)}" for name, count in
                  sorted((state.get("inventory") or {}).items())]
         return (f"{self.task.text}\nHealth {int(state.get('hp', HP_MAX))}/{HP_MAX}.\n"
                 f"Inventory: {', '.join(items) if items else 'empty'}.")
