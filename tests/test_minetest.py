@@ -175,6 +175,18 @@ def test_a_killed_python_takes_its_engine_along(tmp_path):
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in pids)
+    # its world folder stays behind until the next world starts, which removes it
+    import glob
+    import tempfile
+
+    left = glob.glob(os.path.join(tempfile.gettempdir(), f"rig-minetest-{process.pid}-*"))
+    assert left
+    env = mt.MinetestWorld()
+    try:
+        env.reset(seed=1)
+        assert not any(os.path.exists(folder) for folder in left)
+    finally:
+        env.close()
 
 
 @needs_engine

@@ -186,6 +186,16 @@ def _die_with_parent() -> None:
         pass
 
 
+def _remove_orphaned_folders() -> None:
+    """Remove world folders left by a Python that was killed (its finalizer never ran): they
+    are named rig-minetest-<pid>-..., and their pid is no longer running."""
+    root = Path(tempfile.gettempdir())
+    for folder in root.glob("rig-minetest-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -302,7 +312,8 @@ class MinetestWorld(World):
             self._display = _Display(xvfb, self.size, self.size + MARKER_ROWS)
             self._display_finalizer = weakref.finalize(self, _stop_processes,
                                                        [self._display.process], None)
-        folder = tempfile.mkdtemp(prefix="rig-minetest-")
+        _remove_orphaned_folders()
+        folder = tempfile.mkdtemp(prefix=f"rig-minetest-{os.getpid()}-")
         world = Path(folder) / "world"
         (world / "worldmods").mkdir(parents=True)
         shutil.copytree(MOD_DIR / "rig_bridge", world / "worldmods" / "rig_bridge")
