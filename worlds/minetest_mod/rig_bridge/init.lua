@@ -74,11 +74,8 @@ minetest.register_craft({
   recipe = {{"group:wood", "group:wood"}, {"group:wood", "group:wood"}},
 })
 
--- achievements, in tech-tree order: name -> how it is reached
-local ACHIEVEMENTS = {
-  "collect_log", "craft_planks", "craft_sticks", "craft_table", "place_table",
-  "craft_wooden_pickaxe", "collect_cobblestone", "craft_stone_pickaxe", "collect_coal",
-  "craft_furnace", "place_furnace", "collect_iron", "smelt_iron"}
+-- achievements are unlocked by name here; their list and order belong to worlds/minetest.py
+-- collect achievements: what held item unlocks which
 local COLLECT = {["group:tree"] = "collect_log", ["default:cobble"] = "collect_cobblestone",
                  ["default:coal_lump"] = "collect_coal", ["default:iron_lump"] = "collect_iron"}
 
@@ -220,7 +217,7 @@ local function fall(pos, limit)
 end
 
 -- one node in direction (dx, dz): step up one node if needed, fall up to MAX_DROP
-local function move(p, dx, dz)
+local function move(dx, dz)
   local pos = pose.pos
   if dx ~= 0 and dz ~= 0 then
     -- no cutting corners: both orthogonal neighbours must be passable at body height
@@ -302,13 +299,18 @@ local function dig(p)
   return "dug " .. node.name
 end
 
-local function take(inv, want, n)
-  -- remove n items matching `want` (an item or group:name); false if not enough
-  local have = 0
-  for _, stack in ipairs(inv:get_list("main")) do
-    if matches(stack:get_name(), want) then have = have + stack:get_count() end
+-- how many held items match `want` (an item or group:name), from counts(inv)
+local function held(have, want)
+  local n = 0
+  for name, count in pairs(have) do
+    if matches(name, want) then n = n + count end
   end
-  if have < n then return false end
+  return n
+end
+
+local function take(inv, want, n)
+  -- remove n items matching `want`; false if not enough
+  if held(counts(inv), want) < n then return false end
   local list = inv:get_list("main")
   for i, stack in ipairs(list) do
     if n > 0 and matches(stack:get_name(), want) then
@@ -321,7 +323,7 @@ local function take(inv, want, n)
   return true
 end
 
-local function near(p, names)
+local function near(names)
   local pos = pose.pos
   local r = {x = REACH, y = REACH, z = REACH}
   return #minetest.find_nodes_in_area(vector.subtract(pos, r), vector.add(pos, r), names) > 0
@@ -355,17 +357,13 @@ local function craft(p, spec)
           if col >= 2 or row >= 2 or (recipe.width == 0 and slot > 4) then big = true end
         end
       end
-      if big and not near(p, RESOURCES.table) then
+      if big and not near(RESOURCES.table) then
         why = "needs a crafting table nearby"
       else
         local enough, missing = true, nil
         local have = counts(inv)
         for item, n in pairs(need) do
-          local got = 0
-          for name, c in pairs(have) do
-            if matches(name, item) then got = got + c end
-          end
-          if got < n then enough, missing = false, item end
+          if held(have, item) < n then enough, missing = false, item end
         end
         if enough then
           for item, n in pairs(need) do take(inv, item, n) end
@@ -405,7 +403,7 @@ local function place(p, spec)
 end
 
 local function smelt(p)
-  if not near(p, RESOURCES.furnace) then return "needs a furnace nearby" end
+  if not near(RESOURCES.furnace) then return "needs a furnace nearby" end
   local inv = p:get_inventory()
   if not inv:contains_item("main", ItemStack("default:iron_lump")) then return "no iron lump" end
   local fuel = nil
@@ -424,10 +422,10 @@ end
 
 local ACTIONS = {
   noop = function() return "" end,
-  forward = function(p) local dx, dz = heading(p) return move(p, dx, dz) end,
-  back = function(p) local dx, dz = heading(p) return move(p, -dx, -dz) end,
-  strafe_left = function(p) local dx, dz = heading(p) return move(p, -dz, dx) end,
-  strafe_right = function(p) local dx, dz = heading(p) return move(p, dz, -dx) end,
+  forward = function() local dx, dz = heading() return move(dx, dz) end,
+  back = function() local dx, dz = heading() return move(-dx, -dz) end,
+  strafe_left = function() local dx, dz = heading() return move(-dz, dx) end,
+  strafe_right = function() local dx, dz = heading() return move(dz, -dx) end,
   turn_left = function() pose.yaw = (pose.yaw + 1) % 8 return "" end,
   turn_right = function() pose.yaw = (pose.yaw - 1) % 8 return "" end,
   look_up = function() pose.pitch = math.max(pose.pitch - 1, -2) return "" end,
@@ -438,35 +436,47 @@ local ACTIONS = {
 for name, spec in pairs(CRAFTS) do ACTIONS[name] = function(p) return craft(p, spec) end end
 for name, spec in pairs(PLACES) do ACTIONS[name] = function(p) return place(p, spec) end end
 
-local function nearest(p)
+-- every node name RESOURCES asks for, for one scan of the area per step
+local RESOURCE_NAMES = {}
+for _, names in pairs(RESOURCES) do
+  for _, name in ipairs(names) do table.insert(RESOURCE_NAMES, name) end
+end
+
+local function nearest()
   local pos = pose.pos
   local r = {x = SCAN, y = SCAN, z = SCAN}
-  local out = {}
-  for key, names in pairs(RESOURCES) do
-    local best, best_d = nil, math.huge
-    for _, q in ipairs(minetest.find_nodes_in_area(vector.subtract(pos, r), vector.add(pos, r), names)) do
-      local d = vector.distance(pos, q)
-      if d < best_d then best, best_d = q, d end
+  local found = minetest.find_nodes_in_area(vector.subtract(pos, r), vector.add(pos, r),
+                                            RESOURCE_NAMES, true)   -- grouped by node name
+  local best, best_d = {}, {}
+  for name, positions in pairs(found) do
+    for key, wants in pairs(RESOURCES) do
+      for _, want in ipairs(wants) do
+        if matches(name, want) then
+          for _, q in ipairs(positions) do
+            local d = vector.distance(pos, q)
+            if d < (best_d[key] or math.huge) then best[key], best_d[key] = q, d end
+          end
+        end
+      end
     end
-    if best then out[key] = {best.x, best.y, best.z} end
   end
+  local out = {}
+  for key, q in pairs(best) do out[key] = {q.x, q.y, q.z} end
   return out
 end
 
 local function state(p, reply)
   local pos = {x = pose.pos.x, y = pose.pos.y - 0.5, z = pose.pos.z}
   local under, _, node = pointed(p)
-  local list = {}
-  for _, name in ipairs(ACHIEVEMENTS) do list[name] = episode.achievements[name] and 1 or 0 end
   reply.pos = {pos.x, pos.y, pos.z}
   reply.yaw = 45 * pose.yaw
   reply.pitch = 45 * pose.pitch
   reply.hp, reply.breath = p:get_hp(), p:get_breath()
   reply.inventory = counts(p:get_inventory())
-  reply.achievements = list
+  reply.achievements = episode.achievements   -- name -> true, for those unlocked
   reply.unlocked = episode.unlocked
   reply.pointed = under and {name = node.name, pos = {under.x, under.y, under.z}} or nil
-  reply.nearest = nearest(p)
+  reply.nearest = nearest()
   reply.time_of_day = minetest.get_timeofday()
   reply.step = episode.step
   reply.message = episode.message
