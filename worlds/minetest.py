@@ -57,7 +57,7 @@ import numpy as np
 from rig.config import RigError
 
 from .base import (BranchError, DiscreteActions, World, WorldUnavailableError,
-                   observation_space)
+                   check_world_options, observation_space)
 
 MOD_DIR = Path(__file__).parent / "minetest_mod"
 
@@ -276,10 +276,7 @@ class MinetestWorld(World):
                              f"{', '.join(t or '(tech tree)' for t in TASKS)}")
         if not 16 <= size <= 512:
             raise ValueError(f"size must be between 16 and 512 pixels, got {size}")
-        if max_steps is not None and max_steps < 1:
-            raise ValueError(f"max_steps must be a positive number of steps or None, got {max_steps}")
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        check_world_options(render_mode, max_steps=max_steps)
         engine_paths()
         self.task = TASKS[task]
         self.size, self.max_steps, self.render_mode = size, max_steps, render_mode
@@ -354,10 +351,10 @@ class MinetestWorld(World):
         (folder_path / "server.conf").write_text("\n".join(common) + "\n")
         (folder_path / "client.conf").write_text("\n".join(client) + "\n")
         self._folder, self._world_dir = folder, world
-        self._engine = self._client = None
         port = _free_udp_port()
         self._engine = self._spawn(
             engine, "server", ["--server", "--world", str(world), "--port", str(port)])
+        self._processes = [self._engine]   # the client joins this list once it starts
         # stop the engine when the world is dropped or Python exits unclosed
         self._finalizer = weakref.finalize(self, _stop_processes, self._processes, folder)
         self._command_id = 0
@@ -382,8 +379,8 @@ class MinetestWorld(World):
     def _spawn(self, engine: str, role: str, args: list[str]) -> subprocess.Popen:
         env = dict(os.environ, DISPLAY=self._display.name)
         env.pop("WAYLAND_DISPLAY", None)
-        faketime = _faketime_library()
-        if role == "server" and faketime:
+        faketime = _faketime_library() if role == "server" else None
+        if faketime:
             # The engine seeds the random numbers its map generator draws (the leaves and
             # branches of tree schematics) from the wall clock at start: a fixed start time
             # makes a seed give the same map every time.
@@ -396,8 +393,6 @@ class MinetestWorld(World):
                  "--logfile", str(folder / f"{role}.log")],
                 stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder,
                 start_new_session=True, preexec_fn=_die_with_parent)
-        if role == "server":
-            self._processes = [process]
         return process
 
     def _stop_engine(self) -> None:
@@ -576,11 +571,12 @@ class MinetestWorld(World):
                 f"Inventory: {', '.join(items) if items else 'empty'}.")
 
     def _info(self, state: dict[str, Any], unlocked: list[str]) -> dict[str, Any]:
-        achievements = state.get("achievements") or {}
+        achievements = state.get("achievements") or {}   # those unlocked, name -> true
         pointed = state.get("pointed")
+        items = {name: int(count) for name, count in (state.get("inventory") or {}).items()}
         return {
-            "inventory": inventory_counts(state.get("inventory") or {}),
-            "items": {name: int(count) for name, count in (state.get("inventory") or {}).items()},
+            "inventory": inventory_counts(items),
+            "items": items,
             "achievements": {name: int(achievements.get(name, 0)) for name in ACHIEVEMENTS},
             "achievements_unlocked": list(unlocked),
             "player_pos": np.array(state.get("pos", (0.0, 0.0, 0.0)), np.float64),
@@ -592,7 +588,7 @@ class MinetestWorld(World):
                         {"name": pointed["name"], "pos": np.array(pointed["pos"], np.int64)}),
             "nearest": {name: np.array(pos, np.int64)
                         for name, pos in (state.get("nearest") or {}).items()},
-            "daylight": float(state.get("time_of_day", 0.3)),
+            "time_of_day": float(state.get("time_of_day", START_TIME_OF_DAY)),
             "message": str(state.get("message", "")),
             "step": self._steps,
             "seed": self._episode_seed,
