@@ -64,7 +64,6 @@ class MinetestExpert(Agent):
         self.step = 0
         self.explore_heading = None
         self.explore_left = 0
-        self.table_used_for_pickaxe = False
 
     # -- the plan ----------------------------------------------------------------------------
     def next_goal(self, info: dict[str, Any]) -> tuple[str, str]:
@@ -167,7 +166,7 @@ class MinetestExpert(Agent):
     def _place(self, goal: str, info) -> tuple[str, str]:
         # place on the ground of the cell ahead, looking 45 degrees down at it; a wall there
         # (in a shaft) is dug away first to make room
-        if int(round(info["pitch"] / 45)) != 1:
+        if _pitch(info) != 1:
             return self._look(info, 1), "I look down at the ground ahead to place it on"
         if info["message"].startswith("no room") or info["message"] == "digging":
             if info["pointed"] is not None:
@@ -196,11 +195,10 @@ class MinetestExpert(Agent):
 
     def _dig_down(self, info, what: str) -> tuple[str, str]:
         pointed = info["pointed"]
-        if int(round(info["pitch"] / 45)) != 2:
+        if _pitch(info) != 2:
             return self._look(info, 2), f"I look straight down to dig towards {what}"
         if pointed is not None and info["message"].startswith("cannot dig"):
-            return self._explore(info, f"my tools cannot dig the {pointed['name'].split(':')[-1]}"
-                                       " below")
+            return self._explore(info, f"my tools cannot dig the {_words(pointed)} below")
         return "dig", f"I dig the {_words(pointed)} below me"
 
     # -- getting to a node ---------------------------------------------------------------------
@@ -230,7 +228,7 @@ class MinetestExpert(Agent):
             if dy < 0:
                 return self._dig_down(info, words)
             pitch = -2
-            if int(round(info["pitch"] / 45)) != pitch:
+            if _pitch(info) != pitch:
                 return self._look(info, pitch), f"{words} is {where}: I look up at it"
             return "dig", f"I dig upwards towards {words}"
         if across == 1 and -1 <= dy <= 2:         # in the next cell: aim, then dig
@@ -238,7 +236,7 @@ class MinetestExpert(Agent):
             if _heading(info) != heading:
                 return _turn(info, heading), f"{words} is {where}: I turn to face it"
             pitch = PITCH_FOR_HEIGHT[dy]
-            if int(round(info["pitch"] / 45)) != pitch:
+            if _pitch(info) != pitch:
                 return self._look(info, pitch), f"{words} is {where}: I aim at it"
             if pointed is not None:
                 return "dig", f"the {_words(pointed)} is in the way to {words}: I dig it"
@@ -256,15 +254,15 @@ class MinetestExpert(Agent):
         if _heading(info) != heading:
             return _turn(info, heading), f"{words} is {where}: I turn {COMPASS[heading]}"
         if info["message"] == "blocked":
-            pitch = int(round(info["pitch"] / 45))
+            pitch = _pitch(info)
             if pitch not in (0, 1):
                 return self._look(info, 0), "the way is blocked: I look ahead"
-            if pointed is not None and not info["message"].startswith("cannot dig"):
+            if pointed is not None:
                 return "dig", f"the {_words(pointed)} blocks my way to {words}: I dig it"
             return self._look(info, 1 - pitch), "I check the other node in the way"
         if info["message"].startswith("cannot dig"):
             return self._give_up(info, words, "a node I cannot dig blocks the way")
-        if int(round(info["pitch"] / 45)) not in (0, 1):
+        if _pitch(info) not in (0, 1):
             return self._look(info, 0), "I look ahead to walk"
         if pointed is not None and info["message"].startswith("digging"):
             return "dig", f"I keep digging the {_words(pointed)} in my way"
@@ -277,7 +275,7 @@ class MinetestExpert(Agent):
         return self._explore(info, f"{why} to {words}, so I set it aside")
 
     def _look(self, info, pitch: int) -> str:
-        return "look_down" if int(round(info["pitch"] / 45)) < pitch else "look_up"
+        return "look_down" if _pitch(info) < pitch else "look_up"
 
     def _explore(self, info, why: str = "") -> tuple[str, str]:
         if self.explore_left <= 0 or info["message"] in ("cliff", "water") \
@@ -293,7 +291,7 @@ class MinetestExpert(Agent):
         if _heading(info) != self.explore_heading:
             return _turn(info, self.explore_heading), \
                 f"{prefix}I explore; I turn {COMPASS[self.explore_heading]}"
-        if int(round(info["pitch"] / 45)) != 0:
+        if _pitch(info) != 0:
             return self._look(info, 0), f"{prefix}I look ahead to explore"
         self.explore_left -= 1
         return "forward", f"{prefix}I explore {COMPASS[self.explore_heading]}"
@@ -307,6 +305,11 @@ def _feet(info) -> np.ndarray:
 
 def _heading(info) -> int:
     return int(round(info["yaw"] / 45)) % 8
+
+
+def _pitch(info) -> int:
+    """The look's pitch in 45-degree steps: -2 straight up .. 2 straight down."""
+    return int(round(info["pitch"] / 45))
 
 
 def _axis_heading(dx: int, dz: int) -> int:
