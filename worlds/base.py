@@ -99,6 +99,17 @@ def observation_space(image_shape: tuple[int, int, int]) -> gym.spaces.Dict:
     })
 
 
+def check_world_options(render_mode: str | None, **step_limits: int | None) -> None:
+    """The checks every world makes of its shared options: each step limit (`max_steps`, or
+    Crafter's `length`) a positive number of steps or None, and `render_mode` None or
+    'rgb_array'. Raises ValueError naming the option."""
+    for name, value in step_limits.items():
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be a positive number of steps or None, got {value}")
+    if render_mode not in (None, "rgb_array"):
+        raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+
+
 class World(gym.Env):
     """Base class of RIG worlds: a Gymnasium env with an action language and a branch operation.
 

@@ -21,7 +21,7 @@ import gymnasium as gym
 import numpy as np
 from crafter import constants
 
-from .base import DiscreteActions, World, observation_space
+from .base import DiscreteActions, World, check_world_options, observation_space
 
 ACTION_NAMES: tuple[str, ...] = tuple(constants.actions)
 ACHIEVEMENTS: tuple[str, ...] = tuple(constants.achievements)
@@ -76,10 +76,7 @@ class CrafterWorld(World):
                  render_size: int = 384):
         if size < 9 or size > 1024:
             raise ValueError(f"size must be between 9 and 1024 pixels, got {size}")
-        if length is not None and length < 1:
-            raise ValueError(f"length must be a positive number of steps or None, got {length}")
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        check_world_options(render_mode, length=length)
         self.size, self.length, self.reward_enabled = size, length, reward
         self.render_mode, self.render_size = render_mode, render_size
         self._env = _DeterministicCrafter(area=(area, area), view=(view, view), size=(size, size),

@@ -37,7 +37,7 @@ import gymnasium as gym
 import numpy as np
 
 from .base import (ActionParseError, BranchError, TEXT_CHARSET, TEXT_MAX_LENGTH, World,
-                   WorldUnavailableError, observation_space)
+                   WorldUnavailableError, check_world_options, observation_space)
 from .gui_actions import MAX_TEXT, GUIAction, GUIActions, miniwob_key
 from .miniwob_tasks import MINIWOB_TASKS
 
@@ -112,10 +112,7 @@ class MiniWoBWorld(World):
                  render_mode: str | None = None, wait_ms: float = 0.0):
         if task not in MINIWOB_TASKS:
             raise ValueError(f"unknown MiniWoB task {task!r}; tasks: {', '.join(MINIWOB_TASKS)}")
-        if max_steps is not None and max_steps < 1:
-            raise ValueError(f"max_steps must be a positive number of steps or None, got {max_steps}")
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        check_world_options(render_mode, max_steps=max_steps)
         _browser_paths()
         self.task, self.max_steps, self.render_mode, self.wait_ms = task, max_steps, render_mode, wait_ms
         self.width, self.height = FLIGHT_TASK_SIZE if task.startswith("flight.") else TASK_SIZE
