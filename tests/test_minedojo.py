@@ -142,6 +142,16 @@ def test_episode_end_and_close(world):
         world.branch()
 
 
+def test_bad_options_are_refused_before_any_simulator_starts():
+    def factory(*_):
+        raise AssertionError("no simulator should start")
+
+    with pytest.raises(ValueError, match="max_steps must be a positive number"):
+        MineDojoWorld(max_steps=0, sim_factory=factory)
+    with pytest.raises(ValueError, match="render_mode must be None or 'rgb_array'"):
+        MineDojoWorld(render_mode="human", sim_factory=factory)
+
+
 def test_vocabulary_is_closed_and_parses_back(world):
     world.reset(seed=0)
     language = world.action_language

@@ -31,7 +31,8 @@ from typing import Any, Callable
 import gymnasium as gym
 import numpy as np
 
-from .base import ActionParseError, BranchError, World, WorldUnavailableError, observation_space
+from .base import (ActionParseError, BranchError, World, WorldUnavailableError,
+                   check_world_options, observation_space)
 
 # MineDojo's documented action space (docs.minedojo.org, "Action Space")
 ACTION_NVEC = (3, 3, 4, 25, 25, 8, 244, 36)
@@ -164,6 +165,7 @@ class MineDojoWorld(World):
     def __init__(self, task: str = TASK_DEFAULT, size: int = 64, max_steps: int | None = 1000,
                  render_mode: str | None = None,
                  sim_factory: Callable[[str, tuple[int, int], int | None], Any] | None = None):
+        check_world_options(render_mode, max_steps=max_steps)
         if sim_factory is None:
             check_minedojo()   # say what is missing now, not at the first reset
         self.task, self.size, self.max_steps, self.render_mode = task, size, max_steps, render_mode
