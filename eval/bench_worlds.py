@@ -101,7 +101,7 @@ def _bench_minetest(config: BenchWorldsConfig) -> int:
                 env.reset(seed=config.seed)
         return time.perf_counter() - start
 
-    resets = []
+    resets, random_times, noop_times = [], [], []
     try:
         for i in range(config.rounds):
             start = time.perf_counter()
@@ -109,12 +109,8 @@ def _bench_minetest(config: BenchWorldsConfig) -> int:
             resets.append(time.perf_counter() - start)
             if i == 0:
                 run(actions[:10])   # warm up
-            random_time, noop_time = run(actions), run([noop] * config.steps)
-            if i == 0:
-                random_times, noop_times = [random_time], [noop_time]
-            else:
-                random_times.append(random_time)
-                noop_times.append(noop_time)
+            random_times.append(run(actions))
+            noop_times.append(run([noop] * config.steps))
     finally:
         env.close()
     print(f"Minetest step with frames, {config.steps} steps x {config.rounds} rounds (median), "
