@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 from rig.rollout.episode import EpisodeResult
 from rig.rollout.scores import (achievement_names, bootstrap_interval, crafter_score,
-                                success_rates)
+                                score_name, success_rates)
 
 
 def summarize(results: Sequence[EpisodeResult]) -> dict[str, Any]:
@@ -78,13 +78,13 @@ def print_summary(summary: dict[str, Any], console=None, per_episode_rows: int =
         for name, rate in sorted(rates.items(), key=lambda kv: -kv[1]):
             ach.add_row(name, f"{rate:.1f}")
         console.print(ach)
-        crafter = str(summary.get("world", "")).startswith("rig/Crafter")
-        line = f"{'Crafter score' if crafter else 'score (geometric mean of the rates)'}: " \
-               f"[bold]{summary['crafter_score']:.1f}%[/bold] over {summary['episodes']} episodes"
+        name = score_name([summary.get("world", "")])
+        line = f"{name}: [bold]{summary['crafter_score']:.1f}%[/bold] over " \
+               f"{summary['episodes']} episodes"
         if "crafter_score_ci95" in summary:
             low, high = summary["crafter_score_ci95"]
             line += f" (95% bootstrap CI {low:.1f}-{high:.1f})"
-        if crafter:
+        if name == "Crafter score":
             line += ("   [dim]published: human experts 50.5, DreamerV3 14.5, PPO 4.6, "
                      "random 1.6[/dim]")
         console.print(line)

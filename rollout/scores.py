@@ -24,6 +24,13 @@ PUBLISHED_SCORES = {  # percent, 1M-step budget where it applies
 CRAFTER_FAMILIES = ("rig/Crafter", "rig/CrafterNoReward")
 
 
+def score_name(world_ids: Iterable[str]) -> str:
+    """What to call the geometric-mean score of episodes from these worlds: Crafter's name (and
+    its published figures) only when every world is a Crafter one."""
+    crafter = all(str(w).split("-v")[0] in CRAFTER_FAMILIES for w in world_ids)
+    return "Crafter score" if crafter else "score (geometric mean of the rates)"
+
+
 def achievement_names(world_id: str) -> list[str] | None:
     """The achievement list of a world that has one (Crafter, Minetest's tech tree), else None."""
     if world_id.split("-v")[0] in CRAFTER_FAMILIES:

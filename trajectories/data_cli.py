@@ -7,7 +7,6 @@ imports it for `--help`), and zarr, numpy or PIL inside the functions.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,11 +88,6 @@ def _open(path: str):
     return TrajectoryStore.open(path, "r")
 
 
-def _crafter_score(unlocked: list[list[str]], names: list[str]) -> float:
-    rates = [100.0 * sum(name in u for u in unlocked) / len(unlocked) for name in names]
-    return math.exp(sum(math.log(1.0 + r) for r in rates) / len(rates)) - 1.0
-
-
 def _counts(values) -> str:
     return ", ".join(f"{k} ({n})" for k, n in Counter(str(v) for v in values).most_common())
 
@@ -116,10 +110,11 @@ def data_info(config: DataInfoConfig) -> int:
             if names:
                 unlocked = [str(a).split(",") if str(a) else []
                             for a in store.read_meta("achievements")]
-                crafter = all(str(w).startswith("rig/Crafter")
-                              for w in store.read_meta("world_id"))
-                label = "Crafter score" if crafter else "score (geometric mean of the rates)"
-                print(f"score    {label} {_crafter_score(unlocked, names):.2f}% over "
+                from rig.rollout.scores import crafter_score, score_name, success_rates
+
+                score = crafter_score(success_rates(unlocked, names).values())
+                label = score_name(store.read_meta("world_id"))
+                print(f"score    {label} {score:.2f}% over "
                       f"{episodes} episodes (all agents together)")
                 per = Counter(a for u in unlocked for a in u)
                 print("unlocked " + (", ".join(f"{a} {100.0 * n / episodes:.0f}%"
