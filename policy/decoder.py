@@ -34,6 +34,7 @@ from . import grammar
 from .forward import decoding_forward, lm_of
 from .grammar import ACT, ACT_TEXT, IMAGINE, IMAGINED_ACT, REVIEW_PART, THINK
 from .sequence import StepPositions
+from .transformer import join_frames
 
 DONE = None  # the phase of a world whose decision is written
 
@@ -155,8 +156,7 @@ class IncrementalDecoder:
         width = max(len(t) for t in tokens)
         if width == 0:
             return [None] * self.k
-        frames = [f for f in frames or [] if f is not None and len(f)]
-        frames = torch.from_numpy(np.concatenate(frames)).to(self.device) if frames else None
+        frames = join_frames(frames or [], lambda f: torch.from_numpy(f).to(self.device))
         # built as Python lists and converted once: most feeds are one token a world, where
         # a tensor per row would cost more than the forward's arithmetic
         ids, new_mask, positions, slots = [], [], [], []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -74,6 +75,27 @@ class ConvEncoder(nn.Module):
         return self.project(cells) + self.position
 
 
+def join_frames(frames, to_tensor=None):
+    """The frames of a batch's `<patch>` placeholders, in order, as the encoder takes them: one
+    array (N x H x W x 3) when they share a shape, else a list of arrays, one per run of equal
+    shape (a generalist sees Crafter's 64x64 frames beside MiniWoB's 210x160 screenshots; the
+    `cnn` eye pools any size to its grid, so each run is encoded at its own resolution).
+    `to_tensor` (optional) maps each array to a tensor. None when there are no frames."""
+    frames = [np.asarray(f) for f in frames if f is not None and len(f)]
+    if not frames:
+        return None
+    runs = [[frames[0]]]
+    for f in frames[1:]:
+        if f.shape[1:] == runs[-1][-1].shape[1:]:
+            runs[-1].append(f)
+        else:
+            runs.append([f])
+    joined = [np.concatenate(run) if len(run) > 1 else run[0] for run in runs]
+    if to_tensor is not None:
+        joined = [to_tensor(f) for f in joined]
+    return joined[0] if len(joined) == 1 else joined
+
+
 def frame_encoder(config: ModelConfig, hidden: int):
     """The understanding encoder `config.image_input` asks for (None for VQ-token input)."""
     if config.image_input == "patches":
@@ -121,12 +143,15 @@ class RigTransformer(nn.Module):
         slots = input_ids == self.patch_id
         count = int(slots.sum())
         if count:
-            if frames is None or len(frames) * self.rig_config.patches != count:
-                given = 0 if frames is None else len(frames)
+            # one array, or a list of arrays of different shapes (`join_frames`)
+            runs = [] if frames is None else \
+                list(frames) if isinstance(frames, (list, tuple)) else [frames]
+            given = sum(len(f) for f in runs)
+            if given * self.rig_config.patches != count:
                 raise ValueError(f"{count} <patch> slots need {count // self.rig_config.patches}"
                                  f" frames, {given} given")
-            frames = torch.as_tensor(frames, device=embeds.device)
-            vectors = self.patch_encoder(frames).to(embeds.dtype)
+            vectors = torch.cat([self.patch_encoder(torch.as_tensor(f, device=embeds.device))
+                                 for f in runs]).to(embeds.dtype)
             embeds = embeds.masked_scatter(slots.unsqueeze(-1), vectors.reshape(-1))
         return embeds
 

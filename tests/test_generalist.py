@@ -92,6 +92,38 @@ def test_generalist_trains_on_two_tokenizers_and_plays_both_worlds(stores, tmp_p
         gui.close()
 
 
+def test_join_frames_keeps_order_and_splits_runs_of_different_shapes():
+    from rig.policy.transformer import join_frames
+
+    square, screen = np.zeros((2, 64, 64, 3), np.uint8), np.ones((1, 210, 160, 3), np.uint8)
+    assert join_frames([None, square[:1], square[1:]]).shape == (2, 64, 64, 3)
+    runs = join_frames([square, screen, square[:1]])
+    assert [r.shape for r in runs] == [(2, 64, 64, 3), (1, 210, 160, 3), (1, 64, 64, 3)]
+    assert join_frames([None, np.zeros((0, 64, 64, 3))]) is None
+
+
+def test_cnn_eye_generalist_reads_frames_of_both_shapes(stores, tmp_path):
+    """The cnn eye pools any frame size to its grid: one batch holds Crafter's 64x64 frames and
+    MiniWoB's 210x160 screenshots (it failed on concatenating them), and the checkpoint acts
+    in both worlds from their own pixels."""
+    from rig.agents.rig_agent import RigPolicy
+    import rig.worlds
+
+    out = tmp_path / "cnn-generalist"
+    assert _train(stores, out, "--mix", "0.5", "0.5", "--image-input", "cnn", "--eye-tokens",
+                  "2", "--preset", "micro", "--batch-size", "8") == 0
+    crafter = rig.worlds.make("rig/Crafter-v0")
+    gui = rig.worlds.make(CLICK)
+    try:
+        for env, shape in ((crafter, (64, 64, 3)), (gui, (210, 160, 3))):
+            obs, info = env.reset(seed=3001)
+            decision = RigPolicy(env, str(out / "final"), seed=0).act(obs, info)
+            assert decision.imagined_frame.shape == shape
+            env.step(decision.action)
+    finally:
+        gui.close()
+
+
 def test_eval_miniwob_tables_the_generalist_beside_the_random_clicker(stores, tmp_path, capsys):
     out = tmp_path / "generalist"
     assert _train(stores, out) == 0

@@ -70,6 +70,7 @@ class PolicyRun:
         self.stores, train, val = [], [], []
         self.task_texts: dict[int, list[str]] = {}  # per store, read once (not per sample)
         self.image_codecs: list[dict] = []  # one per image tokenizer, in vocabulary order
+        self.store_codec: dict[int, int] = {}  # per store, the index of its codec
         for path in self.config.data:
             store = TrajectoryStore.open(path, "r")
             tokens = store.attrs.get(IMAGE_KEY) or {}
@@ -77,6 +78,7 @@ class PolicyRun:
                 raise RigError(f"{path} has no image tokens for all its steps: run `rig data "
                                f"tokenize --data {path} --tokenizer TOKENIZER_DIR` first")
             codec = self._codec_of(store)
+            self.store_codec[id(store)] = self.image_codecs.index(codec)
             train_eps, val_eps = split_by_seed(store, self.config.val_fraction)
             # A review store (`rig data review`): one example per episode, laid out as a review.
             review = is_review_store(store)
@@ -400,7 +402,9 @@ class PolicyRun:
 
     def to_device(self, batch):
         device = self.accelerator.device
-        return tuple(t.to(device) if t is not None else None for t in batch)
+        # frames of several shapes (a generalist's worlds) come as a list of tensors
+        return tuple(None if t is None else [f.to(device) for f in t] if isinstance(t, list)
+                     else t.to(device) for t in batch)
 
     def batches(self):
         """The training batches from the current step on: built here, or by `--loader-workers`
@@ -430,6 +434,7 @@ class PolicyRun:
 
     def cpu_batch(self, step: int, val: bool = False):
         from rig.policy.sequence import pad_batch
+        from rig.policy.transformer import join_frames
 
         sizes = self.val_sizes if val else self.train_sizes
         rng = np.random.default_rng([self.config.seed, step, int(val)])
@@ -452,8 +457,7 @@ class PolicyRun:
         sequences = [self.sample(int(i), val, imagine, reason) for i in indices[rank::world]]
         ids, mask, segments, positions, slots = pad_batch(
             sequences, self.vocab.id("<pad>"), self.max_length, self.builder.positions)
-        frames = [s[2] for s in sequences if s[2] is not None]
-        frames = self.torch.from_numpy(np.concatenate(frames)) if frames else None
+        frames = join_frames([s[2] for s in sequences], self.torch.from_numpy)
         return ids, mask, segments, positions, slots, frames
 
     def forward(self, ids, mask, segments, positions, slots, frames=None):
@@ -501,9 +505,11 @@ class PolicyRun:
                 continue
             cases.append(case)
             self.free_items.append((item, task))
-            # the real next frame's codes, where the episode has one (TensorBoard's pictures)
+            # the real next frame's codes, where the episode has one (TensorBoard's pictures,
+            # drawn with the first codec's tokenizer: other worlds' frames are left out)
             real_next = None
             if (self.sequence.imagination and IMAGE_KEY in item
+                    and self.store_codec.get(id(store)) == 0
                     and not np.asarray(item[f"{IMAGE_KEY}_is_pad"])[-1]):
                 real_next = np.asarray(item[IMAGE_KEY])[-1] - offset
             self.free_next.append(real_next)
