@@ -74,6 +74,20 @@ minetest.register_craft({
   recipe = {{"group:wood", "group:wood"}, {"group:wood", "group:wood"}},
 })
 
+-- The player's headlamp: an invisible light in the air cell of the player's head, moved with
+-- the player. Minetest draws light level 0 pitch black (since 5.0), so without it every frame
+-- of a shaft dug into stone, where the tech tree leads, is black (58% of an expert's frames
+-- over 300 steps); Minecraft never draws a cave fully black. Not walkable, pointable or
+-- diggable, so moves, digging, placing and the resource scan see the cell as air.
+local LAMP = "rig_bridge:lamp"
+local LAMP_LIGHT = tonumber(minetest.settings:get("rig_lamp_light") or "12")
+minetest.register_node(LAMP, {
+  description = "Headlamp light", drawtype = "airlike", paramtype = "light",
+  light_source = LAMP_LIGHT, sunlight_propagates = true, walkable = false, pointable = false,
+  diggable = false, buildable_to = true, floodable = true, drop = "",
+  groups = {not_in_creative_inventory = 1},
+})
+
 -- achievements are unlocked by name here; their list and order belong to worlds/minetest.py
 -- collect achievements: what held item unlocks which
 local COLLECT = {["group:tree"] = "collect_log", ["default:cobble"] = "collect_cobblestone",
@@ -514,6 +528,21 @@ local function update_sky(p)
   end
 end
 
+-- the lamp follows the head cell; a head cell that holds anything but air or the lamp goes unlit
+local function update_lamp()
+  local head = {x = pose.pos.x, y = pose.pos.y + 1, z = pose.pos.z}
+  local old = episode.lamp
+  if old and not vector.equals(old, head) and minetest.get_node(old).name == LAMP then
+    minetest.set_node(old, {name = "air"})
+  end
+  episode.lamp = nil
+  local here = minetest.get_node(head).name
+  if LAMP_LIGHT > 0 and (here == "air" or here == LAMP) then
+    if here == "air" then minetest.set_node(head, {name = LAMP}) end
+    episode.lamp = head
+  end
+end
+
 local function answer(reply)
   minetest.safe_file_write(OUT, minetest.write_json(reply))
 end
@@ -559,9 +588,14 @@ end
 local function handle(p, cmd)
   local reply = {id = cmd.id}
   if cmd.op == "reset" then
+    if episode.lamp and minetest.get_node(episode.lamp).name == LAMP then
+      minetest.set_node(episode.lamp, {name = "air"})   -- the map digest reads no lamp
+    end
+    episode.lamp = nil
     reset(p, cmd)
     reply.map_digest = map_digest(16)
     apply_pose(p)
+    update_lamp()
     episode.busy = true
     -- give the client a moment to receive and mesh the blocks around it
     minetest.after(cmd.settle or 1.0, function()
@@ -580,6 +614,7 @@ local function handle(p, cmd)
       episode.message = action(p) or ""
     end
     apply_pose(p)
+    update_lamp()
     episode.step = episode.step + 1
     -- daylight follows steps, not the wall clock (time_speed = 0)
     minetest.set_timeofday((episode.start_time + episode.step / STEPS_PER_DAY) % 1)
