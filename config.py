@@ -127,7 +127,7 @@ def pick_device(name: str) -> str:
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 SHIPPED = {
     "tokenizer": {"crafter": "crafter-tokenizer", "miniwob-screen": "miniwob-screen-tokenizer",
-                  "miniwob-text": "miniwob-text-tokenizer"},
+                  "miniwob-text": "miniwob-text-tokenizer", "minetest": "minetest-tokenizer"},
     # the best-playing policy (imagines, no reasoning), and the one that writes its reasoning
     "policy": {"crafter": "crafter-policy", "crafter-reasoning": "crafter-policy-reasoning"},
 }

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.config import RigError, option, require, resolve_model
+from rig.config import SHIPPED, RigError, option, require, resolve_model
 
 PSNR_BAR, SSIM_BAR = 30.0, 0.95   # the quality bar on Crafter frames
 
@@ -22,7 +22,7 @@ PSNR_BAR, SSIM_BAR = 30.0, 0.95   # the issue's quality bar on Crafter frames
 @dataclass
 class EvalTokenizerConfig:
     tokenizer: str = option("crafter", "tokenizer: a checkpoint folder (rig train tokenizer) or "
-                            "a shipped one by name (crafter, miniwob-screen, miniwob-text)")
+                            f"a shipped one by name ({', '.join(SHIPPED['tokenizer'])})")
     data: str = option("data/crafter-expert.zarr", "trajectory store holding held-out episodes")
     holdout_seed: int = option(1000, "episodes with seed >= this are evaluated (the training "
                                "run held them out with the same option)")

@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.config import RigError, option, require, resolve_model
+from rig.config import SHIPPED, RigError, option, require, resolve_model
 
 KEY = "image_tokens"
 
@@ -29,7 +29,7 @@ KEY = "image_tokens"
 class DataTokenizeConfig:
     data: str = option("data/crafter-expert.zarr", "trajectory store to add image tokens to")
     tokenizer: str = option("crafter", "tokenizer: a checkpoint folder (rig train tokenizer) or "
-                            "a shipped one by name (crafter, miniwob-screen, miniwob-text)")
+                            f"a shipped one by name ({', '.join(SHIPPED['tokenizer'])})")
     batch_size: int = option(0, "frames encoded per batch (0: 8 on a CPU, where batches that "
                              "fit the cache encode fastest, 104 against 61 frames/s at 256; "
                              "256 on a GPU); the ids do not depend on it")
