@@ -528,13 +528,17 @@ local function update_sky(p)
   end
 end
 
+local function remove_lamp()
+  if episode.lamp and minetest.get_node(episode.lamp).name == LAMP then
+    minetest.set_node(episode.lamp, {name = "air"})
+  end
+  episode.lamp = nil
+end
+
 -- the lamp follows the head cell; a head cell that holds anything but air or the lamp goes unlit
 local function update_lamp()
   local head = {x = pose.pos.x, y = pose.pos.y + 1, z = pose.pos.z}
-  local old = episode.lamp
-  if old and not vector.equals(old, head) and minetest.get_node(old).name == LAMP then
-    minetest.set_node(old, {name = "air"})
-  end
+  if episode.lamp and not vector.equals(episode.lamp, head) then remove_lamp() end
   episode.lamp = nil
   local here = minetest.get_node(head).name
   if LAMP_LIGHT > 0 and (here == "air" or here == LAMP) then
@@ -588,10 +592,7 @@ end
 local function handle(p, cmd)
   local reply = {id = cmd.id}
   if cmd.op == "reset" then
-    if episode.lamp and minetest.get_node(episode.lamp).name == LAMP then
-      minetest.set_node(episode.lamp, {name = "air"})   -- the map digest reads no lamp
-    end
-    episode.lamp = nil
+    remove_lamp()   -- the map digest reads no lamp
     reset(p, cmd)
     reply.map_digest = map_digest(16)
     apply_pose(p)
