@@ -98,12 +98,17 @@ def _expert(spec, env, seed=None, viewer=None, **_):
         return _load(_EXPERTS[family])(env, seed=seed)
     if family != "rig/Crafter":
         raise UnknownAgentError(f"the expert of {world_id!r} has no views; use --agent expert")
-    from .crafter_expert import VIEWS
+    from .crafter_expert import STYLES, VIEWS
 
-    if spec.argument not in VIEWS:
-        raise UnknownAgentError(f"unknown expert view {spec.argument!r}; valid: "
+    view, *styles = spec.argument.split(",")
+    if view not in VIEWS:
+        raise UnknownAgentError(f"unknown expert view {view!r}; valid: "
                                 f"{', '.join('expert:' + v for v in VIEWS)}")
-    return _load(_EXPERTS[family])(env, seed=seed, view=spec.argument)
+    unknown = [style for style in styles if style not in STYLES]
+    if unknown:
+        raise UnknownAgentError(f"unknown expert style {unknown[0]!r}; after the view, add any of: "
+                                f"{', '.join(STYLES)} (e.g. expert:player,act-first)")
+    return _load(_EXPERTS[family])(env, seed=seed, view=view, styles=tuple(styles))
 
 
 def _ppo(spec, env, seed=None, viewer=None, **_):
@@ -144,7 +149,10 @@ REGISTRY: dict[str, AgentKind] = {kind.name: kind for kind in (
               "explains itself", _expert, argument="VIEW",
               forms=(("expert:player", "Crafter's expert limited to what the frame shows (the "
                       "9x7 cells around the player); it explores for what is out of view: the "
-                      "teacher for a policy"),)),
+                      "teacher for a policy"),
+                     ("expert:player,act-first,short", "the same decisions, worded with the "
+                      "move before its reason (act-first) and/or the shortest phrasings "
+                      "(short)"),)),
     AgentKind("ppo", "a stable-baselines3 PPO policy saved by `rig train ppo` (OUT/model.zip or "
               "OUT): played from the safetensors file beside the zip, never by unpickling the "
               "zip (SB3's zips can run code when loaded; `rig train ppo --convert ZIP` converts "

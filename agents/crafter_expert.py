@@ -15,7 +15,9 @@ those routines come early in an episode, where a young policy still lives.
 
 The reasoning is built from several phrasings per situation (chosen with the agent's seeded RNG),
 filled only with facts read from the state: counts, directions and distances. The subgoal and its
-target go to `Decision.extras` so tests can check the words against the map.
+target go to `Decision.extras` so tests can check the words against the map. Styles
+(`expert:player,act-first,short`) change the wording only: the move before its reason, or the
+shortest phrasing of each situation.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from crafter import constants
 
 from ..worlds.crafter import ACTION_NAMES, SEMANTIC_NAMES
 from .base import Agent, Decision
-from .crafter_phrases import PHRASES, SIDE
+from .crafter_phrases import ACT_FIRST, PHRASES, SIDE
 from .crafter_planning import (COAL, COW, DIAMOND, DIR_NAMES, DIRS, GRASS, INF, IRON, LAVA,
                                MOVE_ACTION, PLANT, PLAYER, SKELETON, STONE, TABLE, TREE,
                                WALKABLE_IDS, WATER, ZOMBIE, Scene, describe_offset)
@@ -42,6 +44,11 @@ EXPLORE_TURN_AFTER = 24  # steps on one exploring heading before it turns to a s
 # What the expert may read of the map: all of it, or what the player's frame shows (the 9x7
 # cells around it by default): the teacher a policy that sees only the frame can imitate.
 VIEWS = ("world", "player")
+# How it words its reasoning (the same decisions and trajectories either way: the phrasing draw
+# from the RNG happens in every style). "act-first" states the move before its reason, so a
+# policy that learns to write it decides from the frame first and explains after; "short" keeps
+# the shortest phrasing of each situation, fewer tokens to learn and to sample.
+STYLES = ("act-first", "short")
 RIPE_AFTER = 310  # plant updates (steps with us within 17 tiles) before we try to eat it
 FIRSTS_REACH = 8  # steps to water or a cow worth a detour by day for a first drink or meal
 
@@ -58,16 +65,23 @@ class CrafterExpert(Agent):
 
     name = "expert"
 
-    def __init__(self, env, seed: int | None = None, view: str = "world"):
+    def __init__(self, env, seed: int | None = None, view: str = "world",
+                 styles: tuple[str, ...] = ()):
         if view not in VIEWS:
             raise ValueError(f"unknown expert view {view!r}; choose one of {', '.join(VIEWS)}")
+        unknown = [style for style in styles if style not in STYLES]
+        if unknown:
+            raise ValueError(f"unknown expert style {unknown[0]!r}; choose from {', '.join(STYLES)}")
+        self.act_first = "act-first" in styles
+        self.short = "short" in styles
         self.language = env.get_wrapper_attr("action_language")
         self.seed = seed
         self.view = view
         # how far the frame reaches from the player (4, 3), read from the world it plays
         self.reach = (None if view == "world" else
                       tuple(n // 2 for n in env.get_wrapper_attr("view_grid")))
-        self.name = "expert" if view == "world" else f"expert:{view}"
+        words = ([view] if view != "world" or styles else []) + list(styles)
+        self.name = "expert:" + ",".join(words) if words else "expert"
         self.reset(seed)
 
     def reset(self, seed: int | None = None) -> None:
@@ -99,7 +113,17 @@ class CrafterExpert(Agent):
         options = PHRASES[key]
         if "dir" in kw:
             kw["side"] = SIDE.get(kw["dir"], kw["dir"])
-        return options[int(self.rng.integers(len(options)))].format(**kw)
+        index = int(self.rng.integers(len(options)))  # drawn in every style: same trajectories
+        if self.act_first and key in ACT_FIRST:
+            options = ACT_FIRST[key]
+        pick = options[index]
+        if self.short:
+            pick = min(options, key=lambda o: len(o.format(**kw)))
+        return pick.format(**kw)
+
+    def _join(self, why: str, how: str) -> str:
+        """One step's reasoning: the reason, then the move it leads to (or the move first)."""
+        return f"{how} {why}" if self.act_first else f"{why} {how}"
 
     @staticmethod
     def _safe(s: Scene, action: int) -> int:
@@ -437,7 +461,7 @@ class CrafterExpert(Agent):
             extras["claims"] = claims
         d = s.step_toward(goal)
         if d is None:
-            return (A["noop"], subgoal, f"{why} {self._say('stuck')}", extras)
+            return (A["noop"], subgoal, self._join(why, self._say('stuck')), extras)
         nxt, dname = _add(s.pos, d), DIR_NAMES[DIRS.index(d)]
         m = s.at(nxt)
         where = describe_offset(*_sub(target, s.pos))
@@ -446,13 +470,13 @@ class CrafterExpert(Agent):
             if s.facing == d:
                 how = self._say("dig" if m in SOLID_ON_PATH else "clear", block=block,
                                 dir=dname)
-                return (A["do"], subgoal, f"{why} {how}", extras)
+                return (A["do"], subgoal, self._join(why, how), extras)
             how = self._say("turn_block", block=block, dir=dname)
-            return (MOVE_ACTION[d], subgoal, f"{why} {how}", extras)
+            return (MOVE_ACTION[d], subgoal, self._join(why, how), extras)
         if m not in WALKABLE_IDS:
-            return (A["noop"], subgoal, f"{why} {self._say('wait_path', dir=dname)}", extras)
+            return (A["noop"], subgoal, self._join(why, self._say('wait_path', dir=dname)), extras)
         how = self._say("walk", noun=noun, where=where, dir=dname)
-        return (MOVE_ACTION[d], subgoal, f"{why} {how}", extras)
+        return (MOVE_ACTION[d], subgoal, self._join(why, how), extras)
 
     def _interact(self, s: Scene, target, subgoal, noun, verb, why, claims=None):
         """Walk next to `target`, face it (it blocks, so moving toward it only turns) and use it."""
@@ -462,10 +486,10 @@ class CrafterExpert(Agent):
             extras["claims"] = claims
         dname = DIR_NAMES[DIRS.index(d)]
         if s.facing == d:
-            return (A["do"], subgoal, f"{why} {self._say('use', noun=noun, verb=verb, dir=dname)}",
+            return (A["do"], subgoal, self._join(why, self._say('use', noun=noun, verb=verb, dir=dname)),
                     extras)
         return (MOVE_ACTION[d], subgoal,
-                f"{why} {self._say('face', noun=noun, dir=dname)}", extras)
+                self._join(why, self._say('face', noun=noun, dir=dname)), extras)
 
     def _collect(self, s: Scene, found, subgoal, noun, why=None, claims=None):
         target, stand, _ = found
@@ -513,11 +537,11 @@ class CrafterExpert(Agent):
                   "claims": {counted: s.inv[counted]} if counted in s.inv else {}}
         if cost == 0:
             how = self._say("place", item=item, dir=DIR_NAMES[DIRS.index(s.facing)])
-            return (A[action or subgoal], subgoal, f"{why} {how}", extras)
+            return (A[action or subgoal], subgoal, self._join(why, how), extras)
         if s.pos == pre:
             d = _sub(stand, pre)
             how = self._say("line_up", dir=DIR_NAMES[DIRS.index(d)])
-            return (MOVE_ACTION[d], subgoal, f"{why} {how}", extras)
+            return (MOVE_ACTION[d], subgoal, self._join(why, how), extras)
         plan = self._walk(s, pre, subgoal, "spot", target, why)
         return plan[0], plan[1], plan[2], {**extras, **plan[3], "target": target,
                                            "target_name": extras["target_name"]}
@@ -527,7 +551,7 @@ class CrafterExpert(Agent):
         why = self._say("why_sapling")
         if s.at(front) == GRASS:
             how = self._say("search_grass", dir=DIR_NAMES[DIRS.index(s.facing)])
-            return (A["do"], "collect_sapling", f"{why} {how}",
+            return (A["do"], "collect_sapling", self._join(why, how),
                     {"target": front, "target_name": "grass"})
         plan = s.face_open(s.sem == GRASS)
         if plan is None or plan[3] > 10:
@@ -546,9 +570,9 @@ class CrafterExpert(Agent):
                     WALKABLE_IDS + (PLAYER,)):
                 return self._collect(s, water, "drink", "water")
             if inv["energy"] < 9:
-                return (A["sleep"], "sleep", f"{why} {self._say('sleep_safe')}",
+                return (A["sleep"], "sleep", self._join(why, self._say('sleep_safe')),
                         {"claims": claims})
-            return (A["noop"], "rest", f"{why} {self._say('rest_wait')}", {"claims": claims})
+            return (A["noop"], "rest", self._join(why, self._say('rest_wait')), {"claims": claims})
         if inv["stone"] < 1:
             if inv["wood_pickaxe"]:
                 stones = s.nearest_adjacent(self._minable(s, STONE))
@@ -556,7 +580,7 @@ class CrafterExpert(Agent):
                     return self._collect(s, stones, "collect_stone", "stone",
                                          why=self._say("why_shelter_stone"))
             if inv["energy"] <= 0 and not s.mobs_within(ZOMBIE, 8):
-                return (A["sleep"], "sleep", f"{why} {self._say('sleep_open')}",
+                return (A["sleep"], "sleep", self._join(why, self._say('sleep_open')),
                         {"claims": claims})
             return None
         plan = self.shelter_plan
@@ -565,7 +589,7 @@ class CrafterExpert(Agent):
             plan = self.shelter_plan = (found[0], found[1]) if found else None
         if plan is None:
             if inv["energy"] <= 0 and not s.mobs_within(ZOMBIE, 8):
-                return (A["sleep"], "sleep", f"{why} {self._say('sleep_open')}",
+                return (A["sleep"], "sleep", self._join(why, self._say('sleep_open')),
                         {"claims": claims})
             return None
         stand, f = plan
@@ -577,9 +601,9 @@ class CrafterExpert(Agent):
             if s.at(door) in (ZOMBIE, SKELETON, COW):
                 return self._interact(s, door, "shelter", SEMANTIC_NAMES[s.at(door)],
                                       "strike it", why)
-            return (A["place_stone"], "shelter", f"{why} {self._say('seal')}", extras)
+            return (A["place_stone"], "shelter", self._join(why, self._say('seal')), extras)
         if s.pos == back:
-            return (MOVE_ACTION[f], "shelter", f"{why} {self._say('step_in')}", extras)
+            return (MOVE_ACTION[f], "shelter", self._join(why, self._say('step_in')), extras)
         if s.pos == stand or s.pos == door:
             goal = back if s.pos == stand else stand
             plan = self._walk(s, goal, "shelter", "pocket", goal, why)

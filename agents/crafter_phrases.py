@@ -157,3 +157,36 @@ PHRASES: dict[str, tuple[str, ...]] = {
                   "I wait, walled in, with full energy."),
 }
 
+
+# The "act-first" style (`expert:player,act-first`): the move leads its sentence as well as the
+# reasoning, so that the first words a policy writes are its decision. Same count of phrasings
+# per situation as PHRASES (the RNG draw is the same), same facts.
+ACT_FIRST: dict[str, tuple[str, ...]] = {
+    "walk": ("I step {dir}: the {noun} is {where}.",
+             "I head {dir} toward the {noun}, {where}.",
+             "I walk {dir}; the {noun} lies {where}.",
+             "Moving {dir}: the {noun} is {where}."),
+    "use": ("I {verb}: the {noun} is {side} and I face it.",
+            "I {verb}: the {noun} is just {side} and I face it.",
+            "I {verb}, facing the {noun} {side}."),
+    "face": ("I turn {dir} to face the {noun} just {side}.",
+             "I turn {dir} to face the {noun} {side}.",
+             "I turn {dir} first: the {noun} is adjacent {side}."),
+    "dig": ("I mine through the {block} {side}: it blocks my path.",
+            "I dig out the {block} {side} on my route.",
+            "I break the {block} {side}: my path runs through it."),
+    "clear": ("I hit the {block} in my path {side}.",
+              "I strike the {block} blocking my way {side}."),
+    "turn_block": ("I turn {dir} to face the {block} {side} that blocks my path.",
+                   "I turn {dir} toward the {block} in my way.",
+                   "I turn {dir} first: the {block} {side} is in my way."),
+    "place": ("I place the {item} on the free tile {side}.",
+              "I put the {item} on the free tile {side}.",
+              "I place the {item} on open ground {side}."),
+    "search_grass": ("I search the grass {side}, which I face.",
+                     "I gather from the grass just {side}.",
+                     "I collect from the grass {side}, hoping for a sapling."),
+    "craft": ("I make a {tool}: the crafting station is in reach and I have the materials.",
+              "I craft a {tool}, standing by the table with the materials.",
+              "I make a {tool} now: everything it needs is here."),
+}

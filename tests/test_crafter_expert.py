@@ -258,3 +258,26 @@ def test_expert_views_are_checked():
     with pytest.raises(UnknownAgentError, match="expert:player"):
         make_agent("expert:everything", env)
     assert make_agent("expert:player", env).name == "expert:player"
+    with pytest.raises(UnknownAgentError, match="act-first"):
+        make_agent("expert:player,loud", env)
+
+
+def test_styles_change_the_words_and_keep_the_decisions(player_view_episode):
+    """act-first states the move before its reason; short picks the shortest phrasing; the
+    actions (and so the trajectory and its frames) are the player-view expert's own."""
+    plain = player_view_episode[:300]
+    restyled = list(rollout(seed=3, steps=300, spec="expert:player,act-first,short"))
+    assert [d.action for _, d, _ in restyled] == [d.action for _, d, _ in plain]
+    assert make_agent("expert:player,act-first,short",
+                      rig.worlds.make("rig/Crafter-v0")).name == "expert:player,act-first,short"
+    moved_first = shorter = two_part = 0
+    for (_, d, _), (_, r, _) in zip(plain, restyled):
+        assert len(r.reasoning) <= len(d.reasoning)  # short never lengthens a step's words
+        shorter += len(r.reasoning) < len(d.reasoning)
+        if ACTION_NAMES[d.action] in MOVES and STEP_DIR.search(d.reasoning):
+            two_part += 1
+            # the stated step comes in the first sentence where it came last before
+            moved_first += (STEP_DIR.search(r.reasoning).start()
+                            < STEP_DIR.search(d.reasoning).start())
+    assert two_part > 20 and moved_first > 0.8 * two_part, (moved_first, two_part)
+    assert shorter > 50
