@@ -22,7 +22,10 @@ from rig.config import option, require, require_parent
 class CollectConfig:
     out: str = option("data/crafter-expert.zarr", "trajectory store to create or append to")
     world: str = option("rig/Crafter-v0", "world id (`rig worlds` lists them)")
-    agent: str = option("expert", "agent: random | expert | expert:player | ppo:PATH | rig:PATH")
+    agent: str = option("expert", "agent: random | expert | expert:player | ppo:PATH | rig:PATH; "
+                        "Crafter's expert words its reasoning in styles too: "
+                        "expert:player,act-first (the move before its reason), "
+                        "expert:player,short (the shortest phrasings), or both")
     episodes: int = option(10, "episodes to collect, one per seed from --seed upward")
     seed: int = option(0, "first seed (seeds already in the store for this world and agent "
                        "are skipped)")
