@@ -128,7 +128,8 @@ PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 SHIPPED = {
     "tokenizer": {"crafter": "crafter-tokenizer", "miniwob-screen": "miniwob-screen-tokenizer",
                   "miniwob-text": "miniwob-text-tokenizer", "minetest": "minetest-tokenizer"},
-    # the best-playing policy (imagines, no reasoning), and the one that writes its reasoning
+    # the best-playing policy (reasons move first, acts, imagines), and an earlier one that
+    # sees two steps at once (weaker; the lookahead test uses it as a context-2 policy)
     "policy": {"crafter": "crafter-policy", "crafter-reasoning": "crafter-policy-reasoning"},
 }
 
