@@ -149,10 +149,9 @@ REGISTRY: dict[str, AgentKind] = {kind.name: kind for kind in (
               "explains itself", _expert, argument="VIEW",
               forms=(("expert:player", "Crafter's expert limited to what the frame shows (the "
                       "9x7 cells around the player); it explores for what is out of view: the "
-                      "teacher for a policy"),
-                     ("expert:player,act-first,short", "the same decisions, worded with the "
-                      "move before its reason (act-first) and/or the shortest phrasings "
-                      "(short)"),)),
+                      "teacher for a policy; expert:player,act-first and/or ,short word the "
+                      "same decisions with the move before its reason or in the shortest "
+                      "phrasings"),)),
     AgentKind("ppo", "a stable-baselines3 PPO policy saved by `rig train ppo` (OUT/model.zip or "
               "OUT): played from the safetensors file beside the zip, never by unpickling the "
               "zip (SB3's zips can run code when loaded; `rig train ppo --convert ZIP` converts "
