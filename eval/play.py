@@ -21,8 +21,8 @@ class PlayConfig(PolicyOptions):
     world: str = option("rig/Crafter-v0", "world id (`rig worlds` lists them)")
     agent: str | None = option(None, "agent: random | human | expert | expert:player | "
                                "ppo:PATH | rig:PATH | bc:PATH (none: on Crafter the shipped "
-                               "policy, rig:crafter, which acts and imagines (rig:crafter-"
-                               "reasoning also reasons); elsewhere the world's expert)")
+                               "policy, rig:crafter, which reasons, acts and imagines; "
+                               "elsewhere the world's expert)")
     episodes: int | None = option(None, "number of episodes to play (none: one per world, so "
                                   "--num-worlds 4 plays 4 episodes at once)")
     seed: int = option(0, "seed of the first episode; episode i uses seed + i")
