@@ -71,7 +71,8 @@ class CrafterExpert(Agent):
             raise ValueError(f"unknown expert view {view!r}; choose one of {', '.join(VIEWS)}")
         unknown = [style for style in styles if style not in STYLES]
         if unknown:
-            raise ValueError(f"unknown expert style {unknown[0]!r}; choose from {', '.join(STYLES)}")
+            raise ValueError(f"unknown expert style {unknown[0]!r}; "
+                             f"choose from {', '.join(STYLES)}")
         self.act_first = "act-first" in styles
         self.short = "short" in styles
         self.language = env.get_wrapper_attr("action_language")
@@ -116,10 +117,9 @@ class CrafterExpert(Agent):
         index = int(self.rng.integers(len(options)))  # drawn in every style: same trajectories
         if self.act_first and key in ACT_FIRST:
             options = ACT_FIRST[key]
-        pick = options[index]
         if self.short:
-            pick = min(options, key=lambda o: len(o.format(**kw)))
-        return pick.format(**kw)
+            return min((option.format(**kw) for option in options), key=len)
+        return options[index].format(**kw)
 
     def _join(self, why: str, how: str) -> str:
         """One step's reasoning: the reason, then the move it leads to (or the move first)."""
@@ -486,8 +486,8 @@ class CrafterExpert(Agent):
             extras["claims"] = claims
         dname = DIR_NAMES[DIRS.index(d)]
         if s.facing == d:
-            return (A["do"], subgoal, self._join(why, self._say('use', noun=noun, verb=verb, dir=dname)),
-                    extras)
+            how = self._say("use", noun=noun, verb=verb, dir=dname)
+            return (A["do"], subgoal, self._join(why, how), extras)
         return (MOVE_ACTION[d], subgoal,
                 self._join(why, self._say('face', noun=noun, dir=dname)), extras)
 

@@ -7,7 +7,7 @@ from rig.trajectories.store import TrajectoryStore
 from rig.trajectories.tokenize import KEY
 
 new_path, old_paths = sys.argv[1], sys.argv[2:]
-rows = {}  # seed -> (actions, first/last frame, tokens) of an original episode
+rows = {}  # seed -> (actions, last frame, tokens) of an original episode
 info = None
 for path in old_paths:
     with TrajectoryStore.open(path, "r") as old:
