@@ -56,7 +56,8 @@ class RigPolicy(Agent):
             seed=seed or 0, lookahead=lookahead, candidates=candidates,
             image_anchor=self.sequence.image_anchor, open_actions=self.open_actions,
             positions=self.builder.positions,
-            image_range=checkpoint.codec_image_ids(self.vocab, codec))
+            image_range=checkpoint.codec_image_ids(self.vocab, codec),
+            imagine_from_frame=self.sequence.imagine_from_frame)
         # pixels of the imagined frame (decisions carry them: the viewer, videos and stores
         # show them) and of every imagined rollout frame (off by default: C x N decodes a
         # step); `set_drawing` turns them off where nobody looks (`rig eval`)
@@ -158,8 +159,12 @@ class RigPolicy(Agent):
         active = [w for w, obs in enumerate(observations) if obs is not None]
         frames = np.stack([np.asarray(observations[w]["image"]) for w in active])
         patches = bool(self.sequence.patches)  # the patch encoder reads pixels: no VQ encoding
-        codes = [None] * len(active) if patches else \
+        # ... unless the policy imagines from the observed frame's codes, and imagines now
+        restate = self.decoder.imagine_from_frame and (self.decoder.imagination or
+                                                       self.decoder.lookahead)
+        codes = [None] * len(active) if patches and not restate else \
             self.tokenizer.encode(frames).astype(np.int64) + self.code_offset
+        references: list = [None] * len(observations)
         inputs: list = [None] * len(observations)
         pixels: list = [None] * len(observations)
         for row, w in enumerate(active):
@@ -167,7 +172,9 @@ class RigPolicy(Agent):
             text = strip_task(observations[w].get("text", ""), self.task_text)
             inputs[w] = self.builder.observation(codes[row], text, known)[0]
             pixels[w] = frames[row] if patches else None
-        outputs = self.decoder.step(inputs, pixels)
+            if restate:
+                references[w] = self.vocab.image_ids(np.asarray(codes[row]).reshape(-1))
+        outputs = self.decoder.step(inputs, pixels, references if restate else None)
         imagined = [w for w in active if outputs[w].image_ids]
         frames_out = {}
         if imagined:

@@ -16,6 +16,8 @@ serves every world.
 
 With a patch encoder, observation ids hold `<patch>` placeholders and the frames they stand for
 travel beside them (kept per step, so a context that slides is re-encoded with its frames).
+A layout that imagines from the frame (`imagine_from_frame`) gets the observed frame's codes
+too, and forces them (`<obs> codes`) before a proposal's `<imagine>`.
 
 The grammar is enforced on the logits: each part's opening tokens are forced, and its content
 may hold only the tokens the part declares (in <think> text tokens or </think>; at <act> one
@@ -64,7 +66,7 @@ class IncrementalDecoder:
                  seed: int = 0, lookahead: int = 0, candidates: int = 1, image_anchor: int = 0,
                  open_actions: bool = False, max_action_tokens: int = 24,
                  positions: StepPositions | None = None, image_range: range | None = None,
-                 lean: bool = True):
+                 lean: bool = True, imagine_from_frame: bool = False):
         import torch
 
         if open_actions and lookahead:
@@ -97,6 +99,11 @@ class IncrementalDecoder:
         self.accept, self.revise = (ids(n) for n in REVIEW_PART.closes)
         self.end_review = ids(grammar.REVIEW_END)
         self.imagine = ids(IMAGINE.opens[0])
+        # a layout that imagines from the observed frame: `<obs>` and the frame's codes (given
+        # to `step`) are forced between a proposal's action and its `<imagine>`
+        self.imagine_from_frame = bool(imagine_from_frame)
+        self.restate = [ids(n) for n in grammar.RESTATED_FRAME_OPENS]
+        self.references: list = []
         # position ids as in training: `<imagine>` anchored `image_anchor` after its `<obs>`
         # (training's `SequenceBuilder.positions` where given: a generalist's tile slots)
         self.step_positions = positions or StepPositions(ids("<obs>"), self.imagine,
@@ -221,7 +228,8 @@ class IncrementalDecoder:
 
     def _step_budget(self) -> int:
         action = self.max_action + 1 if self.open_actions else 1
-        one = self.max_reasoning + 3 + action + (self.image_tokens + 1 if self.imagination else 0)
+        imagined = (self.image_tokens + 1) * (2 if self.imagine_from_frame else 1)
+        one = self.max_reasoning + 3 + action + (imagined if self.imagination else 0)
         if not self.lookahead:
             return one
         review = self.lookahead * (self.image_tokens + 3) + 2 * self.max_reasoning + 3
@@ -235,12 +243,20 @@ class IncrementalDecoder:
         probs = self.torch.softmax(scores / self.temperature, dim=-1).cpu()
         return int(self.torch.multinomial(probs, 1, generator=self.generator))
 
-    def step(self, observations: list[list[int] | None],
-             frames: list | None = None) -> list[StepOutput | None]:
+    def step(self, observations: list[list[int] | None], frames: list | None = None,
+             references: list | None = None) -> list[StepOutput | None]:
         """Decode one step for every world from its observation ids (which end before <think>)
         and, with a patch encoder, its frame (`frames[w]`: H x W x 3). A world given None (its
-        episode is over) sits the step out and gets None back."""
+        episode is over) sits the step out and gets None back. `references[w]`: the observed
+        frame's image ids, restated before `<imagine>` by a layout that imagines from the
+        frame (needed there whenever the step imagines)."""
         frames = list(frames) if frames is not None else [None] * len(observations)
+        if self.imagine_from_frame and (self.imagination or self.lookahead) and (
+                references is None or any(r is None for r, o in zip(references, observations)
+                                          if o is not None)):
+            raise ValueError("this policy imagines from the observed frame: pass each world's "
+                             "frame codes as `references`")
+        self.references = list(references) if references is not None else []
         opener = self.opener
         active = [obs is not None for obs in observations]
         # the last step's closing tokens (chosen, not yet fed) are part of that step
@@ -313,6 +329,9 @@ class IncrementalDecoder:
                 out.rollout_actions[-1].append(token)
             if self._reviewing(out) or self.imagination:
                 frame[w] = []
+                if self.imagine_from_frame and part is not IMAGINED_ACT:  # a proposal's first
+                    return [token, *self.restate, *self.references[w], *self.opens[IMAGINE]], \
+                        IMAGINE
                 return [token, *self.opens[IMAGINE]], IMAGINE
             self.pending[w] = [token]
             return [], DONE

@@ -18,7 +18,11 @@ ahead and reviewed before the step ends:
     <review> TEXT* (<accept> | <revise>) </review> [the corrected decision]
 
 FRAME is N image tokens (or `<patch>` placeholders for a patch encoder); TEXT are BPE text
-tokens; ACTION one action token of the world's closed action language.
+tokens; ACTION one action token of the world's closed action language. A policy that sees
+frames through an eye (patches, cnn) may imagine from the frame restated as its codes (input,
+forced while acting), so that it can copy the tiles that stay:
+
+    <act> ACTION <obs> IMAGE{N} <imagine> IMAGE{N}                   (`imagine_from_frame`)
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ REVIEW_PART = Part("review", ("<review>",), TEXT, ("<accept>", "<revise>"), REVI
 REVIEW_END = "</review>"
 
 OBSERVATION_OPENS = ("<step>", "<obs>")   # then the frame
+RESTATED_FRAME_OPENS = ("<obs>",)         # then the observed frame's codes, before <imagine>
 TEXT_OPENS, TEXT_CLOSES, HISTORY_OPENS = ("<text>",), ("</text>",), ("<hist>",)
 PREFIX = ("<bos>", "<task>")              # a sequence's start, then the task text, `</task>`
 PREFIX_CLOSES = ("</task>",)

@@ -11,6 +11,9 @@ it plays, so training and acting agree by construction. One step, mirroring RIG:
 The observed frame is either its N VQ tokens or, for models with a patch encoder, P `<patch>`
 placeholders whose embeddings the encoder writes from the frame's pixels (`sample` then also
 returns the frames, in the order of their placeholders). The imagined frame is always VQ tokens.
+Such an eye policy never sees the codes it imagines in, so a layout may restate the observed
+frame's codes before `<imagine>` (`imagine_from_frame`): `<act> <a:NAME> <obs> img*N <imagine>
+img*N`, where each imagined tile sits one fixed distance after the same observed tile.
 
 A sequence is `<bos> <task> task text </task>` and then the last `context_steps` steps of the
 episode (fewer at its start). A review example (`rig data review` stores) is one step whose
@@ -59,6 +62,10 @@ class SequenceConfig:
     patches: int = 0                # <patch> placeholders per observed frame (0: VQ tokens instead)
     review_steps: int = 1           # imagined steps of a review example's proposal (lookahead)
     image_anchor: int = 0           # position gap <obs> -> <imagine> (0: contiguous positions)
+    imagine_from_frame: bool = False  # the observed frame's codes restated before a step's
+                                    # first <imagine> (`<obs> codes <imagine> next`): an eye
+                                    # policy (patches, cnn) otherwise never sees the codes it
+                                    # imagines in, so it cannot copy the tiles that stay
     image_grids: list = field(default_factory=list)  # per image tokenizer, in vocabulary order:
                                     # [codebook size, rows, cols] (empty: one fills the range)
 
@@ -77,6 +84,8 @@ class SequenceConfig:
         tokenizer that keeps text: 53x40) need more than a model's default 2,048."""
         frame = self.patches or image_tokens
         step = self.anchor_for(image_tokens) + ACTION_ROOM + image_tokens + 2
+        if self.imagine_from_frame:  # the restated frame, then `<imagine>` anchored after it
+            step += self.anchor_for(image_tokens) + 1
         review = self.review_steps * (frame + ACTION_ROOM + 4)
         return 2 + 64 + 1 + self.context_steps * step + review
 
@@ -165,9 +174,12 @@ class SequenceBuilder:
         return ids, segments
 
     def decision(self, reasoning: str | None, action_text: str,
-                 next_image_codes=None, think: bool = True) -> tuple[list, list]:
+                 next_image_codes=None, think: bool = True,
+                 image_codes=None) -> tuple[list, list]:
         """The output part of a step, as `grammar.decision` orders it: reasoning, action,
-        imagined next frame. `think=False` leaves the reasoning out (`--reason-rate`)."""
+        imagined next frame. `think=False` leaves the reasoning out (`--reason-rate`);
+        `image_codes` are the observed frame's codes, restated before `<imagine>` when the
+        layout imagines from the frame (`imagine_from_frame`)."""
         v, cfg = self.vocab, self.config
         ids, segments = [], []
         open_actions = action_text not in v.action_names  # an open language: the action is text
@@ -181,10 +193,24 @@ class SequenceBuilder:
             elif part is ACT_TEXT:
                 out = self.emit(part, v.encode_text(action_text), self.ids(part.closes))
             else:  # IMAGINE
+                if cfg.imagine_from_frame:
+                    restated, labels = self.restated_frame(image_codes)
+                    ids += restated
+                    segments += labels
                 out = self.emit(part, v.image_ids(np.asarray(next_image_codes).reshape(-1)))
             ids += out[0]
             segments += out[1]
         return ids, segments
+
+    def restated_frame(self, image_codes) -> tuple[list[int], list[int]]:
+        """`<obs>` and the observed frame's codes (input, not a target), before the `<imagine>`
+        of a layout that imagines from the frame (`grammar.RESTATED_FRAME_OPENS`)."""
+        if image_codes is None:
+            raise ValueError("this layout imagines from the observed frame: its image codes are "
+                             "needed (`rig data tokenize` the store)")
+        frame = self.vocab.image_ids(np.asarray(image_codes).reshape(-1))
+        opens = self.ids(grammar.RESTATED_FRAME_OPENS)
+        return [*opens, *frame], [STRUCTURE] * len(opens) + [OBSERVATION] * len(frame)
 
     def sample(self, sample: dict[str, Any], task_text: str, imagine: bool = True,
                reason: bool = True):
@@ -218,7 +244,8 @@ class SequenceBuilder:
                         and label == executed)
             reasoning = sample["reasoning"][j] if cfg.reasoning else None
             out_ids, out_segments = self.decision(reasoning, label,
-                                                  images[j + 1] if has_next else None, reason)
+                                                  images[j + 1] if has_next else None, reason,
+                                                  images[j])
             ids += step_ids + out_ids
             segments += step_segments + out_segments
         return (np.asarray(ids, np.int64), np.asarray(segments, np.int8),
@@ -280,6 +307,10 @@ def review_sample(builder: SequenceBuilder, sample: dict[str, Any], task_text: s
             if action_pad[k - 1]:
                 break
             add(IMAGINED_ACT, [v.action_id(actions[k - 1])])
+        elif cfg.imagine_from_frame:  # the first imagined frame follows the restated frame
+            out = builder.restated_frame(images[0])
+            ids.extend(out[0])
+            segments.extend(out[1])
         add(IMAGINE, v.image_ids(images[k].reshape(-1)))
     verdict = sample["review_verdict"][0]
     if verdict not in ("accept", "revise"):

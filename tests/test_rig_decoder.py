@@ -6,7 +6,8 @@ import torch
 
 from rig.policy.decoder import IncrementalDecoder
 from rig.policy.model import ModelConfig, build_model, wrap_model
-from rig.policy.sequence import SequenceBuilder, SequenceConfig, StepPositions, pad_batch
+from rig.policy.sequence import (OBSERVATION, SequenceBuilder, SequenceConfig, StepPositions,
+                                 pad_batch)
 from rig.policy.vocab import RigVocabulary
 from rig.worlds.crafter import ACTION_NAMES
 
@@ -274,3 +275,58 @@ def test_anchored_decoder_agrees_with_the_training_layout(parts):
     images = vocab.images
     predicted = logits[start - 1:len(ids) - 1, images.start:images.stop].argmax(-1) + images.start
     assert predicted.tolist() == out.image_ids
+
+
+# -- imagining from the restated frame (`imagine_from_frame`, an eye policy) ---------------------
+def test_imagining_from_the_frame_restates_it_a_fixed_distance_before_the_imagined_one(parts):
+    """An eye policy sees `<patch>` placeholders, not the codes it imagines in: the layout
+    restates the observed frame's codes (input) before `<imagine>`, so each imagined tile sits
+    one fixed distance after the same observed tile, whatever the reasoning's length."""
+    vocab = parts[0]
+    config = SequenceConfig(context_steps=1, patches=2, imagine_from_frame=True)
+    config.image_anchor = config.anchor_for(GRID * GRID)
+    builder = SequenceBuilder(vocab, config)
+    now, after = ((np.arange(GRID * GRID).reshape(GRID, GRID) + k) % 12 for k in (0, 1))
+    distances = set()
+    for reasoning in ("tree", "I see a tree to the left so I walk left, then I walk left."):
+        obs, _ = builder.observation(None, "Vitals: health 9/9.", [])
+        out, segments = builder.decision(reasoning, "move_left", after, image_codes=now)
+        ids = obs + out
+        at = len(ids) - 2 * (GRID * GRID) - 2          # <obs> codes <imagine> codes
+        assert ids[at] == vocab.id("<obs>") and ids[at + GRID * GRID + 1] == vocab.id("<imagine>")
+        assert ids[at + 1:at + 1 + GRID * GRID] == vocab.image_ids(now.reshape(-1))
+        assert ids[-GRID * GRID:] == vocab.image_ids(after.reshape(-1))
+        restated = segments[len(out) - 2 * GRID * GRID - 1:len(out) - GRID * GRID - 1]
+        assert set(restated) == {OBSERVATION}          # input, never a target
+        positions, slots, _ = builder.positions.assign(np.asarray(ids))
+        distances |= set((positions[-GRID * GRID:] - positions[at + 1:at + 1 + GRID * GRID])
+                         .tolist())
+        assert slots[at + 1:at + 1 + GRID * GRID].tolist() == list(range(GRID * GRID))
+    assert len(distances) == 1
+    with pytest.raises(ValueError, match="image codes are needed"):
+        builder.decision("tree", "move_left", after)  # no codes to restate
+
+
+def test_decoder_imagining_from_the_frame_writes_the_training_layout(patch_parts):
+    vocab, model, _ = patch_parts
+    config = SequenceConfig(context_steps=1, patches=model.rig_config.patches,
+                            imagine_from_frame=True)
+    config.image_anchor = config.anchor_for(GRID * GRID)
+    builder = SequenceBuilder(vocab, config)
+    decoder = _decoder(vocab, model, imagine_from_frame=True, image_anchor=config.image_anchor,
+                       positions=builder.positions, keep_steps=1)
+    decoder.reset([builder.prefix("Survive.")[0]])
+    observation = builder.observation(None, "Vitals: health 9/9.", [])[0]
+    with pytest.raises(ValueError, match="imagines from the observed frame"):
+        decoder.step([observation], [_frame(0)])
+    now = np.random.default_rng(5).integers(0, 12, (GRID, GRID))
+    (out,) = decoder.step([observation], [_frame(0)], [vocab.image_ids(now.reshape(-1))])
+    written = decoder.steps[0][-1] + decoder.pending[0]
+    reasoning = vocab.decode_text(out.reasoning_ids)
+    codes = np.asarray(vocab.image_codes(out.image_ids)).reshape(GRID, GRID)
+    expected = observation + builder.decision(reasoning, vocab.action_name(out.action_id),
+                                              codes, image_codes=now)[0]
+    # the reasoning re-encoded may split differently: compare the parts after it
+    tail = 2 * GRID * GRID + 4                         # <act> a <obs> codes <imagine> codes
+    assert written[-tail:] == expected[-tail:]
+    assert written[:len(observation)] == observation

@@ -510,3 +510,34 @@ def test_reason_rate_leaves_reasoning_out_of_training_not_out_of_acting(tokenize
     capsys.readouterr()
     assert rig_main(args[:-6] + ["--no-reasoning", "--reason-rate", "0.5"]) == 2
     assert "--reason-rate" in capsys.readouterr().err
+
+
+def test_imagine_from_frame_trains_plays_and_scores_imagination(tokenized_store, tmp_path,
+                                                                capsys):
+    """`--imagine-from-frame`: an eye policy's imagined frame follows the observed frame's
+    codes restated before it, in training, in play (the frame is encoded when it imagines)
+    and in `rig eval imagination`; it is refused where the codes are already in view."""
+    from rig.trajectories.store import TrajectoryStore
+
+    out = tmp_path / "restated"
+    args = _train_args(tokenized_store, out, 3) + ["--image-input", "cnn", "--eye-tokens", "2",
+                                                   "--text-tokens", "0", "--imagine-from-frame"]
+    assert rig_main(args) == 0
+    policy = json.loads((out / "final" / "rig_policy.json").read_text())
+    assert policy["sequence"]["imagine_from_frame"] is True
+    record = tmp_path / "played.zarr"
+    assert rig_main(["play", "--agent", f"rig:{out / 'final'}", "--max-steps", "3",
+                     "--render", "none", "--record", str(record)]) == 0
+    with TrajectoryStore.open(record) as store:
+        assert store.episode(0)["has_imagined_frame"].all()
+    assert rig_main(["play", "--agent", f"rig:{out / 'final'}", "--max-steps", "2",
+                     "--render", "none", "--no-imagine"]) == 0
+    report = tmp_path / "imagination.json"
+    assert rig_main(["eval", "imagination", "--agent", f"rig:{out / 'final'}", "--data",
+                     str(tokenized_store), "--holdout-seed", "3", "--transitions", "4",
+                     "--json", str(report)]) == 0
+    assert json.loads(report.read_text())["transitions"] == 4
+    capsys.readouterr()
+    assert rig_main(_train_args(tokenized_store, tmp_path / "bad", 1)
+                    + ["--imagine-from-frame"]) == 2
+    assert "already in view" in capsys.readouterr().err

@@ -57,11 +57,12 @@ def free_running_actions(model, vocab, builder, sequence, cases, image_tokens: i
 
 def decide(model, vocab, builder, sequence, cases, image_tokens: int,
            image_range: range | None = None, seed: int = 0, max_context: int = 2048,
-           temperature: float = 1.0, imagination: bool = False):
+           temperature: float = 1.0, imagination: bool = False, references=None):
     """One acting step on each case (outputs of `split_for_decoding`), decoded together as
     `--agent rig:` acts: the decoder's outputs (reasoning, action and, with `imagination`,
-    the imagined frame's ids). Training's free-running metric and its TensorBoard pictures
-    both decide here."""
+    the imagined frame's ids; a layout that imagines from the frame needs each case's
+    observed frame as image ids, `references`). Training's free-running metric and its
+    TensorBoard pictures both decide here."""
     from rig.policy.decoder import IncrementalDecoder
 
     decoder = IncrementalDecoder(
@@ -69,10 +70,11 @@ def decide(model, vocab, builder, sequence, cases, image_tokens: int,
         max_reasoning_tokens=sequence.max_reasoning_tokens, max_context_tokens=max_context,
         keep_steps=sequence.context_steps, temperature=temperature, seed=seed,
         image_anchor=sequence.image_anchor, positions=builder.positions,
-        image_range=image_range)
+        image_range=image_range, imagine_from_frame=sequence.imagine_from_frame)
     patches = bool(sequence.patches)
     decoder.reset([c[0] for c in cases], [c[2] for c in cases] if patches else None)
-    return decoder.step([c[1] for c in cases], [c[3] for c in cases] if patches else None)
+    return decoder.step([c[1] for c in cases], [c[3] for c in cases] if patches else None,
+                        references if imagination else None)
 
 
 def free_running_agreement(model, vocab, builder, sequence, cases, image_tokens: int,

@@ -492,7 +492,7 @@ class PolicyRun:
         rng = np.random.default_rng([self.config.seed, 7919])
         total = int(self.val_sizes[-1])
         picks = rng.choice(total, size=min(total, self.config.free_running), replace=False)
-        cases, self.free_next, self.free_items = [], [], []
+        cases, self.free_next, self.free_items, self.free_now = [], [], [], []
         offset = int(self.image_codecs[0].get("offset", 0))
         for index in sorted(int(i) for i in picks):
             dataset, store, at = self.locate(index, val=True)
@@ -513,6 +513,9 @@ class PolicyRun:
                     and not np.asarray(item[f"{IMAGE_KEY}_is_pad"])[-1]):
                 real_next = np.asarray(item[IMAGE_KEY])[-1] - offset
             self.free_next.append(real_next)
+            # the observed frame's ids, which a layout that imagines from the frame restates
+            self.free_now.append(self.vocab.image_ids(np.asarray(item[IMAGE_KEY])[-2].reshape(-1))
+                                 if real_next is not None else None)
         return cases
 
     def free_running(self) -> dict[str, float]:
@@ -554,7 +557,8 @@ class PolicyRun:
 
         codec = self.image_codecs[0]
         grid = tuple(codec.get("grid") or ())
-        pairs = [(c, n) for c, n in zip(self.free_cases, getattr(self, "free_next", []))
+        pairs = [(c, n, now) for c, n, now in zip(self.free_cases, getattr(self, "free_next", []),
+                                                  getattr(self, "free_now", []))
                  if n is not None][:count]
         if not (pairs and grid and self.accelerator.is_main_process):
             return None
@@ -563,13 +567,13 @@ class PolicyRun:
             self.picture_tokenizer = ImageTokenizer.from_pretrained(folder)
         with self.torch.no_grad():
             outputs = decide(self.accelerator.unwrap_model(self.model), self.vocab,
-                             self.builder, self.sequence, [c for c, _ in pairs],
+                             self.builder, self.sequence, [c for c, _, _ in pairs],
                              grid[0] * grid[1], checkpoint.codec_image_ids(self.vocab, codec),
                              seed=self.config.seed, max_context=self.max_length,
-                             imagination=True)
+                             imagination=True, references=[now for _, _, now in pairs])
         offset = int(codec.get("offset", 0))
         imagined = [to_codes(self.vocab, o.image_ids, grid, offset) for o in outputs]
-        real = [np.asarray(n).reshape(grid) for _, n in pairs]
+        real = [np.asarray(n).reshape(grid) for _, n, _ in pairs]
         frames = self.picture_tokenizer.decode(np.stack(real + imagined))
         rows = [np.concatenate([frames[i], frames[len(pairs) + i]], axis=1)
                 for i in range(len(pairs))]

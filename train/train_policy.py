@@ -72,6 +72,13 @@ class PolicyTrainConfig:
                                       "distance from its <obs>, so that imagining can copy and "
                                       "shift observed tiles by one fixed offset "
                                       "(--no-anchor-imagination: contiguous positions)")
+    imagine_from_frame: bool = option(False, "restate the observed frame's image codes just "
+                                      "before <imagine> (`<act> a <obs> codes <imagine> next`):"
+                                      " an eye policy (--image-input cnn or patches) otherwise "
+                                      "never sees the codes it imagines in, so it cannot copy "
+                                      "the tiles that stay or shift them when it moves. Costs "
+                                      "N+1 input tokens in samples that imagine only; acting "
+                                      "encodes the frame only when it imagines")
     grid_embedding: bool = option(True, "add a learned (row, column) embedding to every image "
                                   "token, so the model reads where a tile is from the tile "
                                   "itself (--no-grid-embedding: positions only)")
@@ -132,6 +139,11 @@ class PolicyTrainConfig:
         require(self.eye_tokens == 0 or self.image_input == "cnn",
                 "--eye-tokens shapes the cnn eye: it needs --image-input cnn")
         require(self.eye_tokens >= 0, "--eye-tokens must be >= 0")
+        require(not self.imagine_from_frame or self.image_input != "tokens",
+                "--imagine-from-frame restates the frame's codes for an eye policy; with "
+                "--image-input tokens they are already in view")
+        require(not self.imagine_from_frame or self.imagination,
+                "--imagine-from-frame shapes the imagined frame: it needs --imagination")
         require(self.eye_from is None or self.image_input == "cnn",
                 "--eye-from gives the cnn eye its start: it needs --image-input cnn")
         require(self.patch_size >= 1 and self.max_minutes >= 0,
@@ -171,7 +183,8 @@ def run_layout(config: PolicyTrainConfig, frame_shape: tuple[int, int],
     sequence = SequenceConfig(context_steps=config.context_steps,
                               history_actions=config.history_actions,
                               max_text_tokens=config.text_tokens, reasoning=config.reasoning, imagination=config.imagination,
-                              patches=model.patches)
+                              patches=model.patches,
+                              imagine_from_frame=config.imagine_from_frame)
     # where image tokens sit (docs/policy.md): the anchor of <imagine>, the tile embedding;
     # one grid per image tokenizer (a generalist's worlds differ)
     grids = [[int(c["codebook_size"]), *(int(n) for n in c.get("grid") or (0, 0))]
@@ -187,6 +200,8 @@ def run_layout(config: PolicyTrainConfig, frame_shape: tuple[int, int],
         model.image_grid = int(init_meta["model"].get("image_grid", 0))
         sequence.image_anchor = int(init_meta["sequence"].get("image_anchor", 0))
         sequence.image_grids = list(init_meta["sequence"].get("image_grids") or [])
+        sequence.imagine_from_frame = config.imagine_from_frame or bool(
+            init_meta["sequence"].get("imagine_from_frame", False))
     # big frames (a 53x40 screen tokenizer) need more positions than the default; a sample
     # longer than the model would be cut at the left, losing its observed frame
     model.fit_positions(sequence.positions_needed(max(r * c for _, r, c in grids)))
