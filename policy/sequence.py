@@ -82,11 +82,12 @@ class SequenceConfig:
         to `<imagine>` (`anchor_for` bounds it, anchored or not), the imagined frame and a GUI
         action's text; plus a review example's imagined steps. Frames of many tokens (a screen
         tokenizer that keeps text: 53x40) need more than a model's default 2,048."""
-        frame = self.patches or image_tokens
         step = self.anchor_for(image_tokens) + ACTION_ROOM + image_tokens + 2
         if self.imagine_from_frame:  # the restated frame, then `<imagine>` anchored after it
             step += self.anchor_for(image_tokens) + 1
-        review = self.review_steps * (frame + ACTION_ROOM + 4)
+        # a review example's imagined frames are VQ codes whatever the eye (and its first one
+        # may follow the restated frame, which `step` already counts)
+        review = self.review_steps * (image_tokens + ACTION_ROOM + 4)
         return 2 + 64 + 1 + self.context_steps * step + review
 
     def offsets(self) -> dict[str, list[int]]:
