@@ -252,13 +252,14 @@ def agents_in(agents: Agent | list[Agent]) -> list[Agent]:
     return agents if isinstance(agents, list) else [agents]
 
 
-def check_world_and_agent(world_id: str, spec: str) -> None:
-    """Build the world and the agent once and close them, so that an unknown world, agent or
-    checkpoint fails here with its clear error, before any worker process starts."""
+def check_world_and_agent(world_id: str, spec: str, **policy_options) -> None:
+    """Build the world and the agent once (with `policy_options`, on the CPU) and close them,
+    so that an unknown world, agent, checkpoint or option the policy refuses fails here with
+    its clear error, before any worker process starts."""
     import rig.worlds
 
     env = rig.worlds.make(world_id)
     try:
-        make_agent(spec, env).close()
+        make_agent(spec, env, **{**policy_options, "device": "cpu"}).close()
     finally:
         env.close()

@@ -19,6 +19,10 @@ class PolicyOptions:
                             "review them and maybe revise before acting (0: act directly)")
     candidates: int = option(1, "with --lookahead: proposals reviewed per step at most (a "
                              "revision past the budget is acted on unreviewed)")
+    votes: int = option(1, "self-consistency: the RIG policy writes this many reasonings a "
+                        "step (sampled, decoded in one batch) and acts on the action most of "
+                        "them chose (ties: the earliest sample); N times the decoding "
+                        "(context-1 policies, no lookahead)")
     threads: int = option(0, "torch CPU threads of each process that plays (0: the cores shared "
                           "out: one per worker when there are as many workers as cores; "
                           "torch's default for one process)")
@@ -26,10 +30,13 @@ class PolicyOptions:
     def policy_options(self) -> dict:
         """What the RIG policy agent takes from these options (other agents ignore them)."""
         return dict(imagine=self.imagine, device=self.device, temperature=self.temperature,
-                    lookahead=self.lookahead, candidates=self.candidates)
+                    lookahead=self.lookahead, candidates=self.candidates, votes=self.votes)
 
     def validate_policy_options(self) -> None:
         require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
         require(self.lookahead >= 0 and self.candidates >= 1,
                 "--lookahead must be >= 0 and --candidates >= 1")
         require(self.threads >= 0, f"--threads must be >= 0, got {self.threads}")
+        require(self.votes >= 1, f"--votes must be >= 1, got {self.votes}")
+        require(self.votes == 1 or not self.lookahead,
+                "--votes samples whole decisions; RIG-lookahead reviews one: use one of them")

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from rig.config import ConfigError
+
 from .base import Agent, Decision
 
 
@@ -25,7 +27,7 @@ class RigPolicy(Agent):
 
     def __init__(self, env, path: str, seed: int | None = None, device: str = "cpu",
                  temperature: float = 1.0, imagine: bool = True, lookahead: int = 0,
-                 candidates: int = 1):
+                 candidates: int = 1, votes: int = 1):
         from rig.policy import checkpoint
         from rig.policy.decoder import IncrementalDecoder
         from rig.policy.sequence import SequenceBuilder, SequenceConfig
@@ -37,6 +39,16 @@ class RigPolicy(Agent):
         self.tokenizer, codec = policy.image_tokenizer(world_id, device)
         self.sequence = SequenceConfig(**self.meta["sequence"])
         self.builder = SequenceBuilder(self.vocab, self.sequence)
+        # self-consistency: each world's step is decoded `votes` times (as that many rows of
+        # the decoder's batch) and the most chosen action is acted on. Every sample must see
+        # the same context, so only policies that see one step at a time vote
+        self.votes = int(votes)
+        if self.votes < 1:
+            raise ValueError(f"votes must be >= 1, got {votes}")
+        if self.votes > 1 and (self.sequence.context_steps > 1 or lookahead):
+            raise ConfigError(f"--votes {votes} needs a policy that sees one step at a time "
+                              f"(this one sees {self.sequence.context_steps}) and no "
+                              "--lookahead: each sample must decide from the same context")
         # this world's block of image codes in the vocabulary
         self.code_offset = int(codec.get("offset", 0))
         self.language = env.get_wrapper_attr("action_language")
@@ -93,7 +105,7 @@ class RigPolicy(Agent):
     def reset_batch(self, seeds: list[int | None]) -> None:
         if seeds and seeds[0] is not None:
             self.decoder.generator.manual_seed(int(seeds[0]))
-        self.decoder.reset([self.builder.prefix(self.task_text)[0]] * len(seeds))
+        self.decoder.reset([self.builder.prefix(self.task_text)[0]] * (len(seeds) * self.votes))
         self.history: list[list[str]] = [[] for _ in seeds]
         self.fallbacks = [0] * len(seeds)
         self.generated = [0] * len(seeds)
@@ -148,6 +160,30 @@ class RigPolicy(Agent):
             result[w][c, n] = pixels
         return result
 
+    def _decide(self, inputs: list, pixels: list, references: list | None) -> list:
+        """The decoder's output per world; with votes, each world decoded `votes` times in one
+        batch and the output of the earliest sample that chose the most chosen action."""
+        n = self.votes
+        if n == 1:
+            return self.decoder.step(inputs, pixels, references)
+        spread = [x for x in inputs for _ in range(n)]
+        outputs = self.decoder.step(spread, [x for x in pixels for _ in range(n)],
+                                    None if references is None else
+                                    [x for x in references for _ in range(n)])
+        chosen: list = []
+        for w in range(len(inputs)):
+            samples = outputs[w * n:(w + 1) * n]
+            if samples[0] is None:
+                chosen.append(None)
+                continue
+            keys = [tuple(o.action_text_ids) if self.open_actions else o.action_id
+                    for o in samples]
+            best = max(keys, key=lambda key: (keys.count(key), -keys.index(key)))
+            winner = samples[keys.index(best)]
+            winner.generated = sum(o.generated for o in samples)  # what the step cost
+            chosen.append(winner)
+        return chosen
+
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
         return self.act_batch([obs], [info])[0]
 
@@ -174,7 +210,7 @@ class RigPolicy(Agent):
             pixels[w] = frames[row] if patches else None
             if restate:
                 references[w] = self.vocab.image_ids(np.asarray(codes[row]).reshape(-1))
-        outputs = self.decoder.step(inputs, pixels, references if restate else None)
+        outputs = self._decide(inputs, pixels, references if restate else None)
         imagined = [w for w in active if outputs[w].image_ids]
         frames_out = {}
         if imagined:

@@ -541,3 +541,42 @@ def test_imagine_from_frame_trains_plays_and_scores_imagination(tokenized_store,
     assert rig_main(_train_args(tokenized_store, tmp_path / "bad", 1)
                     + ["--imagine-from-frame"]) == 2
     assert "already in view" in capsys.readouterr().err
+
+
+def test_votes_act_on_the_action_most_samples_chose(tokenized_store, tmp_path, capsys):
+    """`--votes N` (self-consistency): each step is decoded N times in one batch and the most
+    chosen action is acted on; policies that see more than one step refuse it clearly."""
+    from collections import Counter
+
+    import rig.worlds
+    from rig.agents.rig_agent import RigPolicy
+    from rig.config import ConfigError
+
+    out = tmp_path / "one-step"
+    assert rig_main(_train_args(tokenized_store, out, 2) + ["--context-steps", "1"]) == 0
+    policy = RigPolicy.from_pretrained(str(out / "final"), seed=0, votes=5, imagine=False)
+    samples = []
+    step = policy.decoder.step
+    policy.decoder.step = lambda *args: samples.append(step(*args)) or samples[-1]
+    env = rig.worlds.make("rig/Crafter-v0")
+    obs, info = env.reset(seed=3)
+    for _ in range(4):
+        decision = policy.act(obs, info)
+        names = [policy.vocab.action_name(o.action_id) for o in samples[-1]]
+        assert len(names) == 5
+        top = Counter(names).most_common(1)[0][1]
+        assert names.count(decision.action_text) == top  # a most chosen action
+        obs, *_ , info = env.step(decision.action)
+    env.close()
+    assert rig_main(["eval", "--agent", f"rig:{out / 'final'}", "--episodes", "1", "--max-steps",
+                     "3", "--workers", "1", "--votes", "3", "--no-imagine",
+                     "--json", str(tmp_path / "votes.json")]) == 0
+    assert json.loads((tmp_path / "votes.json").read_text())["votes"] == 3
+    two = tmp_path / "two-steps"
+    assert rig_main(_train_args(tokenized_store, two, 1)) == 0  # context 2 by default
+    with pytest.raises(ConfigError, match="sees one step at a time"):
+        RigPolicy.from_pretrained(str(two / "final"), votes=2)
+    capsys.readouterr()
+    assert rig_main(["eval", "--agent", f"rig:{two / 'final'}", "--episodes", "1",
+                     "--workers", "1", "--votes", "2"]) == 2
+    assert "sees one step at a time" in capsys.readouterr().err
