@@ -69,11 +69,15 @@ class LeanForward:
         self.rope_scale = float(getattr(rotary, "attention_scaling", 1.0))
         weight = next(self.lm.parameters())
         self.device, self.dtype = weight.device, weight.dtype
+        # cos and signed sin of every position, looked up instead of computed at each call
+        # (a one-token forward is a few dozen small tensor calls: these were eight of them)
+        self._rotary_table(max(2 * config.max_position_embeddings, 4096))
         self.layers = [self._fuse(layer) for layer in self.inner.layers]
         self.final_norm = self.inner.norm.weight.detach()
         self.head = _stacked(self.lm.lm_head)
         self.worlds = worlds
         self.width = 0  # cached positions (the same for every world; padding is masked)
+        self.padded = False  # whether any cached position is padding (then masks are needed)
         self._allocate(max(16, capacity))
 
     @staticmethod
@@ -91,6 +95,12 @@ class LeanForward:
                 _stacked(attention.o_proj), layer.post_attention_layernorm.weight.detach(),
                 _stacked(mlp.gate_proj, mlp.up_proj), _stacked(mlp.down_proj))
 
+    def _rotary_table(self, size: int) -> None:
+        freqs = torch.arange(size, device=self.device).float()[:, None] * self.inv_freq
+        self.cos_table = (torch.cat([freqs, freqs], dim=-1).cos() * self.rope_scale).to(self.dtype)
+        sin = (freqs.sin() * self.rope_scale).to(self.dtype)
+        self.sin_table = torch.cat([-sin, sin], dim=-1)  # rotate-half's signs folded in
+
     def _allocate(self, capacity: int) -> None:
         shape = (len(self.layers), self.worlds, self.kv_heads, capacity, self.head_dim)
         keys = torch.zeros(shape, dtype=self.dtype, device=self.device)
@@ -107,7 +117,7 @@ class LeanForward:
         self.width = min(self.width, width)
 
     def clear(self) -> None:
-        self.width = 0
+        self.width, self.padded = 0, False
 
     def _norm(self, x, weight):
         # as Qwen2RMSNorm: the variance in float32, the weight applied in the model's dtype
@@ -126,24 +136,29 @@ class LeanForward:
             self._allocate(max(end, 2 * self.capacity))
         # which cached or new keys each new token sees: the real ones before it, and itself
         # (a padding token seeing itself keeps its row, and so its cached values, finite;
-        # nobody reads it or sees it)
-        if w == 1:
+        # nobody reads it or sees it). One world never feeds padding, so its one-token feeds
+        # see every cached key: no mask (SDPA's unmasked path)
+        if w == 1 and k == 1 and not self.padded and bool(new_mask[0, 0]):
+            self.valid[:, start] = True
+            seen = None
+        elif w == 1:
             self.valid[:, start] = True
             seen = self.valid[:, None, None, :end].clone()
             self.valid[:, start:end] = new_mask
+            self.padded = self.padded or k == 1  # one world here: a padding token was fed
         else:
             self.valid[:, start:end] = new_mask
+            self.padded = self.padded or not bool(new_mask.all())
             causal = torch.ones((w, w), dtype=torch.bool, device=self.device).tril()
             fresh = (causal & new_mask[:, None, :]) | torch.eye(w, dtype=torch.bool,
                                                                  device=self.device)
             seen = torch.cat([self.valid[:, None, :start].expand(k, w, start), fresh], dim=2)
             seen = seen[:, None]  # K x 1 x W x (width + W)
         # rotary embedding as rotate-half: x * cos + roll(x, half) * [-sin, sin]
-        freqs = positions[..., None].float() * self.inv_freq
-        cos = (torch.cat([freqs, freqs], dim=-1).cos() * self.rope_scale).to(self.dtype)
-        sin = (freqs.sin() * self.rope_scale).to(self.dtype)
-        sin = torch.cat([-sin, sin], dim=-1)
-        cos, sin = cos[:, :, None], sin[:, :, None]  # K x W x 1 x head_dim
+        if int(positions.max()) >= len(self.cos_table):
+            self._rotary_table(2 * int(positions.max()) + 1)
+        cos = self.cos_table[positions][:, :, None]  # K x W x 1 x head_dim
+        sin = self.sin_table[positions][:, :, None]
         heads, kv, half = self.heads, self.kv_heads, self.head_dim // 2
         gqa = heads != kv
         x = embeds.to(self.dtype).reshape(k * w, -1)  # tokens as rows: every product is 2-D
