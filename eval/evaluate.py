@@ -101,7 +101,7 @@ def evaluate(config: EvalConfig) -> int:
 
     from .report import print_summary
 
-    check_world_and_agent(config.world, config.agent, votes=config.votes)
+    check_world_and_agent(config.world, config.agent, **config.policy_options())
     console = Console()
     summary = run_evaluation(config, console)
     print_summary(summary, console)
