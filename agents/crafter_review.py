@@ -101,8 +101,10 @@ def measure(action: str, info0, infos, rewards, died: bool, target: str | None) 
     return facts
 
 
-def branch(env, obs, info, action: int, expert, horizon: int, target: str | None):
-    """Branch the world, take `action`, follow a copy of `expert` for the rest; (steps, facts)."""
+def branch(env, obs, info, action: int, expert, horizon: int, target: str | None,
+           reasoning: str = ""):
+    """Branch the world, take `action` (proposed with `reasoning`, stored on the first step),
+    follow a copy of `expert` for the rest; (steps, facts)."""
     import copy
 
     import rig.worlds
@@ -111,7 +113,6 @@ def branch(env, obs, info, action: int, expert, horizon: int, target: str | None
     steps, infos, rewards, died = [], [], [], False
     info0 = info
     for k in range(horizon):
-        reasoning = ""
         if k:
             decision = agent.act(obs, info)
             action, reasoning = int(decision.action), decision.reasoning

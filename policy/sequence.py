@@ -296,9 +296,12 @@ def review_sample(builder: SequenceBuilder, sample: dict[str, Any], task_text: s
         segments.extend(out[1])
 
     # the proposal is input, not a target (a poor action is not to be imitated): its
-    # reasoning (the expert's own where it was the expert's) and action are structure
+    # reasoning and action are structure. Its reasoning: what it was proposed with (a policy's
+    # own, stored by `rig data review --policy`), the expert's where it was the expert's, none
+    # for a sampled action
     if cfg.reasoning:
-        words = v.encode_text(sample["review_corrected_reasoning"][0] if expert else "")
+        own = str(sample["reasoning"][0]) if "reasoning" in sample else ""
+        words = v.encode_text(own or (sample["review_corrected_reasoning"][0] if expert else ""))
         add(THINK, words[:cfg.max_reasoning_tokens], builder.ids(THINK.closes), STRUCTURE)
     add(ACT, [v.action_id(actions[0])], segment=STRUCTURE)
     for k in range(1, cfg.review_steps + 1):

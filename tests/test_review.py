@@ -74,7 +74,10 @@ def test_review_store_is_a_readable_store_with_verdicts_and_corrections(source, 
         assert np.array_equal(ep["image"][0], s["image"][t])  # the state under review
         assert ep["has_imagined_frame"].all()  # the frame after each step: the outcome
         assert np.array_equal(ep["imagined_frame"][:-1], ep["image"][1:])
-        assert str(ep["reasoning"][0]) == "" and all(str(r) for r in ep["reasoning"][1:])
+        # the first step holds the reasoning its candidate was proposed with: the expert's
+        # own, none for a sampled action; then the expert's reasoning as it continues
+        proposed = str(s["reasoning"][t]) if first["review_candidate_kind"] == "expert" else ""
+        assert str(ep["reasoning"][0]) == proposed and all(str(r) for r in ep["reasoning"][1:])
         assert str(ep["review"][0]) and not any(str(r) for r in ep["review"][1:])
         assert first["review_verdict"] in ("accept", "revise")
         # the correction is the expert's recorded decision at t
@@ -95,6 +98,20 @@ def test_review_store_is_a_readable_store_with_verdicts_and_corrections(source, 
     verdicts = {(f["review_candidate_kind"] == "expert", f["review_verdict"]) for f, _ in rows}
     assert (True, "accept") in verdicts and (False, "revise") in verdicts
     assert len({key(f, ep) for f, ep in rows}) == len(rows)
+
+
+def test_a_policys_proposal_keeps_the_reasoning_it_was_made_with(source, tmp_path):
+    """At test time every proposal comes with the policy's reasoning; review examples of the
+    policy's choices must too, or "words present" would mean "the expert's: accept"."""
+    out = tmp_path / "policy-review.zarr"
+    assert review(source, out, policy="rig:crafter", poor_actions=0, episodes=1, every=10) == 0
+    rows = [(f, ep) for f, ep in examples(out) if f["review_candidate_kind"] == "policy"]
+    assert rows, "the shipped policy agreed with the expert at every state; pick other steps"
+    for first, ep in rows:
+        words = str(ep["reasoning"][0])
+        assert words and words != first["review_corrected_reasoning"]
+        assert first["action_text"] != first["review_corrected_action"]
+        assert first["action_text"].split()[0] in words.lower() or "I " in words
 
 
 def test_compare_accepts_an_equal_branch_and_names_each_loss():

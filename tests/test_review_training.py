@@ -55,6 +55,13 @@ def test_review_example_layout_and_loss_segments(stores):
         proposal = int(np.flatnonzero(ids == vocab.id("<act>"))[0]) + 1
         assert ids[proposal] == vocab.action_id(item["action_text"][0])
         assert segments[proposal] == STRUCTURE  # the proposal is never a target
+        # the proposal's reasoning: what it was proposed with (input, never a target)
+        think = int(np.flatnonzero(ids == vocab.id("<think>"))[0])
+        close = int(np.flatnonzero(ids == vocab.id("</think>"))[0])
+        own = str(item["reasoning"][0]) or (str(item["review_corrected_reasoning"][0]) if
+                                            item["review_candidate_kind"][0] == "expert" else "")
+        assert list(ids[think + 1:close]) == vocab.encode_text(own)[:config.max_reasoning_tokens]
+        assert (segments[think:close + 1] == STRUCTURE).all()
         frames = 1 + int(not item["image_tokens_is_pad"][2] and not item["action_text_is_pad"][1])
         if item["image_tokens_is_pad"][1]:
             frames = 0

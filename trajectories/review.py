@@ -111,19 +111,25 @@ def _review_state(env, obs, info, decision, expert, recorded, where, done, confi
     rng = np.random.default_rng([config.seed, seed, t])
     target = decision.extras.get("target_name")
     cands = [(int(decision.action), "expert")]
+    # the reasoning each candidate was proposed with: the reviewer reads it before the imagined
+    # outcome, and at test time every proposal comes with the policy's own reasoning (a review
+    # store where only the expert's proposals had words would teach "words: accept")
+    proposed_with = {cands[0][0]: decision.reasoning or ""}
     if recorded != cands[0][0]:
         cands.append((recorded, "recorded"))
     if policy is not None:
         policy.reset(seed=config.seed)
-        mine = int(policy.act(obs, info).action)
-        if mine not in [a for a, _ in cands]:
-            cands.append((mine, "policy"))
+        mine = policy.act(obs, info)
+        if int(mine.action) not in [a for a, _ in cands]:
+            cands.append((int(mine.action), "policy"))
+            proposed_with[int(mine.action)] = mine.reasoning or ""
     others = [a for a in range(len(names)) if a not in [a for a, _ in cands]]
     drawn = rng.permutation(others)[:config.poor_actions]  # a larger K keeps the first K
     cands += [(int(a), "sampled") for a in drawn]
     if all((t, names.format(a)) in done for a, _ in cands):
         return
-    branches = {a: branch(env, obs, info, a, expert, config.horizon, target) for a, _ in cands}
+    branches = {a: branch(env, obs, info, a, expert, config.horizon, target,
+                          proposed_with.get(a, "")) for a, _ in cands}
     expert_facts = branches[cands[0][0]][1]
     for action, kind in cands:
         if (t, names.format(action)) in done:
