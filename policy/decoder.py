@@ -90,6 +90,8 @@ class IncrementalDecoder:
         self.generator = torch.Generator(device="cpu").manual_seed(seed)
         ids = vocab.id
         self.pad = ids("<pad>")
+        # the frame placeholder of a policy with a frame encoder (its embedding is the frame's)
+        self.patch_id = getattr(model, "patch_id", None)
         # the parts of a decision in order, and each part's opening and closing tokens
         self.parts = grammar.decision(reasoning, self.open_actions, self.imagination)
         self.action_part = ACT_TEXT if self.open_actions else ACT
@@ -163,6 +165,14 @@ class IncrementalDecoder:
         width = max(len(t) for t in tokens)
         if width == 0:
             return [None] * self.k
+        if (self.k == 1 and width == 1 and tokens[0][0] != self.patch_id
+                and all(f is None for f in frames or [])):
+            # one world, one token (most of a step at batch 1): its embedding row and the
+            # forward's one-token path, without building tensors for a mask and positions
+            at, slot, self.layout[0] = self.step_positions.assign_one(tokens[0][0],
+                                                                      self.layout[0])
+            with torch.no_grad():
+                return [self.forward.feed_token(self._embed_one(tokens[0][0], slot), at)[0]]
         frames = join_frames(frames or [], lambda f: torch.from_numpy(f).to(self.device))
         # built as Python lists and converted once: most feeds are one token a world, where
         # a tensor per row would cost more than the forward's arithmetic
@@ -364,6 +374,15 @@ class IncrementalDecoder:
 
     def context_length(self) -> int:
         return 0 if self.forward is None else self.forward.width
+
+    def _embed_one(self, token: int, slot: int):
+        """`_embed` of one token that is not a `<patch>` (1 x hidden): its embedding row, plus
+        its place in its frame where it is an image token (the same sum `embed` makes)."""
+        row = lm_of(self.model).get_input_embeddings().weight[token:token + 1]
+        grid = getattr(self.model, "grid_embedding", None)
+        if grid is not None and 0 <= slot < grid.num_embeddings:
+            row = row + grid.weight[slot:slot + 1].to(row.dtype)
+        return row
 
     def _embed(self, ids, frames, slots):
         """The input embeddings of `ids`: the RIG transformer's (image places, patches), or a

@@ -159,9 +159,44 @@ class LeanForward:
             self._rotary_table(2 * int(positions.max()) + 1)
         cos = self.cos_table[positions][:, :, None]  # K x W x 1 x head_dim
         sin = self.sin_table[positions][:, :, None]
+        x = self._layers(embeds.to(self.dtype).reshape(k * w, -1), k, w, start, cos, sin, seen)
+        self.width = end
+        x = x.view(k, w, -1)
+        if w == 1:
+            hidden = x[:, 0]
+        else:
+            rows = torch.as_tensor([max(i, 0) for i in last], device=self.device)
+            hidden = x[torch.arange(k, device=self.device), rows]  # the last tokens only
+        return _linear(self._norm(hidden, self.final_norm), self.head).float()
+
+    @torch.no_grad()
+    def feed_token(self, embed, position: int):
+        """`feed` of one real token for a single world (`embed`: 1 x hidden) at `position`,
+        with the same arithmetic and a fraction of its tensor calls: at batch 1 the decoder
+        feeds nearly every token this way, and there the forward is bound by per-call cost.
+        Returns the logits (1 x vocab, float32)."""
+        if self.worlds != 1 or self.padded:  # padding was fed once: keys need the mask
+            return self.feed(embed.view(1, 1, -1),
+                             torch.ones((1, 1), dtype=torch.bool, device=self.device),
+                             torch.tensor([[position]], device=self.device), [0])
+        start = self.width
+        if start + 1 > self.capacity:
+            self._allocate(2 * self.capacity)
+        self.valid[0, start] = True
+        if position >= len(self.cos_table):
+            self._rotary_table(2 * position + 1)
+        # one row of each table broadcasts as the K x W x 1 x head_dim lookup of `feed` does
+        x = self._layers(embed.to(self.dtype), 1, 1, start, self.cos_table[position],
+                         self.sin_table[position], None)
+        self.width = start + 1
+        return _linear(self._norm(x, self.final_norm), self.head).float()
+
+    def _layers(self, x, k: int, w: int, start: int, cos, sin, seen):
+        """The decoder layers over `x` (K*W x hidden, tokens as rows: every product is 2-D),
+        caching each layer's keys and values at positions start..start+W."""
+        end = start + w
         heads, kv, half = self.heads, self.kv_heads, self.head_dim // 2
         gqa = heads != kv
-        x = embeds.to(self.dtype).reshape(k * w, -1)  # tokens as rows: every product is 2-D
         for i, (norm1, qkv, out, norm2, gate_up, down) in enumerate(self.layers):
             projected = _linear(self._norm(x, norm1), qkv).view(k, w, heads + 2 * kv,
                                                                 self.head_dim)
@@ -175,14 +210,7 @@ class LeanForward:
             x = x + _linear(attended.transpose(1, 2).reshape(k * w, -1), out)
             gate, up = _linear(self._norm(x, norm2), gate_up).chunk(2, dim=-1)
             x = x + _linear(F.silu(gate) * up, down)
-        self.width = end
-        x = x.view(k, w, -1)
-        if w == 1:
-            hidden = x[:, 0]
-        else:
-            rows = torch.as_tensor([max(i, 0) for i in last], device=self.device)
-            hidden = x[torch.arange(k, device=self.device), rows]  # the last tokens only
-        return _linear(self._norm(hidden, self.final_norm), self.head).float()
+        return x
 
 
 def _stacked(*linears):
@@ -229,6 +257,12 @@ class HFForward:
         self.cache, self.mask = out.past_key_values, mask
         rows = torch.as_tensor([max(i, 0) for i in last], device=embeds.device)
         return out.logits[torch.arange(len(last), device=embeds.device), rows].float()
+
+    def feed_token(self, embed, position: int):
+        """`feed` of one real token for a single world (the contract of `LeanForward`'s)."""
+        return self.feed(embed.view(1, 1, -1), torch.ones((1, 1), dtype=torch.bool,
+                                                          device=embed.device),
+                         torch.tensor([[position]], device=embed.device), [0])
 
 
 def decoding_forward(model, worlds: int, lean: bool = True):
