@@ -4,9 +4,12 @@ Role in the data flow: for every (lookahead, candidates) setting it runs `rig ev
 loop (`evaluate.run_evaluation`) with the RIG policy reviewing its imagined outcomes that far
 ahead, on the same seeds, and records the Crafter score with its bootstrap interval,
 per-achievement rates, generated tokens and wall time per environment step, and how often the
-policy revised itself. It writes `scaling.json` (the whole record; a rerun skips the settings it
-already holds, so a long run killed midway resumes), `scaling.csv` (one row per setting) and two
-plots: score against lookahead, score against compute (tokens per step).
+policy revised itself. `--modes imagined real` adds, at the same settings, the same policy's
+proposals judged on their *real* outcome in branches of the world (`--agent oracle:`, issue
+22's decomposition (b)): the ceiling of what review can add, one line beside RIG-lookahead's.
+It writes `scaling.json` (the whole record; a rerun skips the settings it already holds, so a
+long run killed midway resumes), `scaling.csv` (one row per setting) and three plots: score
+against lookahead, against generated tokens per step and against seconds per step.
 """
 
 from __future__ import annotations
@@ -19,6 +22,14 @@ from pathlib import Path
 from rig.config import option, require
 
 from .evaluate import EvalConfig
+
+MODES = ("imagined", "real")
+
+
+def setting_key(mode: str, lookahead: int, candidates: int) -> str:
+    """A setting's key in scaling.json (the imagined mode keeps the keys of older records)."""
+    key = f"lookahead={lookahead},candidates={candidates}"
+    return key if mode == "imagined" else f"{mode}:{key}"
 
 
 @dataclass
@@ -42,6 +53,11 @@ class EvalScalingConfig:
                            "it (lookahead 0); reviews imagine their rollouts either way. Off "
                            "by default: the plain row then costs what acting needs (--imagine "
                            "and --no-imagine, as rig play and rig eval take)")
+    modes: list[str] = option(None, "how proposals are judged: imagined (RIG-lookahead: the "
+                              "policy reviews its imagined outcome) and/or real (the same "
+                              "proposals tried in branches of the real world, the best by "
+                              "reward: the ceiling of review; context-1 policies)",
+                              factory=lambda: ["imagined"])
     out: str = option("runs/scaling", "folder for scaling.json, scaling.csv and the PNG plots")
 
     def validate(self) -> None:
@@ -53,32 +69,43 @@ class EvalScalingConfig:
                 "--lookahead takes settings >= 0")
         require(self.candidates and all(c >= 1 for c in self.candidates),
                 "--candidates takes settings >= 1")
+        require(self.modes and all(m in MODES for m in self.modes),
+                f"--modes takes {' and/or '.join(MODES)}")
         self.eval_config(0, 1).validate()
 
-    def settings(self) -> list[tuple[int, int]]:
-        """(lookahead, candidates) pairs; lookahead 0 reviews nothing, so it runs once."""
-        pairs = []
-        for n in self.lookahead:
-            for c in ([1] if n == 0 else self.candidates):
-                if (n, c) not in pairs:
-                    pairs.append((n, c))
-        return pairs
+    def settings(self) -> list[tuple[str, int, int]]:
+        """(mode, lookahead, candidates); lookahead 0 reviews nothing, so it runs once (as the
+        imagined mode: the plain policy)."""
+        triples = []
+        for mode in self.modes:
+            for n in self.lookahead:
+                if n == 0 and mode != "imagined" and "imagined" in self.modes:
+                    continue  # the plain row is measured once
+                for c in ([1] if n == 0 else self.candidates):
+                    key = ("imagined" if n == 0 else mode, n, c)
+                    if key not in triples:
+                        triples.append(key)
+        return triples
 
-    def eval_config(self, lookahead: int, candidates: int) -> EvalConfig:
-        return EvalConfig(world=self.world, agent=self.agent, episodes=self.episodes,
+    def eval_config(self, lookahead: int, candidates: int, mode: str = "imagined") -> EvalConfig:
+        from rig.agents import rig_checkpoint
+
+        agent = self.agent if mode == "imagined" or lookahead == 0 else \
+            f"oracle:{rig_checkpoint(self.agent)}"
+        return EvalConfig(world=self.world, agent=agent, episodes=self.episodes,
                           seed=self.seed, seeds=self.seeds, max_steps=self.max_steps,
                           workers=self.workers, num_worlds=self.num_worlds, imagine=self.imagine,
                           device=self.device, temperature=self.temperature,
                           lookahead=lookahead, candidates=candidates, threads=self.threads)
 
 
-def _row(lookahead: int, candidates: int, summary: dict) -> dict:
+def _row(lookahead: int, candidates: int, summary: dict, mode: str = "imagined") -> dict:
     """One setting's figures from its evaluation summary."""
     episodes = summary["episodes_detail"]
     steps = sum(e["length"] for e in episodes) or 1
     tokens = sum(e["extras"].get("generated_tokens", 0) for e in episodes)
     low, high = summary.get("crafter_score_ci95", (None, None))
-    return {"lookahead": lookahead, "candidates": candidates,
+    return {"mode": mode, "lookahead": lookahead, "candidates": candidates,
             # Crafter score, or the task success rate for worlds with tasks (MiniWoB)
             "crafter_score": summary.get("crafter_score", summary.get("success_rate", 0.0)),
             "ci95_low": low, "ci95_high": high,
@@ -87,6 +114,11 @@ def _row(lookahead: int, candidates: int, summary: dict) -> dict:
             "ms_per_step": 1000 * summary["wall_seconds"] / steps,
             "reviewed_share": sum(e["extras"].get("reviewed_steps", 0) for e in episodes) / steps,
             "revised_share": sum(e["extras"].get("revised_steps", 0) for e in episodes) / steps,
+            # the real-outcome judge: steps where it changed the policy's action, and the
+            # world steps its branches took, per environment step
+            "changed_share": sum(e["extras"].get("oracle_changed", 0) for e in episodes) / steps,
+            "branch_steps_per_step": sum(e["extras"].get("oracle_branch_steps", 0)
+                                         for e in episodes) / steps,
             "success_rates": summary.get("success_rates", {})}
 
 
@@ -99,23 +131,36 @@ def _plots(rows: list[dict], out: Path) -> list[Path]:
     paths = []
     for x_key, name, label in (("lookahead", "score_vs_lookahead.png", "lookahead (steps)"),
                                ("tokens_per_step", "score_vs_compute.png",
-                                "generated tokens per environment step")):
+                                "generated tokens per environment step"),
+                               ("ms_per_step", "score_vs_seconds.png",
+                                "milliseconds per environment step (wall)")):
         fig, ax = plt.subplots(figsize=(6, 4))
-        for c in sorted({r["candidates"] for r in rows}):
-            line = sorted((r for r in rows if r["candidates"] == c or r["lookahead"] == 0),
-                          key=lambda r: r[x_key])
-            x = [r[x_key] for r in line]
-            y = [r["crafter_score"] for r in line]
-            err = [[max(0.0, r["crafter_score"] - (r["ci95_low"] or r["crafter_score"]))
-                    for r in line],
-                   [max(0.0, (r["ci95_high"] or r["crafter_score"]) - r["crafter_score"])
-                    for r in line]]
-            ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=f"candidates {c}")
+        modes = sorted({r.get("mode", "imagined") for r in rows if r["lookahead"]}) or ["imagined"]
+        for mode in modes:
+            if x_key == "tokens_per_step" and mode != "imagined":
+                continue  # the real-outcome judge's cost is world steps, not tokens
+            for c in sorted({r["candidates"] for r in rows}):
+                line = sorted((r for r in rows if r["lookahead"] == 0 or (
+                    r["candidates"] == c and r.get("mode", "imagined") == mode)),
+                    key=lambda r: r[x_key])
+                if len(line) < 2 and len(rows) > 1:
+                    continue
+                x = [r[x_key] for r in line]
+                y = [r["crafter_score"] for r in line]
+                err = [[max(0.0, r["crafter_score"] - (r["ci95_low"] or r["crafter_score"]))
+                        for r in line],
+                       [max(0.0, (r["ci95_high"] or r["crafter_score"]) - r["crafter_score"])
+                        for r in line]]
+                what = "imagined outcome (RIG-lookahead)" if mode == "imagined" else \
+                    "real outcome (oracle)"
+                ax.errorbar(x, y, yerr=err, marker="o" if mode == "imagined" else "s",
+                            linestyle="-" if mode == "imagined" else "--", capsize=3,
+                            label=f"{what}, {c} proposal(s)")
         ax.set_xlabel(label)
         ax.set_ylabel("Crafter score (%)")
-        ax.set_title("RIG-lookahead: score against test-time compute")
+        ax.set_title("Review: score against test-time compute")
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(out / name, dpi=120)
         plt.close(fig)
@@ -147,21 +192,23 @@ def eval_scaling(config: EvalScalingConfig) -> int:
     done = record.setdefault("settings", {})
     console = Console()
     settings = config.settings()
-    for i, (n, c) in enumerate(settings):
-        key = f"lookahead={n},candidates={c}"
+    for i, (mode, n, c) in enumerate(settings):
+        key = setting_key(mode, n, c)
         if key in done:
             console.print(f"[{i + 1}/{len(settings)}] {key}: already measured, skipped")
             continue
-        summary = run_evaluation(config.eval_config(n, c), console,
+        summary = run_evaluation(config.eval_config(n, c, mode), console,
                                  label=f"[{i + 1}/{len(settings)}] {key}")
-        done[key] = _row(n, c, summary)
+        done[key] = _row(n, c, summary, mode)
         tmp = record_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=2))
         tmp.replace(record_path)  # written after every setting: a killed run resumes here
-    rows = [done[f"lookahead={n},candidates={c}"] for n, c in settings]
-    columns = ["lookahead", "candidates", "crafter_score", "ci95_low", "ci95_high", "episodes",
+    rows = [done[setting_key(m, n, c)] for m, n, c in settings]
+    for row, (mode, _, _) in zip(rows, settings):
+        row.setdefault("mode", mode)  # records from before modes existed
+    columns = ["mode", "lookahead", "candidates", "crafter_score", "ci95_low", "ci95_high", "episodes",
                "mean_length", "tokens_per_step", "ms_per_step", "reviewed_share",
-               "revised_share"]
+               "revised_share", "changed_share", "branch_steps_per_step"]
     with (out / "scaling.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, columns, extrasaction="ignore")
         writer.writeheader()
@@ -169,14 +216,17 @@ def eval_scaling(config: EvalScalingConfig) -> int:
     plots = _plots(rows, out)
     table = Table(title=f"{config.agent} on {config.world}: test-time scaling "
                         f"({config.episodes} episodes a setting, horizon {config.max_steps})")
-    for name in ("lookahead", "candidates", "score %", "95% CI", "tokens/step", "ms/step",
-                 "revised"):
+    for name in ("judged on", "lookahead", "candidates", "score %", "95% CI", "tokens/step",
+                 "ms/step", "revised"):
         table.add_column(name, justify="right")
     for r in rows:
         ci = f"{r['ci95_low']:.1f}-{r['ci95_high']:.1f}" if r["ci95_low"] is not None else "-"
-        table.add_row(str(r["lookahead"]), str(r["candidates"]), f"{r['crafter_score']:.2f}",
-                      ci, f"{r['tokens_per_step']:.0f}", f"{r['ms_per_step']:.0f}",
-                      f"{100 * r['revised_share']:.0f}%")
+        judged = "-" if not r["lookahead"] else r["mode"]
+        changed = r.get("revised_share", 0) if r["mode"] == "imagined" else \
+            r.get("changed_share", 0)
+        table.add_row(judged, str(r["lookahead"]), str(r["candidates"]),
+                      f"{r['crafter_score']:.2f}", ci, f"{r['tokens_per_step']:.0f}",
+                      f"{r['ms_per_step']:.0f}", f"{100 * changed:.0f}%")
     console.print(table)
     console.print(f"wrote {record_path}, {out / 'scaling.csv'}, " + ", ".join(map(str, plots)))
     return 0

@@ -54,3 +54,26 @@ def test_refuses_a_policy_that_sees_two_steps():
     env = rig.worlds.make("rig/Crafter-v0")
     with pytest.raises(ConfigError, match="context 1"):
         make_agent("oracle:crafter-reasoning", env, candidates=2, lookahead=1)
+
+
+def test_scaling_puts_the_real_outcome_judge_beside_the_imagined_one(tmp_path, capsys):
+    """`rig eval scaling --modes imagined real`: at each setting the same policy's proposals
+    judged on their imagined outcome (RIG-lookahead) and on their real one (the oracle), the
+    plain row once, one line each in the plots."""
+    out = tmp_path / "scaling"
+    args = ["eval", "scaling", "--agent", "rig:crafter", "--modes", "imagined", "real",
+            "--lookahead", "0", "2", "--candidates", "2", "--episodes", "1", "--max-steps", "4",
+            "--workers", "1", "--threads", "1", "--out", str(out)]
+    assert main(args) == 0
+    settings = json.loads((out / "scaling.json").read_text())["settings"]
+    assert sorted(settings) == ["lookahead=0,candidates=1", "lookahead=2,candidates=2",
+                                "real:lookahead=2,candidates=2"]
+    real, imagined = settings["real:lookahead=2,candidates=2"], settings["lookahead=2,candidates=2"]
+    assert real["mode"] == "real" and imagined["mode"] == "imagined"
+    assert real["branch_steps_per_step"] > 0 and imagined["branch_steps_per_step"] == 0
+    assert imagined["reviewed_share"] == 1 and real["reviewed_share"] == 0
+    for plot in ("score_vs_lookahead.png", "score_vs_compute.png", "score_vs_seconds.png"):
+        assert (out / plot).stat().st_size > 1000
+    assert "real" in capsys.readouterr().out
+    assert main(args[:6] + ["imagined", "dreamed"] + args[8:]) != 0
+    assert "--modes takes imagined and/or real" in capsys.readouterr().err
