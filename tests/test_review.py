@@ -212,3 +212,24 @@ def test_clear_errors_for_stores_that_cannot_be_reviewed(source, reviewed, tmp_p
         review(source, tmp_path / "e.zarr", policy=f"rig:{tmp_path}")
     with pytest.raises(RigError, match="does not exist"):
         review(tmp_path / "missing.zarr", tmp_path / "f.zarr")
+
+
+def test_the_expert_that_recorded_the_store_continues_and_corrects(tmp_path):
+    """A store of the player-view expert in its act-first wording: the shadow is that expert,
+    so its choices are the recorded ones (no "recorded" candidates) and the corrections are in
+    the store's own words; `--expert expert` makes the full-view expert the judge instead."""
+    data = tmp_path / "player.zarr"
+    assert main(["collect", "--out", str(data), "--agent", "expert:player,act-first",
+                 "--episodes", "1", "--max-steps", "30", "--workers", "1"]) == 0
+    out = tmp_path / "player-review.zarr"
+    assert review(data, out, every=10, horizon=2, poor_actions=1) == 0
+    with TrajectoryStore.open(data) as src:
+        recorded = src.episode(0)
+    rows = examples(out)
+    assert rows and {f["review_candidate_kind"] for f, _ in rows} == {"expert", "sampled"}
+    for first, _ in rows:
+        t = first["review_source_step"]
+        assert first["review_corrected_reasoning"] == str(recorded["reasoning"][t])
+        assert first["review_corrected_action"] == str(recorded["action_text"][t])
+    with pytest.raises(ConfigError, match="--expert"):
+        review(data, tmp_path / "bad.zarr", expert="rig:crafter")

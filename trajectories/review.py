@@ -36,6 +36,9 @@ class DataReviewConfig:
     horizon: int = option(6, "steps per branch: the candidate action, then the expert's")
     poor_actions: int = option(3, "other actions drawn per state, uniformly among those the "
                                "expert did not choose")
+    expert: str | None = option(None, "the expert that continues each branch and writes the "
+                                "corrections (expert or expert:VIEW); none: the expert that "
+                                "recorded the source episode, else expert")
     policy: str | None = option(None, "rig:CKPT: also review this policy's own choice where it "
                                 "differs from the expert's")
     tolerance: int = option(0, "tiles a candidate may end farther from the expert's target than "
@@ -62,6 +65,8 @@ class DataReviewConfig:
         require(self.policy is None or rig_checkpoint(self.policy) is not None,
                 f"--policy must be rig:CKPT (a folder saved by `rig train policy`), got "
                 f"{self.policy!r}")
+        require(self.expert is None or self.expert.split(":", 1)[0] == "expert",
+                f"--expert must be expert or expert:VIEW, got {self.expert!r}")
         require_parent(self.out, "--out")
 
 
@@ -79,7 +84,9 @@ def review_episode(env, source, index: int, steps: list[int], done: set, config,
     meta = ep["meta"]
     seed, world_id, agent_name = int(meta["seed"]), str(meta["world_id"]), str(meta["agent"])
     names = env.get_wrapper_attr("action_language")
-    expert = make_agent("expert", env)
+    # the shadow is the expert that recorded the episode (its view and wording: the
+    # corrections then teach what the store taught), or --expert where the store names none
+    expert = make_agent(shadow_expert(agent_name, config.expert), env)
     expert.reset(seed=seed)
     obs, info = env.reset(seed=seed)
     wanted, last = set(steps), max(steps)
@@ -100,6 +107,14 @@ def review_episode(env, source, index: int, steps: list[int], done: set, config,
         if (terminated or truncated) and t < last:
             raise StoreError(f"{source.path}: episode {index} (seed {seed}) ends at step {t} in "
                              f"the replay but was recorded longer: the world changed since")
+
+
+def shadow_expert(recorded_by: str, override: str | None = None) -> str:
+    """The expert whose plan and words a review follows: `override` (--expert), else the
+    expert that recorded the source episode (`expert:player,act-first`), else `expert`."""
+    if override:
+        return override
+    return recorded_by if recorded_by.split(":", 1)[0] == "expert" else "expert"
 
 
 def _review_state(env, obs, info, decision, expert, recorded, where, done, config, policy,
