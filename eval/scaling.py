@@ -191,6 +191,8 @@ def eval_scaling(config: EvalScalingConfig) -> int:
     record["run"] = same_run
     done = record.setdefault("settings", {})
     console = Console()
+    if not console.is_terminal:  # a log file: rich's 80 columns would cut the table's headers
+        console = Console(width=120)
     settings = config.settings()
     for i, (mode, n, c) in enumerate(settings):
         key = setting_key(mode, n, c)
