@@ -104,9 +104,15 @@ def test_a_policys_proposal_keeps_the_reasoning_it_was_made_with(source, tmp_pat
     """At test time every proposal comes with the policy's reasoning; review examples of the
     policy's choices must too, or "words present" would mean "the expert's: accept"."""
     out = tmp_path / "policy-review.zarr"
-    assert review(source, out, policy="rig:crafter", poor_actions=0, episodes=1, every=10) == 0
+    assert review(source, out, policy="rig:crafter", poor_actions=0, episodes=1, every=10,
+                  policy_samples=4) == 0
     rows = [(f, ep) for f, ep in examples(out) if f["review_candidate_kind"] == "policy"]
     assert rows, "the shipped policy agreed with the expert at every state; pick other steps"
+    by_state = {}
+    for first, _ in rows:  # each distinct sampled choice once per state
+        by_state.setdefault(first["review_source_step"], []).append(first["action_text"])
+    assert all(len(set(a)) == len(a) for a in by_state.values())
+    assert max(len(a) for a in by_state.values()) >= 2, "4 samples never chose 2 other actions"
     for first, ep in rows:
         words = str(ep["reasoning"][0])
         assert words and words != first["review_corrected_reasoning"]

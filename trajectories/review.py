@@ -41,6 +41,9 @@ class DataReviewConfig:
                                 "recorded the source episode, else expert")
     policy: str | None = option(None, "rig:CKPT: also review this policy's own choice where it "
                                 "differs from the expert's")
+    policy_samples: int = option(1, "with --policy: decisions sampled from it per state (each "
+                                 "distinct action it chose is reviewed, with the reasoning it "
+                                 "chose it with): the proposals a reviewer sees at test time")
     tolerance: int = option(0, "tiles a candidate may end farther from the expert's target than "
                             "the expert's branch and still be accepted")
     seed: int = option(0, "seed of the step sampling, the drawn actions and the wording")
@@ -58,6 +61,7 @@ class DataReviewConfig:
                 "--samples-per-episode must be at least 1")
         require(self.horizon >= 1, f"--horizon must be at least 1, got {self.horizon}")
         require(self.poor_actions >= 0, "--poor-actions must be >= 0")
+        require(self.policy_samples >= 1, "--policy-samples must be at least 1")
         require(self.tolerance >= 0, "--tolerance must be >= 0")
         require(self.workers >= 0, "--workers must be >= 0")
         from rig.agents import rig_checkpoint
@@ -132,8 +136,8 @@ def _review_state(env, obs, info, decision, expert, recorded, where, done, confi
     proposed_with = {cands[0][0]: decision.reasoning or ""}
     if recorded != cands[0][0]:
         cands.append((recorded, "recorded"))
-    if policy is not None:
-        policy.reset(seed=config.seed)
+    for j in range(config.policy_samples if policy is not None else 0):
+        policy.reset(seed=config.seed + j)  # sample j is the same at every rerun (resume)
         mine = policy.act(obs, info)
         if int(mine.action) not in [a for a, _ in cands]:
             cands.append((int(mine.action), "policy"))
@@ -275,7 +279,7 @@ def data_review(config: DataReviewConfig) -> int:
     with TrajectoryStore.open(config.out, "a") as out:
         done = reviewed(out)
         per_job = [{(t, c) for w, a, s, t, c in done if (w, a, s) == meta[e]} for e, _ in jobs]
-        candidates = 1 + config.poor_actions + bool(config.policy)
+        candidates = 1 + config.poor_actions + (config.policy_samples if config.policy else 0)
         total = sum(len(steps) for _, steps in jobs) * candidates - len(done)
         workers = min(config.workers or os.cpu_count() or 1, len(jobs))
         bar = tqdm(total=max(total, 0), unit="example", desc="review", dynamic_ncols=True)
