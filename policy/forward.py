@@ -131,17 +131,15 @@ class LeanForward:
         (K x W bool) marks the real tokens. Returns the logits (K x vocab, float32) after each
         world's token `last[w]` (worlds with `last[w] < 0` get a row of zeros' logits: unused)."""
         k, w = new_mask.shape
+        if w == 1 and k == 1 and not self.padded and bool(new_mask[0, 0]):
+            return self.feed_token(embeds[0], int(positions[0, 0]))  # the one-token path
         start, end = self.width, self.width + w
         if end > self.capacity:
             self._allocate(max(end, 2 * self.capacity))
         # which cached or new keys each new token sees: the real ones before it, and itself
         # (a padding token seeing itself keeps its row, and so its cached values, finite;
-        # nobody reads it or sees it). One world never feeds padding, so its one-token feeds
-        # see every cached key: no mask (SDPA's unmasked path)
-        if w == 1 and k == 1 and not self.padded and bool(new_mask[0, 0]):
-            self.valid[:, start] = True
-            seen = None
-        elif w == 1:
+        # nobody reads it or sees it)
+        if w == 1:
             self.valid[:, start] = True
             seen = self.valid[:, None, None, :end].clone()
             self.valid[:, start:end] = new_mask
@@ -174,11 +172,13 @@ class LeanForward:
         """`feed` of one real token for a single world (`embed`: 1 x hidden) at `position`,
         with the same arithmetic and a fraction of its tensor calls: at batch 1 the decoder
         feeds nearly every token this way, and there the forward is bound by per-call cost.
-        Returns the logits (1 x vocab, float32)."""
-        if self.worlds != 1 or self.padded:  # padding was fed once: keys need the mask
-            return self.feed(embed.view(1, 1, -1),
-                             torch.ones((1, 1), dtype=torch.bool, device=self.device),
-                             torch.tensor([[position]], device=self.device), [0])
+        Returns the logits (1 x vocab, float32). One world never feeds padding, so its token
+        sees every cached key: no mask (SDPA's unmasked path)."""
+        if self.worlds != 1:
+            raise ValueError(f"feed_token feeds a single world; this forward holds "
+                             f"{self.worlds}")
+        if self.padded:  # padding was fed once (a caller's choice): keys need the mask
+            return _feed_one(self, embed, position)
         start = self.width
         if start + 1 > self.capacity:
             self._allocate(2 * self.capacity)
@@ -260,9 +260,14 @@ class HFForward:
 
     def feed_token(self, embed, position: int):
         """`feed` of one real token for a single world (the contract of `LeanForward`'s)."""
-        return self.feed(embed.view(1, 1, -1), torch.ones((1, 1), dtype=torch.bool,
-                                                          device=embed.device),
-                         torch.tensor([[position]], device=embed.device), [0])
+        return _feed_one(self, embed, position)
+
+
+def _feed_one(forward, embed, position: int):
+    """`forward.feed` of one world's one real token (`embed`: 1 x hidden) at `position`."""
+    return forward.feed(embed.view(1, 1, -1),
+                        torch.ones((1, 1), dtype=torch.bool, device=embed.device),
+                        torch.tensor([[position]], device=embed.device), [0])
 
 
 def decoding_forward(model, worlds: int, lean: bool = True):
