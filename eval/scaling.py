@@ -135,13 +135,13 @@ def _plots(rows: list[dict], out: Path) -> list[Path]:
                                ("ms_per_step", "score_vs_seconds.png",
                                 "milliseconds per environment step (wall)")):
         fig, ax = plt.subplots(figsize=(6, 4))
-        modes = sorted({r.get("mode", "imagined") for r in rows if r["lookahead"]}) or ["imagined"]
+        modes = sorted({r["mode"] for r in rows if r["lookahead"]}) or ["imagined"]
         for mode in modes:
             if x_key == "tokens_per_step" and mode != "imagined":
                 continue  # the real-outcome judge's cost is world steps, not tokens
             for c in sorted({r["candidates"] for r in rows}):
                 line = sorted((r for r in rows if r["lookahead"] == 0 or (
-                    r["candidates"] == c and r.get("mode", "imagined") == mode)),
+                    r["candidates"] == c and r["mode"] == mode)),
                     key=lambda r: r[x_key])
                 if len(line) < 2 and len(rows) > 1:
                     continue
@@ -224,8 +224,7 @@ def eval_scaling(config: EvalScalingConfig) -> int:
     for r in rows:
         ci = f"{r['ci95_low']:.1f}-{r['ci95_high']:.1f}" if r["ci95_low"] is not None else "-"
         judged = "-" if not r["lookahead"] else r["mode"]
-        changed = r.get("revised_share", 0) if r["mode"] == "imagined" else \
-            r.get("changed_share", 0)
+        changed = r["revised_share"] if r["mode"] == "imagined" else r.get("changed_share", 0)
         table.add_row(judged, str(r["lookahead"]), str(r["candidates"]),
                       f"{r['crafter_score']:.2f}", ci, f"{r['tokens_per_step']:.0f}",
                       f"{r['ms_per_step']:.0f}", f"{100 * changed:.0f}%")

@@ -69,7 +69,7 @@ class DataReviewConfig:
         require(self.policy is None or rig_checkpoint(self.policy) is not None,
                 f"--policy must be rig:CKPT (a folder saved by `rig train policy`), got "
                 f"{self.policy!r}")
-        require(self.expert is None or self.expert.split(":", 1)[0] == "expert",
+        require(self.expert is None or is_expert(self.expert),
                 f"--expert must be expert or expert:VIEW, got {self.expert!r}")
         require_parent(self.out, "--out")
 
@@ -113,12 +113,22 @@ def review_episode(env, source, index: int, steps: list[int], done: set, config,
                              f"the replay but was recorded longer: the world changed since")
 
 
+def is_expert(spec: str) -> bool:
+    """Whether an agent spec (a command line's, or a store's `agent`) names the world's expert."""
+    from rig.agents import UnknownAgentError, parse_agent
+
+    try:
+        return parse_agent(spec).name == "expert"
+    except UnknownAgentError:
+        return False
+
+
 def shadow_expert(recorded_by: str, override: str | None = None) -> str:
     """The expert whose plan and words a review follows: `override` (--expert), else the
     expert that recorded the source episode (`expert:player,act-first`), else `expert`."""
     if override:
         return override
-    return recorded_by if recorded_by.split(":", 1)[0] == "expert" else "expert"
+    return recorded_by if is_expert(recorded_by) else "expert"
 
 
 def _review_state(env, obs, info, decision, expert, recorded, where, done, config, policy,
