@@ -218,6 +218,8 @@ def test_clear_errors_for_stores_that_cannot_be_reviewed(source, reviewed, tmp_p
         review(source, tmp_path / "e.zarr", policy=f"rig:{tmp_path}")
     with pytest.raises(RigError, match="does not exist"):
         review(tmp_path / "missing.zarr", tmp_path / "f.zarr")
+    with pytest.raises(ConfigError, match="--policy-samples"):
+        review(source, tmp_path / "g.zarr", policy="rig:crafter", policy_samples=0)
 
 
 def test_the_expert_that_recorded_the_store_continues_and_corrects(tmp_path):
