@@ -134,6 +134,15 @@ def _oracle(spec, env, seed=None, viewer=None, **policy_options):
     return OracleReview(env, spec.argument, seed=seed, **options)
 
 
+def _judge(spec, env, seed=None, viewer=None, **policy_options):
+    from .judge_review import JudgeReview
+
+    options = {k: v for k, v in policy_options.items()
+               if k in ("device", "temperature", "candidates", "lookahead")}
+    options["device"] = pick_device(options.get("device", "cpu"))
+    return JudgeReview(env, spec.argument, seed=seed, **options)
+
+
 def _bc(spec, env, seed=None, viewer=None, **policy_options):
     from .bc_agent import BCPolicy
 
@@ -167,6 +176,13 @@ REGISTRY: dict[str, AgentKind] = {kind.name: kind for kind in (
               argument="PATH", required=True,
               missing="the oracle agent needs a RIG checkpoint: --agent oracle:OUT/final "
                       "--candidates 4 --lookahead 2"),
+    AgentKind("judge", "the RIG policy at PATH proposes --candidates actions a step, imagines "
+              "each --lookahead steps ahead and reviews it; its own first proposal is acted on "
+              "unless its review leans to revise, then the proposal it is most sure of: "
+              "best-of-N judged on the imagined outcome, the oracle's counterpart "
+              "(context-1 policies)", _judge, argument="PATH", required=True,
+              missing="the judge agent needs a RIG checkpoint: --agent judge:OUT/final "
+                      "--candidates 4 --lookahead 1"),
     AgentKind("bc", "the plain behaviour-cloning baseline (a CNN on the frame and the last "
               "action, optionally the observation text's numbers; no reasoning, no imagination) "
               "saved by `rig train bc` (OUT, or OUT/final, OUT/best)", _bc, argument="PATH",
@@ -207,7 +223,8 @@ def parse_agent(spec: str | AgentSpec) -> AgentSpec:
     if argument and not kind.argument:
         raise UnknownAgentError(f"the {name} agent takes nothing after its name; use --agent "
                                 f"{name}")
-    if name in ("rig", "oracle"):  # a shipped policy by short name (rig:crafter) resolves
+    # a shipped policy by short name (rig:crafter) resolves
+    if name in ("rig", "oracle", "judge"):
         argument = resolve_model(argument, "policy")
     return AgentSpec(name, argument)
 

@@ -27,7 +27,7 @@ class RigPolicy(Agent):
 
     def __init__(self, env, path: str, seed: int | None = None, device: str = "cpu",
                  temperature: float = 1.0, imagine: bool = True, lookahead: int = 0,
-                 candidates: int = 1, votes: int = 1):
+                 candidates: int = 1, votes: int = 1, correct: bool = True):
         from rig.policy import checkpoint
         from rig.policy.decoder import IncrementalDecoder
         from rig.policy.sequence import SequenceBuilder, SequenceConfig
@@ -69,7 +69,7 @@ class RigPolicy(Agent):
             image_anchor=self.sequence.image_anchor, open_actions=self.open_actions,
             positions=self.builder.positions,
             image_range=checkpoint.codec_image_ids(self.vocab, codec),
-            imagine_from_frame=self.sequence.imagine_from_frame)
+            imagine_from_frame=self.sequence.imagine_from_frame, correct=correct)
         # pixels of the imagined frame (decisions carry them: the viewer, videos and stores
         # show them) and of every imagined rollout frame (off by default: C x N decodes a
         # step); `set_drawing` turns them off where nobody looks (`rig eval`)
@@ -250,5 +250,6 @@ class RigPolicy(Agent):
                 extras={"generated_tokens": out.generated, "fallbacks": self.fallbacks[w],
                         "proposals": [self.vocab.action_name(p) for p in out.proposals],
                         "imagined_actions": chains,
-                        "verdicts": list(out.verdicts)})
+                        "verdicts": list(out.verdicts),
+                        "accept_shares": list(out.accept_shares)})
         return decisions

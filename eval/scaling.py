@@ -6,7 +6,9 @@ ahead, on the same seeds, and records the Crafter score with its bootstrap inter
 per-achievement rates, generated tokens and wall time per environment step, and how often the
 policy revised itself. `--modes imagined real` adds, at the same settings, the same policy's
 proposals judged on their *real* outcome in branches of the world (`--agent oracle:`, issue
-22's decomposition (b)): the ceiling of what review can add, one line beside RIG-lookahead's.
+22's decomposition (b)): the ceiling of what review can add, one line beside RIG-lookahead's;
+`--modes judged` the same proposals judged by the policy's own review of their imagined outcome
+(`--agent judge:`, agents/judge_review.py: best-of-N without corrections).
 It writes `scaling.json` (the whole record; a rerun skips the settings it already holds, so a
 long run killed midway resumes), `scaling.csv` (one row per setting) and three plots: score
 against lookahead, against generated tokens per step and against seconds per step.
@@ -23,7 +25,12 @@ from rig.config import option, require
 
 from .evaluate import EvalConfig
 
-MODES = ("imagined", "real")
+MODES = ("imagined", "real", "judged")
+# each mode's agent (the plain row, lookahead 0, is always the policy itself) and its line
+MODE_AGENTS = {"imagined": "rig", "real": "oracle", "judged": "judge"}
+MODE_LABELS = {"imagined": "imagined outcome, corrections (RIG-lookahead)",
+               "real": "real outcome, best of N (oracle)",
+               "judged": "imagined outcome, best of N (judge)"}
 
 
 def setting_key(mode: str, lookahead: int, candidates: int) -> str:
@@ -56,7 +63,9 @@ class EvalScalingConfig:
     modes: list[str] = option(None, "how proposals are judged: imagined (RIG-lookahead: the "
                               "policy reviews its imagined outcome) and/or real (the same "
                               "proposals tried in branches of the real world, the best by "
-                              "reward: the ceiling of review; context-1 policies)",
+                              "reward: the ceiling of review; context-1 policies) and/or judged "
+                              "(the same proposals judged by the policy's own review of their "
+                              "imagined outcomes, no corrections; context-1 policies)",
                               factory=lambda: ["imagined"])
     out: str = option("runs/scaling", "folder for scaling.json, scaling.csv and the PNG plots")
 
@@ -91,7 +100,7 @@ class EvalScalingConfig:
         from rig.agents import rig_checkpoint
 
         agent = self.agent if mode == "imagined" or lookahead == 0 else \
-            f"oracle:{rig_checkpoint(self.agent)}"
+            f"{MODE_AGENTS[mode]}:{rig_checkpoint(self.agent)}"
         return EvalConfig(world=self.world, agent=agent, episodes=self.episodes,
                           seed=self.seed, seeds=self.seeds, max_steps=self.max_steps,
                           workers=self.workers, num_worlds=self.num_worlds, imagine=self.imagine,
@@ -114,9 +123,10 @@ def _row(lookahead: int, candidates: int, summary: dict, mode: str = "imagined")
             "ms_per_step": 1000 * summary["wall_seconds"] / steps,
             "reviewed_share": sum(e["extras"].get("reviewed_steps", 0) for e in episodes) / steps,
             "revised_share": sum(e["extras"].get("revised_steps", 0) for e in episodes) / steps,
-            # the real-outcome judge: steps where it changed the policy's action, and the
-            # world steps its branches took, per environment step
-            "changed_share": sum(e["extras"].get("oracle_changed", 0) for e in episodes) / steps,
+            # best of N (real or judged): steps where it changed the policy's action; the
+            # real-outcome judge's world steps in branches, per environment step
+            "changed_share": sum(e["extras"].get("oracle_changed", 0)
+                                 + e["extras"].get("judge_changed", 0) for e in episodes) / steps,
             "branch_steps_per_step": sum(e["extras"].get("oracle_branch_steps", 0)
                                          for e in episodes) / steps,
             "success_rates": summary.get("success_rates", {})}
@@ -137,7 +147,7 @@ def _plots(rows: list[dict], out: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(6, 4))
         modes = sorted({r["mode"] for r in rows if r["lookahead"]}) or ["imagined"]
         for mode in modes:
-            if x_key == "tokens_per_step" and mode != "imagined":
+            if x_key == "tokens_per_step" and mode == "real":
                 continue  # the real-outcome judge's cost is world steps, not tokens
             for c in sorted({r["candidates"] for r in rows}):
                 line = sorted((r for r in rows if r["lookahead"] == 0 or (
@@ -151,11 +161,9 @@ def _plots(rows: list[dict], out: Path) -> list[Path]:
                         for r in line],
                        [max(0.0, (r["ci95_high"] or r["crafter_score"]) - r["crafter_score"])
                         for r in line]]
-                what = "imagined outcome (RIG-lookahead)" if mode == "imagined" else \
-                    "real outcome (oracle)"
-                ax.errorbar(x, y, yerr=err, marker="o" if mode == "imagined" else "s",
-                            linestyle="-" if mode == "imagined" else "--", capsize=3,
-                            label=f"{what}, {c} proposal(s)")
+                ax.errorbar(x, y, yerr=err, marker={"real": "s", "judged": "^"}.get(mode, "o"),
+                            linestyle={"real": "--", "judged": ":"}.get(mode, "-"), capsize=3,
+                            label=f"{MODE_LABELS[mode]}, {c} proposal(s)")
         ax.set_xlabel(label)
         ax.set_ylabel("Crafter score (%)")
         ax.set_title("Review: score against test-time compute")

@@ -55,6 +55,9 @@ class StepOutput:
     #                                   imagined after it (one per rollout frame after the first)
     reviews: list[list[int]] = field(default_factory=list)  # per review, its text ids
     verdicts: list[str] = field(default_factory=list)       # per review: accept or revise
+    # per review: P(accept) / (P(accept) + P(revise)) where its verdict was written: how sure
+    # the reviewer was (the judge of best-of-N on imagined outcomes ranks proposals by it)
+    accept_shares: list[float] = field(default_factory=list)
 
 
 class IncrementalDecoder:
@@ -66,7 +69,7 @@ class IncrementalDecoder:
                  seed: int = 0, lookahead: int = 0, candidates: int = 1, image_anchor: int = 0,
                  open_actions: bool = False, max_action_tokens: int = 24,
                  positions: StepPositions | None = None, image_range: range | None = None,
-                 lean: bool = True, imagine_from_frame: bool = False):
+                 lean: bool = True, imagine_from_frame: bool = False, correct: bool = True):
         import torch
 
         if open_actions and lookahead:
@@ -87,6 +90,9 @@ class IncrementalDecoder:
         # RIG-lookahead: imagine `lookahead` steps of a proposal, review them, and revise up to
         # `candidates - 1` times (each correction reviewed again while reviews remain).
         self.lookahead, self.candidates = int(lookahead), max(1, int(candidates))
+        # `correct=False`: a revised proposal is not corrected; the decision ends at its verdict
+        # (the judge of `agents/judge_review.py` picks among sampled proposals instead)
+        self.correct = bool(correct)
         self.generator = torch.Generator(device="cpu").manual_seed(seed)
         ids = vocab.id
         self.pad = ids("<pad>")
@@ -366,7 +372,9 @@ class IncrementalDecoder:
             return [token], REVIEW_PART
         verdict = "accept" if token == self.accept else "revise"
         out.verdicts.append(verdict)
-        if verdict == "accept":
+        pair = logits[[self.accept, self.revise]].float()
+        out.accept_shares.append(float(self.torch.softmax(pair, dim=-1)[0]))
+        if verdict == "accept" or not self.correct:
             self.pending[w] = [token, self.end_review]  # fed with the next step
             return [], DONE
         out.reasoning_ids = []  # the correction's reasoning replaces the proposal's

@@ -1,6 +1,7 @@
 """`--agent oracle:PATH`: best-of-N on the real outcome (issue 22's ceiling of review), with the
 shipped context-1 policy: it acts from branches without disturbing the real world, executes the
-proposal whose branch earned the most, and refuses a policy that sees more than one step."""
+proposal whose branch earned the most, and refuses a policy that sees more than one step.
+`--agent judge:PATH`, its counterpart on the imagined outcome: the policy's own review picks."""
 
 from __future__ import annotations
 
@@ -62,12 +63,17 @@ def test_scaling_puts_the_real_outcome_judge_beside_the_imagined_one(tmp_path, c
     plain row once, one line each in the plots."""
     out = tmp_path / "scaling"
     args = ["eval", "scaling", "--agent", "rig:crafter", "--modes", "imagined", "real",
-            "--lookahead", "0", "2", "--candidates", "2", "--episodes", "1", "--max-steps", "4",
+            "judged", "--lookahead", "0", "2", "--candidates", "2", "--episodes", "1",
+            "--max-steps", "4",
             "--workers", "1", "--threads", "1", "--out", str(out)]
     assert main(args) == 0
     settings = json.loads((out / "scaling.json").read_text())["settings"]
-    assert sorted(settings) == ["lookahead=0,candidates=1", "lookahead=2,candidates=2",
-                                "real:lookahead=2,candidates=2"]
+    assert sorted(settings) == ["judged:lookahead=2,candidates=2", "lookahead=0,candidates=1",
+                                "lookahead=2,candidates=2", "real:lookahead=2,candidates=2"]
+    judged = settings["judged:lookahead=2,candidates=2"]
+    assert judged["mode"] == "judged" and judged["reviewed_share"] == 1
+    assert judged["branch_steps_per_step"] == 0 and judged["tokens_per_step"] > \
+        settings["lookahead=0,candidates=1"]["tokens_per_step"]
     real, imagined = settings["real:lookahead=2,candidates=2"], settings["lookahead=2,candidates=2"]
     assert real["mode"] == "real" and imagined["mode"] == "imagined"
     assert real["branch_steps_per_step"] > 0 and imagined["branch_steps_per_step"] == 0
@@ -75,5 +81,33 @@ def test_scaling_puts_the_real_outcome_judge_beside_the_imagined_one(tmp_path, c
     for plot in ("score_vs_lookahead.png", "score_vs_compute.png", "score_vs_seconds.png"):
         assert (out / plot).stat().st_size > 1000
     assert "real" in capsys.readouterr().out
-    assert main(args[:6] + ["imagined", "dreamed"] + args[8:]) != 0
+    assert main(args[:6] + ["imagined", "dreamed"] + args[9:]) != 0
     assert "--modes takes imagined and/or real" in capsys.readouterr().err
+
+
+def test_the_judge_acts_on_its_first_proposal_unless_its_review_leans_to_revise():
+    env = rig.worlds.make("rig/Crafter-v0")
+    agent = make_agent("judge:crafter", env, seed=0, candidates=3, lookahead=1)
+    obs, info = env.reset(seed=5)
+    kept = changed = 0
+    for _ in range(12):
+        decision = agent.act(obs, info)
+        confidence, first = decision.extras["judge_confidence"], decision.extras["judge_first"]
+        assert all(0.0 <= c <= 1.0 for c in confidence.values())
+        assert decision.review.startswith("imagined outcome over 1 step(s), P(accept): ")
+        # no correction is written: the decision is one of the sampled proposals, as proposed
+        assert decision.extras["proposals"] == [decision.action_text]
+        if confidence[first] >= 0.5:
+            assert decision.action_text == first
+            kept += 1
+        else:
+            assert confidence[decision.action_text] == max(confidence.values())
+            changed += decision.action_text != first
+        obs, _, terminated, truncated, info = env.step(decision.action)
+        if terminated or truncated:
+            break
+    stats = agent.episode_stats()
+    assert stats["judge_steps"] == stats["reviewed_steps"] >= kept
+    assert stats["judge_changed"] == changed and stats["generated_tokens"] > 0
+    with pytest.raises(ConfigError, match="context 1"):
+        make_agent("judge:crafter-reasoning", env, candidates=2, lookahead=1)
