@@ -535,15 +535,23 @@ local function remove_lamp()
   episode.lamp = nil
 end
 
--- the lamp follows the head cell; a head cell that holds anything but air or the lamp goes unlit
+-- the lamp follows the head cell; a head cell that holds anything but air or the lamp goes unlit.
+-- The new cell is lit before the old one is put out: the client applies the two changes (and
+-- re-meshes their blocks) one after the other, and a frame it draws in between must still have
+-- a light beside the player (a frame drawn between "old out" and "new in" was dark underground:
+-- the frame-sync race of issue 24)
 local function update_lamp()
   local head = {x = pose.pos.x, y = pose.pos.y + 1, z = pose.pos.z}
-  if episode.lamp and not vector.equals(episode.lamp, head) then remove_lamp() end
+  local old = episode.lamp
   episode.lamp = nil
   local here = minetest.get_node(head).name
   if LAMP_LIGHT > 0 and (here == "air" or here == LAMP) then
     if here == "air" then minetest.set_node(head, {name = LAMP}) end
     episode.lamp = head
+  end
+  if old and not (episode.lamp and vector.equals(old, episode.lamp))
+      and minetest.get_node(old).name == LAMP then
+    minetest.set_node(old, {name = "air"})
   end
 end
 
