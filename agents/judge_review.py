@@ -46,13 +46,18 @@ class JudgeReview(Agent):
         self.candidates, self.horizon = int(candidates), int(lookahead)
         self.reset(seed)
 
+    batched = True  # K worlds decode together: K x N rows of one decoder batch
+
     def reset(self, seed: int | None = None) -> None:
-        self.policy.reset_batch([seed] * self.candidates)
-        self.stats = {"judge_steps": 0, "judge_changed": 0, "generated_tokens": 0,
-                      "reviewed_steps": 0, "revised_steps": 0}
+        self.reset_batch([seed])
+
+    def reset_batch(self, seeds: list[int | None]) -> None:
+        self.policy.reset_batch([seed for seed in seeds for _ in range(self.candidates)])
+        self.stats = [{"judge_steps": 0, "judge_changed": 0, "generated_tokens": 0,
+                       "reviewed_steps": 0, "revised_steps": 0} for _ in seeds]
 
     def episode_stats(self, world: int = 0) -> dict[str, int]:
-        return dict(self.stats)
+        return dict(self.stats[world])
 
     def set_drawing(self, frames: bool, rollouts: bool = False) -> None:
         self.policy.set_drawing(frames, rollouts)
@@ -61,7 +66,17 @@ class JudgeReview(Agent):
         self.policy.close()
 
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
-        decisions = self.policy.act_batch([obs] * self.candidates, [info] * self.candidates)
+        return self.act_batch([obs], [info])[0]
+
+    def act_batch(self, observations: list, infos: list) -> list[Decision | None]:
+        n = self.candidates
+        spread = self.policy.act_batch([o for o in observations for _ in range(n)],
+                                       [i for i in infos for _ in range(n)])
+        return [None if observations[w] is None else self._judge(w, spread[w * n:(w + 1) * n])
+                for w in range(len(observations))]
+
+    def _judge(self, world: int, decisions: list[Decision]) -> Decision:
+        """World `world`'s decision from its N proposals (see the module docstring)."""
         shares: dict[str, list[float]] = {}
         for d in decisions:
             shares.setdefault(d.action_text, []).extend(d.extras["accept_shares"][:1])
@@ -71,11 +86,14 @@ class JudgeReview(Agent):
         if confidence[first] < 0.5:  # its reviewer leans to revise: the one it trusts most
             best = max(confidence, key=lambda a: (confidence[a], a == first))
         chosen = next(d for d in decisions if d.action_text == best)
-        self.stats["judge_steps"] += 1
-        self.stats["reviewed_steps"] += 1
-        self.stats["revised_steps"] += confidence[first] < 0.5
-        self.stats["judge_changed"] += best != first
-        self.stats["generated_tokens"] += sum(d.extras["generated_tokens"] for d in decisions)
+        for row in range(world * self.candidates, (world + 1) * self.candidates):
+            self.policy.overrule(best, row)  # every row's past actions: the executed ones
+        stats = self.stats[world]
+        stats["judge_steps"] += 1
+        stats["reviewed_steps"] += 1
+        stats["revised_steps"] += confidence[first] < 0.5
+        stats["judge_changed"] += best != first
+        stats["generated_tokens"] += sum(d.extras["generated_tokens"] for d in decisions)
         chosen.review = "imagined outcome over {} step(s), P(accept): {}".format(
             self.horizon, ", ".join(f"{a} {c:.2f}" for a, c in confidence.items()))
         chosen.extras = dict(chosen.extras, judge_confidence=confidence, judge_first=first)

@@ -109,5 +109,11 @@ def test_the_judge_acts_on_its_first_proposal_unless_its_review_leans_to_revise(
     stats = agent.episode_stats()
     assert stats["judge_steps"] == stats["reviewed_steps"] >= kept
     assert stats["judge_changed"] == changed and stats["generated_tokens"] > 0
+    # batched: K worlds are K x N rows of one decoder; a finished world gets None back
+    agent.reset_batch([0, 1])
+    decisions = agent.act_batch([obs, None], [info, info])
+    assert decisions[1] is None and decisions[0].extras["judge_first"] in \
+        decisions[0].extras["judge_confidence"]
+    assert agent.episode_stats(0)["judge_steps"] == 1 and agent.episode_stats(1)["judge_steps"] == 0
     with pytest.raises(ConfigError, match="context 1"):
         make_agent("judge:crafter-reasoning", env, candidates=2, lookahead=1)
