@@ -99,9 +99,15 @@ class OracleReview(Agent):
         self.stats["oracle_steps"] += 1
         if len(distinct) == 1:
             return decisions[0]
+        # the branches' continuations are decided by the same rows: what they add to the rows'
+        # past actions is put back, and every row lists the executed action
+        before = [list(h) for h in self.policy.history]
         values = self._values(distinct)
+        self.policy.history = before
         best = max(range(len(distinct)), key=lambda i: (values[i], -i))  # ties: the first
         chosen = decisions[proposals.index(distinct[best])]
+        for row in range(self.candidates):
+            self.policy.overrule(chosen.action_text, row)
         self.stats["oracle_changed"] += best != 0
         names = [self.policy.language.format(a) for a in distinct]
         chosen.review = "real outcome over {} step(s): {}".format(

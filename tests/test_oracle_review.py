@@ -21,9 +21,13 @@ def test_branches_leave_the_real_world_alone_and_the_best_is_executed():
     agent = make_agent("oracle:crafter", env, seed=0, candidates=4, lookahead=2)
     obs, info = env.reset(seed=11)
     twin_obs, _ = twin.reset(seed=11)
-    reviewed = 0
+    reviewed, executed = 0, []
     for _ in range(30):
         decision = agent.act(obs, info)
+        executed.append(decision.action_text)
+        # every proposal row's past actions are the executed ones, not its own proposals or
+        # what it decided inside the branches
+        assert all(h == executed for h in agent.policy.history)
         if decision.review:  # proposals differed: each was tried in a branch
             reviewed += 1
             tried = dict(item.rsplit(" ", 1) for item in
@@ -90,6 +94,7 @@ def test_the_judge_acts_on_its_first_proposal_unless_its_review_leans_to_revise(
     agent = make_agent("judge:crafter", env, seed=0, candidates=3, lookahead=1)
     obs, info = env.reset(seed=5)
     kept = changed = 0
+    executed = []
     for _ in range(12):
         decision = agent.act(obs, info)
         confidence, first = decision.extras["judge_confidence"], decision.extras["judge_first"]
@@ -97,6 +102,8 @@ def test_the_judge_acts_on_its_first_proposal_unless_its_review_leans_to_revise(
         assert decision.review.startswith("imagined outcome over 1 step(s), P(accept): ")
         # no correction is written: the decision is one of the sampled proposals, as proposed
         assert decision.extras["proposals"] == [decision.action_text]
+        executed.append(decision.action_text)
+        assert all(h == executed for h in agent.policy.history)
         if confidence[first] >= 0.5:
             assert decision.action_text == first
             kept += 1
