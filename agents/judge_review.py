@@ -2,12 +2,13 @@
 
 Role in the data flow: `--agent judge:PATH --candidates N --lookahead H` (rig play, rig eval,
 `rig eval scaling --modes judged`). Each step the RIG policy at PATH samples N proposals for the
-same observation, as the oracle (`agents/oracle_review.py`) does; each is imagined H steps ahead
-and reviewed by the policy itself, which ends at its verdict (no correction is written). The
-reviewer's confidence in a proposal is P(accept) / (P(accept) + P(revise)) at its verdict,
-averaged over the samples that proposed the same action. The policy's own first sample is acted
-on unless its reviewer leans to revise (confidence below one half); then the proposal it is
-most confident in is.
+same observation, as the oracle (`agents/oracle_review.py`) does. Where they name more than one
+action, each distinct proposal (its reasoning and action, as sampled) is imagined H steps ahead
+and reviewed by the policy itself, which stops at its verdict (no correction is written). The
+reviewer's confidence in a proposal is P(accept) / (P(accept) + P(revise)) at its verdict. The
+policy's own first sample is acted on unless its reviewer leans to revise (confidence below one
+half); then the proposal it is most confident in is. Where all N agree, nothing is reviewed,
+as the oracle tries no branch then.
 
 Why: issue 22's decomposition compares (b), the best of N proposals by their real outcome, with
 (c), the same proposals judged on the imagined one. RIG-lookahead (`--agent rig:PATH
@@ -29,6 +30,7 @@ class JudgeReview(Agent):
     """The policy's proposal unless its own review of the imagined outcome leans to revise."""
 
     name = "judge"
+    batched = True  # K worlds decode together: K x N rows of one decoder batch
 
     def __init__(self, env, path: str, seed: int | None = None, candidates: int = 4,
                  lookahead: int = 1, device: str = "cpu", temperature: float = 1.0, **_):
@@ -37,22 +39,29 @@ class JudgeReview(Agent):
         if candidates < 1 or lookahead < 1:
             raise ConfigError("the judge needs --candidates >= 1 and --lookahead >= 1 (the "
                               "imagined steps it reviews)")
-        self.policy = RigPolicy(env, path, seed=seed, device=device, temperature=temperature,
-                                imagine=False, lookahead=lookahead, candidates=1, correct=False)
-        self.policy.set_drawing(False)
-        if self.policy.sequence.context_steps != 1:
-            raise ConfigError(f"the judge reviews policies that see one step (context 1); "
-                              f"{path} sees {self.policy.sequence.context_steps}")
+        # two decoders over the same weights: one samples the proposals, the other restates
+        # the distinct ones, imagines their outcome and reviews it
+        self.proposer = RigPolicy(env, path, seed=seed, device=device, temperature=temperature,
+                                  imagine=False)
+        if self.proposer.sequence.context_steps != 1 or self.proposer.open_actions:
+            raise ConfigError(f"the judge reviews policies that see one step (context 1) and "
+                              f"act in a closed action language; {path} sees "
+                              f"{self.proposer.sequence.context_steps}")
+        self.reviewer = RigPolicy(env, path, seed=seed, device=device, temperature=temperature,
+                                  imagine=False, lookahead=lookahead, candidates=1,
+                                  correct=False)
+        self.set_drawing(False)
         self.candidates, self.horizon = int(candidates), int(lookahead)
         self.reset(seed)
-
-    batched = True  # K worlds decode together: K x N rows of one decoder batch
 
     def reset(self, seed: int | None = None) -> None:
         self.reset_batch([seed])
 
     def reset_batch(self, seeds: list[int | None]) -> None:
-        self.policy.reset_batch([seed for seed in seeds for _ in range(self.candidates)])
+        rows = [seed for seed in seeds for _ in range(self.candidates)]
+        self.proposer.reset_batch(rows)
+        self.reviewer.reset_batch(rows)
+        self.executed: list[list[str]] = [[] for _ in seeds]  # per world, what was acted on
         self.stats = [{"judge_steps": 0, "judge_changed": 0, "generated_tokens": 0,
                        "reviewed_steps": 0, "revised_steps": 0} for _ in seeds]
 
@@ -60,41 +69,76 @@ class JudgeReview(Agent):
         return dict(self.stats[world])
 
     def set_drawing(self, frames: bool, rollouts: bool = False) -> None:
-        self.policy.set_drawing(frames, rollouts)
+        self.proposer.set_drawing(False)
+        self.reviewer.set_drawing(frames, rollouts)
 
     def close(self) -> None:
-        self.policy.close()
+        self.proposer.close()
+        self.reviewer.close()
 
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
         return self.act_batch([obs], [info])[0]
 
     def act_batch(self, observations: list, infos: list) -> list[Decision | None]:
-        n = self.candidates
-        spread = self.policy.act_batch([o for o in observations for _ in range(n)],
-                                       [i for i in infos for _ in range(n)])
-        return [None if observations[w] is None else self._judge(w, spread[w * n:(w + 1) * n])
-                for w in range(len(observations))]
+        n, k = self.candidates, len(observations)
+        spread_infos = [i for i in infos for _ in range(n)]
+        proposals = self.proposer.act_batch([o for o in observations for _ in range(n)],
+                                            spread_infos)
+        # the distinct proposals of each world, restated in that world's first rows
+        review_obs, forced = [None] * (k * n), [None] * (k * n)
+        distinct: list[list[Decision]] = []
+        for w in range(k):
+            mine: dict[str, Decision] = {}
+            for d in proposals[w * n:(w + 1) * n]:
+                if d is not None:
+                    mine.setdefault(d.action_text, d)
+            distinct.append(list(mine.values()))
+            if len(mine) > 1:
+                for i, d in enumerate(distinct[w]):
+                    review_obs[w * n + i] = observations[w]
+                    forced[w * n + i] = d.extras["proposal_ids"]
+        reviews = self.reviewer.act_batch(review_obs, spread_infos, forced) \
+            if any(o is not None for o in review_obs) else [None] * (k * n)
+        decisions: list[Decision | None] = []
+        for w in range(k):
+            if observations[w] is None:
+                decisions.append(None)
+                continue
+            mine = [reviews[w * n + i] for i in range(len(distinct[w]))] \
+                if len(distinct[w]) > 1 else []
+            decisions.append(self._judge(w, proposals[w * n:(w + 1) * n], distinct[w], mine))
+            self.executed[w].append(decisions[-1].action_text)
+        for policy in (self.proposer, self.reviewer):  # every row lists the executed actions
+            policy.history = [list(self.executed[r // n]) for r in range(k * n)]
+        return decisions
 
-    def _judge(self, world: int, decisions: list[Decision]) -> Decision:
-        """World `world`'s decision from its N proposals (see the module docstring)."""
-        shares: dict[str, list[float]] = {}
-        for d in decisions:
-            shares.setdefault(d.action_text, []).extend(d.extras["accept_shares"][:1])
-        confidence = {a: sum(s) / len(s) if s else 1.0 for a, s in shares.items()}
-        first = decisions[0].action_text
-        best = first
-        if confidence[first] < 0.5:  # its reviewer leans to revise: the one it trusts most
-            best = max(confidence, key=lambda a: (confidence[a], a == first))
-        chosen = next(d for d in decisions if d.action_text == best)
-        for row in range(world * self.candidates, (world + 1) * self.candidates):
-            self.policy.overrule(best, row)  # every row's past actions: the executed ones
+    def _judge(self, world: int, proposals: list[Decision], distinct: list[Decision],
+               reviews: list[Decision]) -> Decision:
+        """World `world`'s decision from its N proposals and the reviews of the distinct ones
+        (none where all N agree)."""
         stats = self.stats[world]
         stats["judge_steps"] += 1
+        stats["generated_tokens"] += sum(d.extras["generated_tokens"]
+                                         for d in proposals + reviews)
+        first = distinct[0]
+        if not reviews:
+            first.extras = dict(first.extras, judge_confidence={},
+                                judge_first=first.action_text)
+            return first
+        confidence = {d.action_text: r.extras["accept_shares"][0]
+                      for d, r in zip(distinct, reviews)}
+        best = 0
+        if confidence[first.action_text] < 0.5:  # its reviewer leans to revise
+            best = max(range(len(distinct)),
+                       key=lambda i: (confidence[distinct[i].action_text], -i))
+        chosen, review = distinct[best], reviews[best]
         stats["reviewed_steps"] += 1
-        stats["revised_steps"] += confidence[first] < 0.5
-        stats["judge_changed"] += best != first
-        stats["generated_tokens"] += sum(d.extras["generated_tokens"] for d in decisions)
+        stats["revised_steps"] += confidence[first.action_text] < 0.5
+        stats["judge_changed"] += best != 0
         chosen.review = "imagined outcome over {} step(s), P(accept): {}".format(
             self.horizon, ", ".join(f"{a} {c:.2f}" for a, c in confidence.items()))
-        chosen.extras = dict(chosen.extras, judge_confidence=confidence, judge_first=first)
+        chosen.imagined_frame, chosen.imagined_tokens = review.imagined_frame, \
+            review.imagined_tokens
+        chosen.extras = dict(chosen.extras, judge_confidence=confidence,
+                             judge_first=first.action_text)
         return chosen

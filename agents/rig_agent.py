@@ -160,12 +160,15 @@ class RigPolicy(Agent):
             result[w][c, n] = pixels
         return result
 
-    def _decide(self, inputs: list, pixels: list, references: list | None) -> list:
+    def _decide(self, inputs: list, pixels: list, references: list | None,
+                forced: list | None = None) -> list:
         """The decoder's output per world; with votes, each world decoded `votes` times in one
         batch and the output of the earliest sample that chose the most chosen action."""
         n = self.votes
         if n == 1:
-            return self.decoder.step(inputs, pixels, references)
+            return self.decoder.step(inputs, pixels, references, forced)
+        if forced is not None:
+            raise ValueError("forced proposals are decoded once: no --votes")
         spread = [x for x in inputs for _ in range(n)]
         outputs = self.decoder.step(spread, [x for x in pixels for _ in range(n)],
                                     None if references is None else
@@ -187,8 +190,12 @@ class RigPolicy(Agent):
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
         return self.act_batch([obs], [info])[0]
 
-    def act_batch(self, observations: list, infos: list) -> list[Decision | None]:
-        """One decision per world; worlds whose observation is None (episode over) get None."""
+    def act_batch(self, observations: list, infos: list,
+                  forced: list | None = None) -> list[Decision | None]:
+        """One decision per world; worlds whose observation is None (episode over) get None.
+        `forced[w]`: a decision of this policy to take instead of sampling one (the
+        `proposal_ids` in an earlier decision's extras), then imagined and reviewed as usual
+        (the judge of agents/judge_review.py reviews given proposals so)."""
         from rig.policy.decoder import to_codes
         from rig.policy.sequence import strip_task
 
@@ -210,7 +217,7 @@ class RigPolicy(Agent):
             pixels[w] = frames[row] if patches else None
             if restate:
                 references[w] = self.vocab.image_ids(np.asarray(codes[row]).reshape(-1))
-        outputs = self._decide(inputs, pixels, references if restate else None)
+        outputs = self._decide(inputs, pixels, references if restate else None, forced)
         imagined = [w for w in active if outputs[w].image_ids]
         frames_out = {}
         if imagined:
@@ -251,5 +258,7 @@ class RigPolicy(Agent):
                         "proposals": [self.vocab.action_name(p) for p in out.proposals],
                         "imagined_actions": chains,
                         "verdicts": list(out.verdicts),
-                        "accept_shares": list(out.accept_shares)})
+                        "accept_shares": list(out.accept_shares),
+                        "proposal_ids": None if self.open_actions else
+                        self.decoder.proposal_ids(out)})
         return decisions

@@ -143,6 +143,7 @@ class IncrementalDecoder:
         self.steps: list[list[list[int]]] = [[] for _ in prefixes]  # per world, per step ids
         self.step_frames: list[list] = [[] for _ in prefixes]       # per world, per step frame
         self.pending: list[list[int]] = [[] for _ in prefixes]     # chosen, not yet fed
+        self.forced: list[list[int]] = [[] for _ in prefixes]      # given decisions, unfed
         # a fresh forward each reset: its stacked weights are the model's as they are now
         self.forward = decoding_forward(self.model, self.k, lean=self.lean)
         self.layout = [StepPositions.START] * self.k  # per world: position/slot state
@@ -259,13 +260,24 @@ class IncrementalDecoder:
         probs = self.torch.softmax(scores / self.temperature, dim=-1).cpu()
         return int(self.torch.multinomial(probs, 1, generator=self.generator))
 
+    def proposal_ids(self, out: StepOutput) -> list[int]:
+        """The tokens that restate `out`'s decision (its reasoning, then its action): what
+        `step(..., forced=)` takes to review that decision instead of sampling one."""
+        if self.open_actions:
+            raise ValueError("forced proposals are for closed action languages")
+        said = [*out.reasoning_ids, self.end_think] if self.reasoning else []
+        return [*said, out.action_id]
+
     def step(self, observations: list[list[int] | None], frames: list | None = None,
-             references: list | None = None) -> list[StepOutput | None]:
+             references: list | None = None,
+             forced: list[list[int] | None] | None = None) -> list[StepOutput | None]:
         """Decode one step for every world from its observation ids (which end before <think>)
         and, with a patch encoder, its frame (`frames[w]`: H x W x 3). A world given None (its
         episode is over) sits the step out and gets None back. `references[w]`: the observed
         frame's image ids, restated before `<imagine>` by a layout that imagines from the
-        frame (needed there whenever the step imagines)."""
+        frame (needed there whenever the step imagines). `forced[w]`: a decision to take
+        instead of sampling one (`proposal_ids` of an earlier output): its reasoning and action
+        are fed as they are, and what follows them (imagining, a review) is decoded as usual."""
         frames = list(frames) if frames is not None else [None] * len(observations)
         if self.imagine_from_frame and (self.imagination or self.lookahead) and (
                 references is None or any(r is None for r, o in zip(references, observations)
@@ -273,6 +285,8 @@ class IncrementalDecoder:
             raise ValueError("this policy imagines from the observed frame: pass each world's "
                              "frame codes as `references`")
         self.references = list(references) if references is not None else []
+        self.forced = [list(f) if f else [] for f in forced] if forced is not None else \
+            [[] for _ in observations]
         opener = self.opener
         active = [obs is not None for obs in observations]
         # the last step's closing tokens (chosen, not yet fed) are part of that step
@@ -315,7 +329,9 @@ class IncrementalDecoder:
     def _advance(self, w: int, part: grammar.Part, logits, out: StepOutput, frame: list):
         """Choose world w's next token in `part`; return (tokens to feed, next part)."""
         review_cap = 2 * self.max_reasoning
-        if part is THINK and len(out.reasoning_ids) >= self.max_reasoning:
+        if self.forced[w] and part in (THINK, self.action_part):
+            token = self.forced[w].pop(0)  # a given proposal, restated as it was decided
+        elif part is THINK and len(out.reasoning_ids) >= self.max_reasoning:
             token = self.end_think  # cap reached: close the reasoning ourselves
         elif part is REVIEW_PART and len(out.reviews[-1]) >= review_cap:
             token = self.accept  # a review that does not conclude accepts
