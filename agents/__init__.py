@@ -125,22 +125,19 @@ def _rig(spec, env, seed=None, viewer=None, **policy_options):
     return RigPolicy(env, spec.argument, seed=seed, **options)
 
 
-def _oracle(spec, env, seed=None, viewer=None, **policy_options):
-    from .oracle_review import OracleReview
+def _best_of_n(agent_class: str):
+    """The factory of a best-of-N agent over a RIG policy (the oracle, the judge): `module:Class`
+    built with the policy options it takes (device, temperature, candidates, lookahead)."""
+    def make(spec, env, seed=None, viewer=None, **policy_options):
+        options = {k: v for k, v in policy_options.items()
+                   if k in ("device", "temperature", "candidates", "lookahead")}
+        options["device"] = pick_device(options.get("device", "cpu"))
+        return _load(agent_class)(env, spec.argument, seed=seed, **options)
+    return make
 
-    options = {k: v for k, v in policy_options.items()
-               if k in ("device", "temperature", "candidates", "lookahead")}
-    options["device"] = pick_device(options.get("device", "cpu"))
-    return OracleReview(env, spec.argument, seed=seed, **options)
 
-
-def _judge(spec, env, seed=None, viewer=None, **policy_options):
-    from .judge_review import JudgeReview
-
-    options = {k: v for k, v in policy_options.items()
-               if k in ("device", "temperature", "candidates", "lookahead")}
-    options["device"] = pick_device(options.get("device", "cpu"))
-    return JudgeReview(env, spec.argument, seed=seed, **options)
+_oracle = _best_of_n("rig.agents.oracle_review:OracleReview")
+_judge = _best_of_n("rig.agents.judge_review:JudgeReview")
 
 
 def _bc(spec, env, seed=None, viewer=None, **policy_options):

@@ -43,10 +43,12 @@ class JudgeReview(Agent):
         # the distinct ones, imagines their outcome and reviews it
         self.proposer = RigPolicy(env, path, seed=seed, device=device, temperature=temperature,
                                   imagine=False)
-        if self.proposer.sequence.context_steps != 1 or self.proposer.open_actions:
-            raise ConfigError(f"the judge reviews policies that see one step (context 1) and "
-                              f"act in a closed action language; {path} sees "
-                              f"{self.proposer.sequence.context_steps}")
+        if self.proposer.sequence.context_steps != 1:
+            raise ConfigError(f"the judge reviews policies that see one step (context 1); "
+                              f"{path} sees {self.proposer.sequence.context_steps}")
+        if self.proposer.open_actions:
+            raise ConfigError("the judge reviews closed action languages only (one token an "
+                              "action); this world's actions are open text")
         self.reviewer = RigPolicy(env, path, seed=seed, device=device, temperature=temperature,
                                   imagine=False, lookahead=lookahead, candidates=1,
                                   correct=False)
