@@ -129,6 +129,8 @@ def test_the_judge_acts_on_its_first_proposal_unless_its_review_leans_to_revise(
     assert agent.episode_stats(0)["judge_steps"] == 1 and agent.episode_stats(1)["judge_steps"] == 0
     with pytest.raises(ConfigError, match="context 1"):
         make_agent("judge:crafter-reasoning", env, candidates=2, lookahead=1)
+    with pytest.raises(ConfigError, match="--lookahead >= 1"):
+        make_agent("judge:crafter", env, candidates=2, lookahead=0)
 
 
 def test_a_forced_proposal_is_restated_then_imagined_and_reviewed():
