@@ -288,12 +288,48 @@ def _indexed(state, index: int, job: Job, item: tuple):
     return index, job(state, *item)
 
 
+class _ProgressLines:
+    """The progress bar's stand-in when the console is not a terminal (a log file, a pipe):
+    rich draws nothing there until the end, so a background run's log would say nothing for
+    hours. Prints one plain line each twentieth of the way (and at the end) instead."""
+
+    def __init__(self, console, label: str, total: int):
+        self.console, self.label, self.total = console, label, max(int(total), 1)
+        self.step = max(1, self.total // 20)
+        self.done, self.start, self.next_line = 0, 0.0, self.step
+
+    def __enter__(self):
+        import time
+
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, task, advance: int = 1, status: str = "") -> None:
+        import time
+
+        self.done += advance
+        if self.done < self.next_line and self.done < self.total:
+            return
+        self.next_line = (self.done // self.step + 1) * self.step
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / self.done * (self.total - self.done) if self.done else 0.0
+        self.console.print(f"{self.label} {self.done}/{self.total} {status} "
+                           f"({elapsed / 60:.1f} min, ~{left / 60:.1f} min left)",
+                           highlight=False, soft_wrap=True)
+
+
 def progress_bar(console, label: str, total: int, status: str = ""):
     """The progress bar of every pool command: label, bar, done/total, a status line (a rich
-    `{task.fields[status]}`), elapsed and remaining time. Returns (progress, task id)."""
+    `{task.fields[status]}`), elapsed and remaining time; plain lines instead where the console
+    is not a terminal. Returns (progress, task id)."""
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
 
+    if not console.is_terminal:
+        return _ProgressLines(console, label, total), None
     progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
                         TimeRemainingColumn(), console=console)

@@ -118,3 +118,24 @@ def test_collect_and_eval_on_ray_give_the_local_episodes(ray_head, tmp_path, rig
                          for e in json.loads(out.read_text())["episodes_detail"]]
     assert reports["local"] == reports["ray"]
     assert [e["seed"] for e in reports["ray"]] == [1000, 1001, 1002]
+
+
+def test_progress_in_a_log_file_is_plain_lines_as_it_goes():
+    """Where the console is not a terminal (a background run's log), rich would draw nothing
+    until the end: the pool commands' progress is one line each twentieth of the way instead."""
+    import io
+
+    from rich.console import Console
+
+    from rig.rollout import progress_bar
+
+    log = io.StringIO()
+    progress, task = progress_bar(Console(file=log, width=200), "episodes", 40)
+    with progress:
+        for i in range(40):
+            progress.update(task, advance=1, status=f"last: seed {i}")
+            if i == 9:
+                assert "episodes 10/40 last: seed 9" in log.getvalue()  # before the end
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 20 and lines[-1].startswith("episodes 40/40 last: seed 39")
+    assert "min left" in lines[0]
