@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any, Callable, Iterable, Iterator
 
 from rig.config import ConfigError, RigError
@@ -299,8 +300,6 @@ class _ProgressLines:
         self.done, self.start, self.next_line = 0, 0.0, self.step
 
     def __enter__(self):
-        import time
-
         self.start = time.perf_counter()
         return self
 
@@ -308,14 +307,12 @@ class _ProgressLines:
         return False
 
     def update(self, task, advance: int = 1, status: str = "") -> None:
-        import time
-
         self.done += advance
         if self.done < self.next_line and self.done < self.total:
             return
         self.next_line = (self.done // self.step + 1) * self.step
         elapsed = time.perf_counter() - self.start
-        left = elapsed / self.done * (self.total - self.done) if self.done else 0.0
+        left = elapsed / self.done * (self.total - self.done)  # done >= 1 here
         self.console.print(f"{self.label} {self.done}/{self.total} {status} "
                            f"({elapsed / 60:.1f} min, ~{left / 60:.1f} min left)",
                            highlight=False, soft_wrap=True)
@@ -325,11 +322,11 @@ def progress_bar(console, label: str, total: int, status: str = ""):
     """The progress bar of every pool command: label, bar, done/total, a status line (a rich
     `{task.fields[status]}`), elapsed and remaining time; plain lines instead where the console
     is not a terminal. Returns (progress, task id)."""
+    if not console.is_terminal:
+        return _ProgressLines(console, label, total), None
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
 
-    if not console.is_terminal:
-        return _ProgressLines(console, label, total), None
     progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
                         TimeRemainingColumn(), console=console)
