@@ -138,6 +138,7 @@ def _best_of_n(agent_class: str):
 
 _oracle = _best_of_n("rig.agents.oracle_review:OracleReview")
 _judge = _best_of_n("rig.agents.judge_review:JudgeReview")
+_judge_weighted = _best_of_n("rig.agents.judge_review:WeightedJudgeReview")
 
 
 def _bc(spec, env, seed=None, viewer=None, **policy_options):
@@ -180,6 +181,11 @@ REGISTRY: dict[str, AgentKind] = {kind.name: kind for kind in (
               "(context-1 policies)", _judge, argument="PATH", required=True,
               missing="the judge agent needs a RIG checkpoint: --agent judge:OUT/final "
                       "--candidates 4 --lookahead 1"),
+    AgentKind("judge-weighted", "the judge, with each proposal's review weighed by how often "
+              "the policy proposed it: the proposal with the largest share-of-N x P(accept) is "
+              "acted on (context-1 policies)", _judge_weighted, argument="PATH", required=True,
+              missing="the judge-weighted agent needs a RIG checkpoint: --agent "
+                      "judge-weighted:OUT/final --candidates 4 --lookahead 1"),
     AgentKind("bc", "the plain behaviour-cloning baseline (a CNN on the frame and the last "
               "action, optionally the observation text's numbers; no reasoning, no imagination) "
               "saved by `rig train bc` (OUT, or OUT/final, OUT/best)", _bc, argument="PATH",
@@ -221,7 +227,7 @@ def parse_agent(spec: str | AgentSpec) -> AgentSpec:
         raise UnknownAgentError(f"the {name} agent takes nothing after its name; use --agent "
                                 f"{name}")
     # a shipped policy by short name (rig:crafter) resolves
-    if name in ("rig", "oracle", "judge"):
+    if name in ("rig", "oracle", "judge", "judge-weighted"):
         argument = resolve_model(argument, "policy")
     return AgentSpec(name, argument)
 

@@ -25,12 +25,14 @@ from rig.config import option, require
 
 from .evaluate import EvalConfig
 
-MODES = ("imagined", "real", "judged")
+MODES = ("imagined", "real", "judged", "weighted")
 # each mode's agent (the plain row, lookahead 0, is always the policy itself) and its line
-MODE_AGENTS = {"imagined": "rig", "real": "oracle", "judged": "judge"}
+MODE_AGENTS = {"imagined": "rig", "real": "oracle", "judged": "judge",
+               "weighted": "judge-weighted"}
 MODE_LABELS = {"imagined": "imagined outcome, corrections (RIG-lookahead)",
                "real": "real outcome, best of N (oracle)",
-               "judged": "imagined outcome, best of N (judge)"}
+               "judged": "imagined outcome, best of N (judge)",
+               "weighted": "imagined outcome x proposal share, best of N (judge-weighted)"}
 
 
 def setting_key(mode: str, lookahead: int, candidates: int) -> str:
@@ -65,7 +67,9 @@ class EvalScalingConfig:
                               "proposals tried in branches of the real world, the best by "
                               "reward: the ceiling of review; context-1 policies) and/or judged "
                               "(the same proposals judged by the policy's own review of their "
-                              "imagined outcomes, no corrections; context-1 policies)",
+                              "imagined outcomes, no corrections; context-1 policies) and/or "
+                              "weighted (the judge, each review weighed by how often the policy "
+                              "proposed that action)",
                               factory=lambda: ["imagined"])
     out: str = option("runs/scaling", "folder for scaling.json, scaling.csv and the PNG plots")
 
@@ -161,8 +165,10 @@ def _plots(rows: list[dict], out: Path) -> list[Path]:
                         for r in line],
                        [max(0.0, (r["ci95_high"] or r["crafter_score"]) - r["crafter_score"])
                         for r in line]]
-                ax.errorbar(x, y, yerr=err, marker={"real": "s", "judged": "^"}.get(mode, "o"),
-                            linestyle={"real": "--", "judged": ":"}.get(mode, "-"), capsize=3,
+                ax.errorbar(x, y, yerr=err,
+                            marker={"real": "s", "judged": "^", "weighted": "v"}.get(mode, "o"),
+                            linestyle={"real": "--", "judged": ":", "weighted": "-."}.get(mode, "-"),
+                            capsize=3,
                             label=f"{MODE_LABELS[mode]}, {c} proposal(s)")
         ax.set_xlabel(label)
         ax.set_ylabel("Crafter score (%)")

@@ -133,6 +133,32 @@ def test_the_judge_acts_on_its_first_proposal_unless_its_review_leans_to_revise(
         make_agent("judge:crafter", env, candidates=2, lookahead=0)
 
 
+def test_the_weighted_judge_acts_on_the_largest_share_times_confidence():
+    env = rig.worlds.make("rig/Crafter-v0")
+    agent = make_agent("judge-weighted:crafter", env, seed=0, candidates=4, lookahead=1)
+    obs, info = env.reset(seed=5)
+    reviewed = changed = 0
+    for _ in range(12):
+        decision = agent.act(obs, info)
+        confidence, first = decision.extras["judge_confidence"], decision.extras["judge_first"]
+        if confidence:
+            reviewed += 1
+            votes = decision.extras["judge_votes"]
+            assert list(votes) == list(confidence) and sum(votes.values()) == 4
+            assert all(v >= 1 for v in votes.values())
+            scores = {a: votes[a] * confidence[a] for a in confidence}
+            best = max(scores.values())
+            # the first action (in proposal order) with the best score: ties go to the first
+            assert decision.action_text == next(a for a in scores if scores[a] == best)
+            changed += decision.action_text != first
+        else:
+            assert decision.action_text == first
+        obs, _, terminated, truncated, info = env.step(decision.action)
+        if terminated or truncated:
+            break
+    assert reviewed > 0 and agent.episode_stats()["judge_changed"] == changed
+
+
 def test_a_forced_proposal_is_restated_then_imagined_and_reviewed():
     """The judge's reviewer takes the proposer's decisions as given (`forced`): the same
     reasoning and action come back, each with its imagined frame and one verdict."""
