@@ -1,0 +1,9 @@
+# Issue 22: the weighted judge two steps ahead on runs/judge-scratch, evaluation seeds 2000-2039,
+# beside that policy's rows of round29.sh/round30.sh (plain, judge, oracle). The rule was looked
+# at on validation seeds 3000-3019 first (round32.sh) and has no threshold to tune. One worker
+# beside the stage-2 training.
+cd /work/data/af
+R=/work/main/.venv/bin/rig
+P=runs/judge-scratch/final
+$R eval scaling --agent rig:$P --modes weighted --lookahead 0 2 --candidates 4 --episodes 40 --seed 2000 --max-steps 10000 --workers 1 --threads 1 --num-worlds 10 --out reports/scaling-judge-scratch > reports/scaling-judge-scratch-weighted.log 2>&1
+echo done-weighted
