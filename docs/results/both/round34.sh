@@ -7,3 +7,20 @@ R=/work/main/.venv/bin/rig
 P=runs/judge-scratch/final
 $R eval scaling --agent rig:$P --modes weighted --lookahead 0 2 --candidates 4 --episodes 40 --seed 2000 --max-steps 10000 --workers 1 --threads 1 --num-worlds 10 --out reports/scaling-judge-scratch > reports/scaling-judge-scratch-weighted.log 2>&1
 echo done-weighted
+# The run above redrew scaling.csv and the plots with its own two settings only; redraw them from
+# every row of the record (measuring nothing):
+/work/main/.venv/bin/python - <<'PY'
+import csv, json
+from pathlib import Path
+from rig.eval.scaling import _plots
+out = Path("reports/scaling-judge-scratch")
+rows = list(json.loads((out / "scaling.json").read_text())["settings"].values())
+columns = ["mode", "lookahead", "candidates", "crafter_score", "ci95_low", "ci95_high", "episodes",
+           "mean_length", "tokens_per_step", "ms_per_step", "reviewed_share", "revised_share",
+           "changed_share", "branch_steps_per_step"]
+with (out / "scaling.csv").open("w", newline="") as f:
+    writer = csv.DictWriter(f, columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+print(_plots(rows, out))
+PY
