@@ -136,6 +136,22 @@ def _row(lookahead: int, candidates: int, summary: dict, mode: str = "imagined")
             "success_rates": summary.get("success_rates", {})}
 
 
+CSV_COLUMNS = ["mode", "lookahead", "candidates", "crafter_score", "ci95_low", "ci95_high",
+               "episodes", "mean_length", "tokens_per_step", "ms_per_step", "reviewed_share",
+               "revised_share", "changed_share", "branch_steps_per_step"]
+
+
+def write_reports(rows: list[dict], out: Path) -> list[Path]:
+    """`scaling.csv` (one row per setting) and the plots in `out` from scaling.json's rows;
+    returns the plots' paths. Also for redrawing a record from every row it holds, when a run
+    measured only some of them."""
+    with (out / "scaling.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return _plots(rows, out)
+
+
 def _plots(rows: list[dict], out: Path) -> list[Path]:
     import matplotlib
 
@@ -222,14 +238,7 @@ def eval_scaling(config: EvalScalingConfig) -> int:
     rows = [done[setting_key(m, n, c)] for m, n, c in settings]
     for row, (mode, _, _) in zip(rows, settings):
         row.setdefault("mode", mode)  # records from before modes existed
-    columns = ["mode", "lookahead", "candidates", "crafter_score", "ci95_low", "ci95_high", "episodes",
-               "mean_length", "tokens_per_step", "ms_per_step", "reviewed_share",
-               "revised_share", "changed_share", "branch_steps_per_step"]
-    with (out / "scaling.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    plots = _plots(rows, out)
+    plots = write_reports(rows, out)
     table = Table(title=f"{config.agent} on {config.world}: test-time scaling "
                         f"({config.episodes} episodes a setting, horizon {config.max_steps})")
     for name in ("judged on", "lookahead", "candidates", "score %", "95% CI", "tokens/step",

@@ -10,17 +10,9 @@ echo done-weighted
 # The run above redrew scaling.csv and the plots with its own two settings only; redraw them from
 # every row of the record (measuring nothing):
 /work/main/.venv/bin/python - <<'PY'
-import csv, json
+import json
 from pathlib import Path
-from rig.eval.scaling import _plots
+from rig.eval.scaling import write_reports
 out = Path("reports/scaling-judge-scratch")
-rows = list(json.loads((out / "scaling.json").read_text())["settings"].values())
-columns = ["mode", "lookahead", "candidates", "crafter_score", "ci95_low", "ci95_high", "episodes",
-           "mean_length", "tokens_per_step", "ms_per_step", "reviewed_share", "revised_share",
-           "changed_share", "branch_steps_per_step"]
-with (out / "scaling.csv").open("w", newline="") as f:
-    writer = csv.DictWriter(f, columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-print(_plots(rows, out))
+print(write_reports(list(json.loads((out / "scaling.json").read_text())["settings"].values()), out))
 PY
