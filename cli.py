@@ -45,7 +45,7 @@ COMMANDS: dict = {
             "Runs one episode per seed in worker processes and prints the score table: "
             "per-episode return and length, per-achievement success rates, and the Crafter "
             "score. Sub-commands measure other things: tokenizer, imagination, decisions, "
-            "resolution, labels, miniwob, scaling, ablation (`rig eval NAME --help`)."),
+            "resolution, labels, miniwob, scaling, verdict, ablation (`rig eval NAME --help`)."),
         "ablation": Command(
             "rig.eval.ablation:EvalAblationConfig", "rig.eval.ablation:eval_ablation",
             "the RIG ablation table: train and score each variant with the same data and budget",
@@ -62,6 +62,17 @@ COMMANDS: dict = {
             "setting: Crafter score with a bootstrap interval, per-achievement rates, generated "
             "tokens and milliseconds per environment step, share of revised steps. Resumes: "
             "settings already in OUT/scaling.json are skipped."),
+        "verdict": Command(
+            "rig.eval.verdict:EvalVerdictConfig", "rig.eval.verdict:eval_verdict",
+            "the reviewer's verdict alone: does P(accept) pick the proposal whose real outcome "
+            "is best?",
+            "Plays the policy on the seeds; wherever its N proposals differ, judges each on "
+            "its imagined outcome H steps ahead (as --agent judge: does) and tries each in a "
+            "branch of the real world (as --agent oracle: does). Prints, for each pick rule "
+            "(first sample, random of N, majority, judge, weighted judge, oracle), the reward "
+            "it gains over the first sample per step with a 95% interval, how often it changes "
+            "the action and picks a best proposal, and the AUC of P(accept) on states whose "
+            "real outcomes differ. Minutes where a closed-loop comparison takes an hour."),
         "tokenizer": Command(
             "rig.eval.tokenizer:EvalTokenizerConfig",
             "rig.eval.tokenizer:eval_tokenizer",

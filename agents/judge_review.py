@@ -34,6 +34,20 @@ from rig.config import ConfigError
 from .base import Agent, Decision
 
 
+def judge_pick(confidence: list[float], votes: list[int], weighted: bool = False) -> int:
+    """Which of the distinct proposals a judge acts on (0: the policy's own first sample):
+    `confidence` is each one's P(accept) share, `votes` how many of the N samples named it.
+    The plain judge keeps the first unless its reviewer leans to revise (below one half), then
+    takes the most confident; the weighted judge takes the largest votes x confidence. Ties go
+    to the earlier proposal. `rig eval verdict` scores these same rules against real outcomes."""
+    order = range(len(confidence))
+    if weighted:  # the policy's prior (its share of the N samples) x the review
+        return max(order, key=lambda i: (votes[i] * confidence[i], -i))
+    if confidence[0] < 0.5:  # its reviewer leans to revise
+        return max(order, key=lambda i: (confidence[i], -i))
+    return 0
+
+
 class JudgeReview(Agent):
     """The policy's proposal unless its own review of the imagined outcome leans to revise."""
 
@@ -142,13 +156,7 @@ class JudgeReview(Agent):
         # how many of the N proposals name each distinct action
         votes = [sum(p is not None and p.action_text == d.action_text for p in proposals)
                  for d in distinct]
-        best = 0
-        if self.weighted:  # the policy's prior (its share of the N samples) x the review
-            best = max(range(len(distinct)),
-                       key=lambda i: (votes[i] * confidence[distinct[i].action_text], -i))
-        elif confidence[first.action_text] < 0.5:  # its reviewer leans to revise
-            best = max(range(len(distinct)),
-                       key=lambda i: (confidence[distinct[i].action_text], -i))
+        best = judge_pick([confidence[d.action_text] for d in distinct], votes, self.weighted)
         chosen, review = distinct[best], reviews[best]
         stats["reviewed_steps"] += 1
         stats["revised_steps"] += confidence[first.action_text] < 0.5

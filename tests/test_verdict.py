@@ -1,0 +1,90 @@
+"""`rig eval verdict`: the judge's verdicts scored against real branch outcomes, without play.
+The pick rules and figures on hand-made states, then the real command on the shipped policy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rig.cli import main
+from rig.eval.verdict import RULES, pairwise_auc, rule_gain, summarize_verdicts
+
+
+def record(values, votes, confidence):
+    return {"seed": 0, "step": 0, "actions": [f"a{i}" for i in range(len(values))],
+            "values": values, "votes": votes, "confidence": confidence}
+
+
+def test_each_rule_is_scored_by_the_real_value_of_what_it_would_pick():
+    # the first sample walks into lava; the reviewer sees it (leans to revise, likes the 2nd)
+    r = record([-1.0, 0.0, 0.1], votes=[2, 1, 1], confidence=[0.3, 0.8, 0.6])
+    assert rule_gain("first", r) == (0.0, 0.0, 0.0)
+    assert rule_gain("oracle", r) == pytest.approx((1.1, 1.0, 1.0))
+    assert rule_gain("judge", r) == pytest.approx((1.0, 1.0, 0.0))   # the most confident
+    assert rule_gain("majority", r) == (0.0, 0.0, 0.0)               # two votes of four
+    # weighted: 2 x 0.3 = 0.6 against 1 x 0.8: the second
+    assert rule_gain("weighted", r) == pytest.approx((1.0, 1.0, 0.0))
+    # random of N: the expectation over the four samples
+    assert rule_gain("random of N", r) == pytest.approx(((-2 + 0 + 0.1) / 4 + 1, 0.5, 0.25))
+    # a reviewer content with the first keeps it
+    keep = record([0.0, 1.0], votes=[3, 1], confidence=[0.6, 0.9])
+    assert rule_gain("judge", keep)[1] == 0.0 and rule_gain("weighted", keep)[1] == 0.0
+
+
+def test_auc_counts_pairs_of_different_outcomes_only():
+    ranked = record([1.0, 0.0, 0.0], votes=[1, 1, 2], confidence=[0.9, 0.2, 0.2])
+    inverted = record([1.0, 0.0], votes=[1, 3], confidence=[0.1, 0.7])
+    assert pairwise_auc([ranked]) == (1.0, 2)   # the tie between the two 0.0s is no pair
+    assert pairwise_auc([inverted]) == (0.0, 1)
+    assert pairwise_auc([ranked, inverted]) == (pytest.approx(2 / 3), 3)
+    assert pairwise_auc([record([0.5, 0.5], [2, 2], [0.4, 0.6])]) == (None, 0)
+
+
+def test_the_summary_shares_steps_and_the_oracle_gain():
+    episodes = [{"seed": 1, "steps": 10, "records": [
+                    record([-1.0, 0.0], votes=[3, 1], confidence=[0.2, 0.9]),   # judge right
+                    record([0.0, 0.0], votes=[2, 2], confidence=[0.9, 0.1])]},  # no difference
+                {"seed": 2, "steps": 10, "records": [
+                    record([0.0, 1.0], votes=[3, 1], confidence=[0.8, 0.1])]}]  # judge misses
+    s = summarize_verdicts(episodes, resamples=200)
+    assert (s["steps"], s["reviewed_states"], s["decisive_states"]) == (20, 3, 2)
+    assert s["rules"]["oracle"]["gain_per_step"] == pytest.approx(2.0 / 20)
+    assert s["rules"]["judge"]["gain_per_step"] == pytest.approx(1.0 / 20)
+    assert s["rules"]["judge"]["oracle_gain_captured"] == pytest.approx(0.5)
+    assert s["rules"]["judge"]["best_on_decisive"] == pytest.approx(0.5)
+    assert s["rules"]["first"]["gain_ci95"] == [0.0, 0.0]
+    low, high = s["rules"]["oracle"]["gain_ci95"]
+    assert 0.0 < low <= 2.0 / 20 <= high
+    assert s["pairwise_auc"] == 0.5 and s["decisive_pairs"] == 2
+
+
+def test_the_command_records_every_differing_state_of_the_shipped_policy(tmp_path, capsys):
+    out = tmp_path / "verdict.json"
+    assert main(["eval", "verdict", "--agent", "rig:crafter", "--candidates", "3",
+                 "--lookahead", "1", "--episodes", "2", "--max-steps", "25", "--workers", "1",
+                 "--threads", "1", "--json", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "verdicts against the real outcome" in shown and "oracle" in shown
+    saved = json.loads(out.read_text())
+    summary, episodes = saved["summary"], saved["episodes"]
+    assert [e["seed"] for e in episodes] == [3000, 3001]
+    records = [r for e in episodes for r in e["records"]]
+    assert records, "the shipped policy's three samples never differed in 50 steps"
+    for e in episodes:
+        assert 1 <= e["steps"] <= 25
+        for r in e["records"]:
+            n = len(r["actions"])
+            assert n >= 2 and len(set(r["actions"])) == n
+            assert len(r["votes"]) == len(r["confidence"]) == len(r["values"]) == n
+            assert sum(r["votes"]) == 3 and min(r["votes"]) >= 1
+            assert all(0.0 <= c <= 1.0 for c in r["confidence"])
+            assert r["step"] < e["steps"]
+    assert summary["reviewed_states"] == len(records)
+    gains = {rule: summary["rules"][rule]["gain_per_step"] for rule in RULES}
+    assert gains["first"] == 0.0 and all(g <= gains["oracle"] + 1e-9 for g in gains.values())
+
+
+def test_refuses_one_candidate_and_a_non_policy():
+    assert main(["eval", "verdict", "--agent", "rig:crafter", "--candidates", "1"]) == 2
+    assert main(["eval", "verdict", "--agent", "expert"]) == 2
