@@ -241,3 +241,40 @@ def test_the_expert_that_recorded_the_store_continues_and_corrects(tmp_path):
         assert first["review_corrected_action"] == str(recorded["action_text"][t])
     with pytest.raises(ConfigError, match="--expert"):
         review(data, tmp_path / "bad.zarr", expert="rig:crafter")
+
+
+def test_outcome_verdicts_revise_exactly_what_earned_less_than_the_best_candidate(source,
+                                                                                   tmp_path):
+    from rig.trajectories.review import outcome_value
+
+    out = tmp_path / "outcome.zarr"
+    assert review(source, out, every=3, horizon=2, poor_actions=5, verdict_by="outcome") == 0
+    states: dict = {}
+    for first, ep in examples(out):
+        states.setdefault((ep["meta"]["seed"], first["review_source_step"]), []).append(first)
+    assert len(states) >= 10
+    revised = 0
+    for rows in states.values():
+        values = [outcome_value(r["facts"]["candidate"]) for r in rows]
+        best = max(values)
+        for r, v in zip(rows, values):
+            facts = r["facts"]
+            assert facts["verdict_by"] == "outcome"
+            assert outcome_value(facts["reference"]) == pytest.approx(best)
+            # the verdict is the oracle's question: did another candidate here earn more?
+            assert r["review_verdict"] == ("revise" if v < best - 1e-6 else "accept")
+            if r["review_verdict"] == "revise":
+                revised += 1
+                assert facts["worse"] and {w[0] for w in facts["worse"]} <= {
+                    "died", "health", "achievements", "reward"}
+        # the correction: the expert's step where it earned the best, else one that did
+        expert = [(r, v) for r, v in zip(rows, values) if r["review_candidate_kind"] == "expert"]
+        assert len(expert) == 1 and len({r["review_corrected_action"] for r in rows}) == 1
+        wanted = expert[0][0]["action_text"] if expert[0][1] == best else None
+        corrected = rows[0]["review_corrected_action"]
+        assert corrected == wanted if wanted else \
+            corrected in [r["action_text"] for r, v in zip(rows, values) if v == best]
+    assert revised > 0
+    with pytest.raises(ConfigError, match="--verdict-by"):
+        DataReviewConfig(data=str(source), out=str(tmp_path / "x.zarr"),
+                         verdict_by="teacher").validate()

@@ -23,6 +23,17 @@ from rig.config import RigError, option, require, require_parent
 from rig.agents.crafter_review import branch, compare, review_text  # noqa: F401 (compare: API)
 
 REVIEW_AGENT = "review"
+VERDICTS = ("expert", "outcome")
+# what an outcome verdict may name as worse: the reward's parts, not the route to a target
+OUTCOME_WORSE = ("died", "health", "achievements", "reward")
+
+
+def outcome_value(facts: dict) -> float:
+    """A branch's worth as the real-outcome oracle counts it: reward over the horizon, less
+    the oracle's death penalty where the branch died (agents/oracle_review.py)."""
+    from rig.agents.oracle_review import DEATH_PENALTY
+
+    return float(facts["reward"]) - (DEATH_PENALTY if facts["died"] else 0.0)
 
 
 @dataclass
@@ -46,6 +57,12 @@ class DataReviewConfig:
                                  "chose it with): the proposals a reviewer sees at test time")
     tolerance: int = option(0, "tiles a candidate may end farther from the expert's target than "
                             "the expert's branch and still be accepted")
+    verdict_by: str = option("expert", "what a verdict asks: expert (revise what did worse than "
+                             "the expert's branch on any measured fact, its target distance "
+                             "included) or outcome (revise what earned less than the best "
+                             "candidate of the same state: reward over the horizon, -1 for a "
+                             "death, as the real-outcome oracle values branches; use "
+                             "--horizon 2 for a judge two steps ahead)")
     seed: int = option(0, "seed of the step sampling, the drawn actions and the wording")
     workers: int = option(1, "worker processes, each reviewing whole source episodes (0: one per "
                           "CPU core)")
@@ -63,6 +80,8 @@ class DataReviewConfig:
         require(self.poor_actions >= 0, "--poor-actions must be >= 0")
         require(self.policy_samples >= 1, "--policy-samples must be at least 1")
         require(self.tolerance >= 0, "--tolerance must be >= 0")
+        require(self.verdict_by in VERDICTS, f"--verdict-by takes {' or '.join(VERDICTS)}, got "
+                f"{self.verdict_by!r}")
         require(self.workers >= 0, "--workers must be >= 0")
         from rig.agents import rig_checkpoint
 
@@ -160,13 +179,27 @@ def _review_state(env, obs, info, decision, expert, recorded, where, done, confi
     branches = {a: branch(env, obs, info, a, expert, config.horizon, target,
                           proposed_with.get(a, "")) for a, _ in cands}
     expert_facts = branches[cands[0][0]][1]
+    reference, correction = expert_facts, (decision.action_text, decision.reasoning)
+    if config.verdict_by == "outcome":  # the best candidate here is the measure (ties: expert)
+        value = {a: outcome_value(branches[a][1]) for a, _ in cands}
+        best = max(value, key=lambda a: (value[a], a == cands[0][0]))
+        reference = branches[best][1]
+        if value[best] > value[cands[0][0]] + 1e-6:  # the expert's own step did worse
+            correction = (names.format(best), proposed_with.get(best, ""))
     for action, kind in cands:
         if (t, names.format(action)) in done:
             continue
         steps, facts = branches[action]
-        worse = [] if kind == "expert" else compare(facts, expert_facts, config.tolerance)
+        if config.verdict_by == "outcome":
+            worse = [] if value[action] >= value[best] - 1e-6 else \
+                [w for w in compare(facts, reference, config.tolerance)
+                 if w[0] in OUTCOME_WORSE] or [["reward", value[action], value[best]]]
+        else:
+            worse = [] if kind == "expert" else compare(facts, expert_facts, config.tolerance)
         verdict = "revise" if worse else "accept"
-        text = review_text(kind, facts, expert_facts, worse, rng)
+        # an expert's step that did worse is reviewed as any other candidate is
+        text = review_text("recorded" if kind == "expert" and worse else kind, facts,
+                           reference, worse, rng)
         b = builder_cls(world_id=world_id, seed=seed, agent=REVIEW_AGENT,
                         task_text=meta["task_text"], world_version_text=meta["world_version"])
         for k, (o, a, a_text, why, reward, term, trunc, nxt_info, nxt) in enumerate(steps):
@@ -180,13 +213,14 @@ def _review_state(env, obs, info, decision, expert, recorded, where, done, confi
             return np.array([value] + [fill] * (n - 1))
         example.update(
             review_verdict=first(verdict, ""), review_candidate_kind=first(kind, ""),
-            review_corrected_action=first(decision.action_text, ""),
-            review_corrected_reasoning=first(decision.reasoning, ""),
+            review_corrected_action=first(correction[0], ""),
+            review_corrected_reasoning=first(correction[1], ""),
             review_source_episode=first(index, -1).astype(np.int64),
             review_source_step=first(t, -1).astype(np.int64),
             review_source_agent=first(agent_name, ""),
             review_facts=first(json.dumps({"candidate": facts, "expert": expert_facts,
-                                           "worse": worse}), ""))
+                                           "worse": worse, "verdict_by": config.verdict_by,
+                                           "reference": reference}), ""))
         yield example, verdict, kind
 
 
