@@ -178,3 +178,20 @@ def test_fine_tuning_a_rig_policy_keeps_its_vocabulary(stores, trained, tmp_path
                  "--threads", "1", "--val-fraction", "0", "--checkpoint-every", "2"]) == 0
     for name in ("vocab.json", "tokenizer.json"):
         assert (out / "final" / name).read_text() == (trained / "final" / name).read_text()
+
+
+def test_a_reviewer_is_trained_at_the_lookahead_it_will_judge_at(stores, trained, tmp_path,
+                                                                  capsys):
+    source, review = stores  # reviewed with --horizon 3: two outcome frames per example
+    out = tmp_path / "two-steps"
+    assert main(["train", "policy", str(source), str(review), "--out", str(out), "--steps", "2",
+                 "--batch-size", "4", "--init-from", str(trained / "final"), "--device", "cpu",
+                 "--threads", "1", "--val-fraction", "0", "--checkpoint-every", "2",
+                 "--review-steps", "2"]) == 0
+    saved = json.loads((out / "final" / "rig_policy.json").read_text())
+    assert saved["sequence"]["review_steps"] == 2
+    assert main(["train", "policy", str(source), str(review), "--out", str(tmp_path / "three"),
+                 "--steps", "2", "--batch-size", "4", "--init-from", str(trained / "final"),
+                 "--device", "cpu", "--threads", "1", "--val-fraction", "0",
+                 "--review-steps", "3"]) != 0
+    assert re.search(r"--horizon 3: .* --review-steps 3 needs 3", capsys.readouterr().err)

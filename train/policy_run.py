@@ -86,6 +86,14 @@ class PolicyRun:
                 raise RigError(f"{path} is a review store: reviews need the reasoning and the "
                                "imagination, so leave it out of --no-reasoning/--no-imagination "
                                "runs")
+            if review and store.num_episodes:  # each imagined step is a stored frame
+                longest = int(np.max(store.read_meta("length")))
+                if longest < self.sequence.review_steps + 1:
+                    raise RigError(f"{path} was reviewed with --horizon {longest}: its examples "
+                                   f"hold {longest - 1} outcome frame(s), and --review-steps "
+                                   f"{self.sequence.review_steps} needs "
+                                   f"{self.sequence.review_steps}; review again with --horizon "
+                                   f"{self.sequence.review_steps + 1} or lower --review-steps")
             offsets = review_offsets(self.sequence) if review else self.sequence.offsets()
             if not review and TEACHER_KEY in store.data:  # a DAgger store: labels beside actions
                 offsets[TEACHER_KEY] = offsets["text"]

@@ -82,6 +82,9 @@ class PolicyTrainConfig:
     grid_embedding: bool = option(True, "add a learned (row, column) embedding to every image "
                                   "token, so the model reads where a tile is from the tile "
                                   "itself (--no-grid-embedding: positions only)")
+    review_steps: int = option(1, "imagined steps of each review example before its verdict: "
+                               "train the reviewer at the lookahead it will judge at (a review "
+                               "store needs `rig data review --horizon` of at least this + 1)")
     weight_reasoning: float = option(1.0, "loss weight of reasoning tokens")
     weight_action: float = option(4.0, "loss weight of action tokens")
     weight_imagination: float = option(0.5, "loss weight of imagined image tokens")
@@ -151,6 +154,7 @@ class PolicyTrainConfig:
         require(self.device in ("auto", "cpu", "cuda"), "--device must be auto, cpu or cuda")
         from rig.policy.model import PRESETS
 
+        require(self.review_steps >= 1, "--review-steps must be at least 1")
         require(self.preset in PRESETS or self.init_from is not None,
                 f"unknown preset {self.preset!r}; presets: {', '.join(PRESETS)}")
         for store in self.data:
@@ -184,7 +188,8 @@ def run_layout(config: PolicyTrainConfig, frame_shape: tuple[int, int],
                               history_actions=config.history_actions,
                               max_text_tokens=config.text_tokens, reasoning=config.reasoning, imagination=config.imagination,
                               patches=model.patches,
-                              imagine_from_frame=config.imagine_from_frame)
+                              imagine_from_frame=config.imagine_from_frame,
+                              review_steps=config.review_steps)
     # where image tokens sit (docs/policy.md): the anchor of <imagine>, the tile embedding;
     # one grid per image tokenizer (a generalist's worlds differ)
     grids = [[int(c["codebook_size"]), *(int(n) for n in c.get("grid") or (0, 0))]
