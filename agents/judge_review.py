@@ -34,6 +34,16 @@ from rig.config import ConfigError
 from .base import Agent, Decision
 
 
+def judge_inputs(proposals: list[Decision | None], distinct: list[Decision],
+                 reviews: list[Decision]) -> tuple[list[float], list[int]]:
+    """Each distinct proposal's P(accept) share at its review's verdict, and how many of the
+    N proposals name it: what `judge_pick` decides from (and `rig eval verdict` records)."""
+    confidence = [float(r.extras["accept_shares"][0]) for r in reviews]
+    votes = [sum(p is not None and p.action_text == d.action_text for p in proposals)
+             for d in distinct]
+    return confidence, votes
+
+
 def judge_pick(confidence: list[float], votes: list[int], weighted: bool = False) -> int:
     """Which of the distinct proposals a judge acts on (0: the policy's own first sample):
     `confidence` is each one's P(accept) share, `votes` how many of the N samples named it.
@@ -151,12 +161,9 @@ class JudgeReview(Agent):
             first.extras = dict(first.extras, judge_confidence={},
                                 judge_first=first.action_text)
             return first
-        confidence = {d.action_text: r.extras["accept_shares"][0]
-                      for d, r in zip(distinct, reviews)}
-        # how many of the N proposals name each distinct action
-        votes = [sum(p is not None and p.action_text == d.action_text for p in proposals)
-                 for d in distinct]
-        best = judge_pick([confidence[d.action_text] for d in distinct], votes, self.weighted)
+        shares, votes = judge_inputs(proposals, distinct, reviews)
+        confidence = {d.action_text: c for d, c in zip(distinct, shares)}
+        best = judge_pick(shares, votes, self.weighted)
         chosen, review = distinct[best], reviews[best]
         stats["reviewed_steps"] += 1
         stats["revised_steps"] += confidence[first.action_text] < 0.5

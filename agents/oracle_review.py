@@ -63,7 +63,7 @@ class OracleReview(Agent):
         padded = observations + [None] * (self.candidates - len(observations))
         return self.policy.act_batch(padded, infos + [infos[0]] * (len(padded) - len(infos)))
 
-    def _values(self, actions: list[int]) -> list[float]:
+    def branch_values(self, actions: list[int]) -> list[float]:
         """The reward each first action's branch earns over the horizon (the policy acting in
         every branch after the first step, all branches decoded together)."""
         from rig.worlds import branch
@@ -102,7 +102,7 @@ class OracleReview(Agent):
         # the branches' continuations are decided by the same rows: what they add to the rows'
         # past actions is put back, and every row lists the executed action
         before = [list(h) for h in self.policy.history]
-        values = self._values(distinct)
+        values = self.branch_values(distinct)
         self.policy.history = before
         best = max(range(len(distinct)), key=lambda i: (values[i], -i))  # ties: the first
         chosen = decisions[proposals.index(distinct[best])]

@@ -90,6 +90,8 @@ def verdict_worker(world: str, path: str, candidates: int, lookahead: int, devic
 def probe_episode(worker: dict, seed: int, max_steps: int) -> dict:
     """Play seed `seed` with the policy's first sample; record every state whose proposals
     differ: the distinct actions, their votes among the N, P(accept) and real-branch value."""
+    from rig.agents.judge_review import judge_inputs
+
     env, judge, oracle = worker["env"], worker["judge"], worker["oracle"]
     judge.reset(seed)
     oracle.reset(seed)
@@ -102,12 +104,11 @@ def probe_episode(worker: dict, seed: int, max_steps: int) -> dict:
         if len(distinct) > 1:
             # the continuation rows list what was really executed, as in the oracle's play
             oracle.policy.history = [list(executed) for _ in range(oracle.candidates)]
-            values = oracle._values([int(d.action) for d in distinct])
+            values = oracle.branch_values([int(d.action) for d in distinct])
+            confidence, votes = judge_inputs(proposals, distinct, reviews)
             records.append({
                 "seed": seed, "step": steps, "actions": [d.action_text for d in distinct],
-                "votes": [sum(p is not None and p.action_text == d.action_text
-                              for p in proposals) for d in distinct],
-                "confidence": [float(r.extras["accept_shares"][0]) for r in reviews],
+                "votes": votes, "confidence": confidence,
                 "values": [float(v) for v in values]})
         executed.append(decision.action_text)
         obs, _, terminated, truncated, info = env.step(decision.action)
@@ -162,9 +163,13 @@ def summarize_verdicts(episodes: list[dict], resamples: int = 2000, seed: int = 
     steps = sum(e["steps"] for e in episodes)
     records = [r for e in episodes for r in e["records"]]
     decisive = [r for r in records if max(r["values"]) > min(r["values"])]
+    # every rule at every reviewed state, once: (gain, changed, best) per rule
+    scored = [np.array([[rule_gain(rule, r) for rule in RULES] for r in e["records"]]
+                       ).reshape(-1, len(RULES), 3) for e in episodes]
+    table = np.concatenate(scored)
+    is_decisive = np.array([max(r["values"]) > min(r["values"]) for r in records], dtype=bool)
     # per episode and rule: summed gain and its steps, for the episode bootstrap
-    per_episode = np.array([[sum(rule_gain(rule, r)[0] for r in e["records"])
-                             for rule in RULES] for e in episodes])
+    per_episode = np.array([s[:, :, 0].sum(0) for s in scored])
     lengths = np.array([e["steps"] for e in episodes], dtype=float)
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(episodes), size=(resamples, len(episodes)))
@@ -177,9 +182,8 @@ def summarize_verdicts(episodes: list[dict], resamples: int = 2000, seed: int = 
             "gain_per_step": float(gains[k]),
             "gain_ci95": [float(np.percentile(boot[:, k], 2.5)),
                           float(np.percentile(boot[:, k], 97.5))],
-            "changed_share": sum(rule_gain(rule, r)[1] for r in records) / max(steps, 1),
-            "best_on_decisive": (sum(rule_gain(rule, r)[2] for r in decisive) / len(decisive)
-                                 if decisive else None),
+            "changed_share": float(table[:, k, 1].sum()) / max(steps, 1),
+            "best_on_decisive": (float(table[is_decisive, k, 2].mean()) if decisive else None),
             "oracle_gain_captured": float(gains[k] / oracle_gain) if oracle_gain > 0 else None}
     auc, pairs = pairwise_auc(decisive)
     return {"episodes": len(episodes), "steps": steps, "reviewed_states": len(records),

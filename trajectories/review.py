@@ -181,19 +181,19 @@ def _review_state(env, obs, info, decision, expert, recorded, where, done, confi
     expert_facts = branches[cands[0][0]][1]
     reference, correction = expert_facts, (decision.action_text, decision.reasoning)
     if config.verdict_by == "outcome":  # the best candidate here is the measure (ties: expert)
-        value = {a: outcome_value(branches[a][1]) for a, _ in cands}
-        best = max(value, key=lambda a: (value[a], a == cands[0][0]))
+        worth = {a: outcome_value(branches[a][1]) for a, _ in cands}
+        best = max(worth, key=lambda a: (worth[a], a == cands[0][0]))
         reference = branches[best][1]
-        if value[best] > value[cands[0][0]] + 1e-6:  # the expert's own step did worse
+        if worth[best] > worth[cands[0][0]] + 1e-6:  # the expert's own step did worse
             correction = (names.format(best), proposed_with.get(best, ""))
     for action, kind in cands:
         if (t, names.format(action)) in done:
             continue
         steps, facts = branches[action]
         if config.verdict_by == "outcome":
-            worse = [] if value[action] >= value[best] - 1e-6 else \
+            worse = [] if worth[action] >= worth[best] - 1e-6 else \
                 [w for w in compare(facts, reference, config.tolerance)
-                 if w[0] in OUTCOME_WORSE] or [["reward", value[action], value[best]]]
+                 if w[0] in OUTCOME_WORSE] or [["reward", worth[action], worth[best]]]
         else:
             worse = [] if kind == "expert" else compare(facts, expert_facts, config.tolerance)
         verdict = "revise" if worse else "accept"
