@@ -69,7 +69,8 @@ class RigPolicy(Agent):
             image_anchor=self.sequence.image_anchor, open_actions=self.open_actions,
             positions=self.builder.positions,
             image_range=checkpoint.codec_image_ids(self.vocab, codec),
-            imagine_from_frame=self.sequence.imagine_from_frame, correct=correct)
+            imagine_from_frame=self.sequence.imagine_from_frame, correct=correct,
+            review_words=self.sequence.review_words)
         # pixels of the imagined frame (decisions carry them: the viewer, videos and stores
         # show them) and of every imagined rollout frame (off by default: C x N decodes a
         # step); `set_drawing` turns them off where nobody looks (`rig eval`)

@@ -69,7 +69,8 @@ class IncrementalDecoder:
                  seed: int = 0, lookahead: int = 0, candidates: int = 1, image_anchor: int = 0,
                  open_actions: bool = False, max_action_tokens: int = 24,
                  positions: StepPositions | None = None, image_range: range | None = None,
-                 lean: bool = True, imagine_from_frame: bool = False, correct: bool = True):
+                 lean: bool = True, imagine_from_frame: bool = False, correct: bool = True,
+                 review_words: bool = True):
         import torch
 
         if open_actions and lookahead:
@@ -93,6 +94,8 @@ class IncrementalDecoder:
         # `correct=False`: a revised proposal is not corrected; the decision ends at its verdict
         # (the judge of `agents/judge_review.py` picks among sampled proposals instead)
         self.correct = bool(correct)
+        # a reviewer trained without review words gives its verdict straight after the outcome
+        self.review_words = bool(review_words)
         self.generator = torch.Generator(device="cpu").manual_seed(seed)
         ids = vocab.id
         self.pad = ids("<pad>")
@@ -260,6 +263,14 @@ class IncrementalDecoder:
         probs = self.torch.softmax(scores / self.temperature, dim=-1).cpu()
         return int(self.torch.multinomial(probs, 1, generator=self.generator))
 
+    def _choose_verdict(self, logits) -> int:
+        pair = logits[[self.accept, self.revise]].float()
+        if self.temperature <= 0:
+            return self.accept if pair[0] >= pair[1] else self.revise
+        probs = self.torch.softmax(pair / self.temperature, dim=-1).cpu()
+        return (self.accept, self.revise)[int(self.torch.multinomial(probs, 1,
+                                                                      generator=self.generator))]
+
     def proposal_ids(self, out: StepOutput) -> list[int]:
         """The tokens that restate `out`'s decision (its reasoning, then its action): what
         `step(..., forced=)` takes to review that decision instead of sampling one."""
@@ -328,13 +339,17 @@ class IncrementalDecoder:
 
     def _advance(self, w: int, part: grammar.Part, logits, out: StepOutput, frame: list):
         """Choose world w's next token in `part`; return (tokens to feed, next part)."""
-        review_cap = 2 * self.max_reasoning
+        review_cap = 2 * self.max_reasoning if self.review_words else 0
         if self.forced[w] and part in (THINK, self.action_part):
             token = self.forced[w].pop(0)  # a given proposal, restated as it was decided
         elif part is THINK and len(out.reasoning_ids) >= self.max_reasoning:
             token = self.end_think  # cap reached: close the reasoning ourselves
         elif part is REVIEW_PART and len(out.reviews[-1]) >= review_cap:
-            token = self.accept  # a review that does not conclude accepts
+            if self.review_words:
+                token = self.accept  # a review that does not conclude accepts
+            else:  # the verdict alone: one of the two, drawn from the reviewer's odds
+                token = self._choose_verdict(logits)
+                out.generated += 1
         elif part is ACT_TEXT and len(out.action_text_ids) >= self.max_action:
             token = self.end_act  # an action text that runs on is closed (and parsed) as is
         else:

@@ -17,6 +17,9 @@ ahead and reviewed before the step ends:
     <act> ACTION <imagine> IMAGE{N} (<imagined> <act> ACTION <imagine> IMAGE{N})*
     <review> TEXT* (<accept> | <revise>) </review> [the corrected decision]
 
+(a reviewer trained `--no-review-words` writes no TEXT: its verdict comes straight after the
+imagined outcome, drawn from its odds of accept against revise).
+
 FRAME is N image tokens (or `<patch>` placeholders for a patch encoder); TEXT are BPE text
 tokens; ACTION one action token of the world's closed action language. A policy that sees
 frames through an eye (patches, cnn) may imagine from the frame restated as its codes (input,

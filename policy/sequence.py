@@ -61,6 +61,9 @@ class SequenceConfig:
     imagination: bool = True        # include <imagine> segments (False: "no imagination" ablation)
     patches: int = 0                # <patch> placeholders per observed frame (0: VQ tokens instead)
     review_steps: int = 1           # imagined steps of a review example's proposal (lookahead)
+    review_words: bool = True       # a review's reasons written before its verdict (False: the
+                                    # verdict straight after the imagined outcome, so that
+                                    # P(accept) is read from the outcome, not from sampled words)
     image_anchor: int = 0           # position gap <obs> -> <imagine> (0: contiguous positions)
     imagine_from_frame: bool = False  # the observed frame's codes restated before a step's
                                     # first <imagine> (`<obs> codes <imagine> next`): an eye
@@ -319,7 +322,8 @@ def review_sample(builder: SequenceBuilder, sample: dict[str, Any], task_text: s
     verdict = sample["review_verdict"][0]
     if verdict not in ("accept", "revise"):
         raise ValueError(f"review verdict must be accept or revise, got {verdict!r}")
-    words = v.encode_text(sample["review"][0])[:2 * cfg.max_reasoning_tokens]
+    words = v.encode_text(sample["review"][0])[:2 * cfg.max_reasoning_tokens] \
+        if cfg.review_words else []
     add(REVIEW_PART, words, [t[f"<{verdict}>"], t[REVIEW_END]])
     if verdict == "revise":  # the correction: a decision without its imagined frame
         if cfg.reasoning:

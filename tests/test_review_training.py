@@ -14,6 +14,29 @@ from rig.trajectories.dataset import TrajectoryDataset
 from rig.trajectories.store import TrajectoryStore
 
 
+def test_review_example_without_review_words_puts_the_verdict_after_the_outcome(stores):
+    """`review_words=False` (`--no-review-words`): `<review> <verdict> </review>`, the reasons
+    left out, the rest of the example as with words."""
+    from rig.policy.vocab import RigVocabulary
+    from rig.worlds.crafter import ACTION_NAMES
+
+    _, review = stores
+    vocab = RigVocabulary.train(["I walk left toward the tree."] * 20, ACTION_NAMES,
+                                codebook_size=32, text_vocab_size=200)
+    store = TrajectoryStore.open(review, "r")
+    configs = [SequenceConfig(context_steps=1, review_steps=1, review_words=w) for w in (1, 0)]
+    dataset = TrajectoryDataset(store, review_offsets(configs[0]), first_steps_only=True)
+    for i in range(len(dataset)):
+        item = dataset[i]
+        with_words, without = (review_sample(SequenceBuilder(vocab, c), item, "Survive.")[0]
+                               for c in configs)
+        opened = int(np.flatnonzero(without == vocab.id("<review>"))[0])
+        verdict = vocab.id(f"<{item['review_verdict'][0]}>")
+        assert list(without[opened + 1:opened + 3]) == [verdict, vocab.id("</review>")]
+        words = vocab.encode_text(item["review"][0])[:2 * configs[0].max_reasoning_tokens]
+        assert len(words) > 0 and len(with_words) == len(without) + len(words)
+
+
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory):
     """A short expert store, its review store (horizon 3), both tokenized (tiny tokenizer)."""

@@ -226,6 +226,30 @@ def test_lookahead_imagines_ahead_reviews_and_revises(parts):
     assert context.count(vocab.id("<review>")) == 2 and context.count(vocab.id("<act>")) == 5
 
 
+def test_a_reviewer_without_review_words_gives_its_verdict_straight_after_the_outcome(parts):
+    """`review_words=False`: no review word is sampled; the verdict is drawn from the
+    reviewer's odds of accept against revise, read straight after the imagined outcome."""
+    vocab, model, builder = parts
+    decoder = IncrementalDecoder(model, vocab, GRID * GRID, max_reasoning_tokens=6,
+                                 temperature=1.0, lookahead=1, candidates=1, seed=3,
+                                 review_words=False)
+    decoder.reset([builder.prefix("Survive.")[0]])
+    verdicts = []
+    for step in range(6):
+        (out,) = decoder.step([_observation(builder, step)])
+        assert out.reviews == [[]] and len(out.accept_shares) == 1
+        assert 0.0 < out.accept_shares[0] < 1.0  # an untrained reviewer's odds, not 0 or 1
+        context, closing = decoder.steps[0][-1], [vocab.id(f"<{out.verdicts[0]}>"),
+                                                  vocab.id("</review>")]
+        after = context[context.index(vocab.id("<review>")) + 1:]
+        if out.verdicts[0] == "revise":  # the correction follows the closed review
+            assert after[:2] == closing and len(after) > 2
+        else:  # no word after `<review>`: the verdict closes it with the next step's feed
+            assert after == []
+        verdicts += out.verdicts
+    assert set(verdicts) <= {"accept", "revise"} and len(verdicts) == 6
+
+
 def test_anchored_positions_fix_the_distance_from_observed_to_imagined_tiles(parts):
     vocab, _, builder = parts
     config = SequenceConfig(context_steps=2)

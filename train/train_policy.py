@@ -85,6 +85,11 @@ class PolicyTrainConfig:
     review_steps: int = option(1, "imagined steps of each review example before its verdict: "
                                "train the reviewer at the lookahead it will judge at (a review "
                                "store needs `rig data review --horizon` of at least this + 1)")
+    review_words: bool = option(True, "review examples write their reasons before the verdict "
+                                "(--no-review-words: the verdict alone, straight after the "
+                                "imagined outcome, so that a judge's P(accept) is the "
+                                "reviewer's reading of the outcome, not of the words it "
+                                "happened to sample first)")
     weight_reasoning: float = option(1.0, "loss weight of reasoning tokens")
     weight_action: float = option(4.0, "loss weight of action tokens")
     weight_imagination: float = option(0.5, "loss weight of imagined image tokens")
@@ -189,7 +194,8 @@ def run_layout(config: PolicyTrainConfig, frame_shape: tuple[int, int],
                               max_text_tokens=config.text_tokens, reasoning=config.reasoning, imagination=config.imagination,
                               patches=model.patches,
                               imagine_from_frame=config.imagine_from_frame,
-                              review_steps=config.review_steps)
+                              review_steps=config.review_steps,
+                              review_words=config.review_words)
     # where image tokens sit (docs/policy.md): the anchor of <imagine>, the tile embedding;
     # one grid per image tokenizer (a generalist's worlds differ)
     grids = [[int(c["codebook_size"]), *(int(n) for n in c.get("grid") or (0, 0))]
