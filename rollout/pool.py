@@ -192,6 +192,9 @@ class RolloutPool:
     def _start(self) -> None:
         if self.backend == "inline":
             if self._state is None:
+                # this process is the worker: its threads as asked (left alone when not: a
+                # command's own process keeps the threads its user gave it)
+                set_threads(self.requested_threads)
                 self._state = (self.setup(*self.args) if self.setup is not None else None,)
         elif self.backend == "local":
             if self._executor is None:

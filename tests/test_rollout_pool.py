@@ -139,3 +139,26 @@ def test_progress_in_a_log_file_is_plain_lines_as_it_goes():
     lines = log.getvalue().splitlines()
     assert len(lines) == 20 and lines[-1].startswith("episodes 40/40 last: seed 39")
     assert "min left" in lines[0]
+
+
+def test_an_inline_pool_takes_the_threads_it_is_given():
+    """One worker runs in the command's own process: --threads must reach it there too (torch's
+    default threads beside a busy core made `rig data review --workers 1 --policy` ~20x
+    slower), and a pool given no count leaves the process's threads alone."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with RolloutPool(None, inline=True) as pool:
+            assert list(pool.imap_unordered(_threads, [()])) == [2]
+        with RolloutPool(None, inline=True, threads=1) as pool:
+            assert list(pool.imap_unordered(_threads, [()])) == [1]
+    finally:
+        torch.set_num_threads(before)
+
+
+def _threads(_state) -> int:
+    import torch
+
+    return torch.get_num_threads()

@@ -66,6 +66,9 @@ class DataReviewConfig:
     seed: int = option(0, "seed of the step sampling, the drawn actions and the wording")
     workers: int = option(1, "worker processes, each reviewing whole source episodes (0: one per "
                           "CPU core)")
+    threads: int = option(0, "torch CPU threads of each worker, or of this process with one "
+                          "worker (0: the cores shared out); give 1 beside another busy "
+                          "process: more threads than free cores collapse a --policy's speed")
 
     def validate(self) -> None:
         require(self.data is not None, "--data is required: the store to review")
@@ -83,6 +86,7 @@ class DataReviewConfig:
         require(self.verdict_by in VERDICTS, f"--verdict-by takes {' or '.join(VERDICTS)}, got "
                 f"{self.verdict_by!r}")
         require(self.workers >= 0, "--workers must be >= 0")
+        require(self.threads >= 0, "--threads must be >= 0")
         from rig.agents import rig_checkpoint
 
         require(self.policy is None or rig_checkpoint(self.policy) is not None,
@@ -330,7 +334,8 @@ def data_review(config: DataReviewConfig) -> int:
         items = [(config.data, e, steps, skip, asdict(config))
                  for (e, steps), skip in zip(jobs, per_job)]
         # one worker: in this process, one source episode after another
-        with bar, RolloutPool(review_worker, workers=workers, inline=workers <= 1) as pool:
+        with bar, RolloutPool(review_worker, workers=workers, inline=workers <= 1,
+                                threads=config.threads) as pool:
             for results in pool.imap_unordered(review_job, items):
                 for example, verdict, kind in results:
                     out.append_episode(example)
