@@ -70,6 +70,8 @@ class OracleReview(Agent):
 
         worlds = [branch(self.env) for _ in actions]
         values = [0.0] * len(actions)
+        # what each branch showed after each of its steps, and the action that led there
+        self.branch_outcomes = [([], []) for _ in actions]
         live = [True] * len(actions)
         observations, infos = [None] * len(actions), [None] * len(actions)
         chosen = list(actions)
@@ -83,6 +85,8 @@ class OracleReview(Agent):
                     continue
                 observations[b], reward, terminated, truncated, infos[b] = \
                     world.step(chosen[b])
+                self.branch_outcomes[b][0].append(observations[b]["image"])
+                self.branch_outcomes[b][1].append(self.policy.language.format(chosen[b]))
                 self.stats["oracle_branch_steps"] += 1
                 values[b] += float(reward) - (DEATH_PENALTY if terminated else 0.0)
                 live[b] = not (terminated or truncated)

@@ -191,6 +191,20 @@ class RigPolicy(Agent):
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Decision:
         return self.act_batch([obs], [info])[0]
 
+    def outcome_ids(self, frames: list, actions: list[str]) -> list[int]:
+        """The tokens of a real outcome in the layout of an imagined one: frame 1's codes, then
+        per later step its action and frame (`frames[k]` followed `actions[k]`; `actions[0]`, the
+        proposal's, is not restated). Appended to a forced proposal, the review then reads what
+        really followed instead of what the policy imagines (`rig eval verdict --real-frames`)."""
+        codes = self.tokenizer.encode(np.stack([np.asarray(f) for f in frames])).astype(
+            np.int64) + self.code_offset
+        ids: list[int] = []
+        for k, frame_codes in enumerate(codes):
+            if k:
+                ids.append(self.vocab.action_id(actions[k]))
+            ids += self.vocab.image_ids(np.asarray(frame_codes).reshape(-1))
+        return ids
+
     def act_batch(self, observations: list, infos: list,
                   forced: list | None = None) -> list[Decision | None]:
         """One decision per world; worlds whose observation is None (episode over) get None.

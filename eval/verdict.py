@@ -22,6 +22,12 @@ are single samples of a stochastic continuation, as in play). Also: how often ea
 the action, how often it picks a best proposal where the values differ ("decisive" states), the
 share of the oracle's gain it captures, and the pairwise AUC of P(accept) on decisive states
 (0.5: the verdict does not rank outcomes at all). `--json` keeps every record.
+
+`--real-frames` splits the verdict's failure in two: each distinct proposal is reviewed again
+with what really followed it in its branch (the frames, and the policy's later actions there)
+in place of what the policy imagines, so the same reviewer is scored reading the real outcome
+and reading its imagined one. Where both rank outcomes poorly the reviewer's reading is what
+limits it; where only the imagined one does, imagination is.
 """
 
 from __future__ import annotations
@@ -52,6 +58,9 @@ class EvalVerdictConfig:
     device: str = option("cpu", "torch device of the policy")
     temperature: float = option(1.0, "sampling temperature of proposals, imagination and review")
     json: str | None = option(None, "write the summary and every reviewed state's record here")
+    real_frames: bool = option(False, "also review each proposal reading the real outcome of "
+                               "its branch instead of its imagined one (one more review a "
+                               "proposal): is it the reading or the imagining that fails?")
 
     def validate(self) -> None:
         from rig.agents import rig_checkpoint
@@ -68,7 +77,7 @@ class EvalVerdictConfig:
 
 # -- one worker: a world, the judge's two decoders and the oracle's -------------------------------
 def verdict_worker(world: str, path: str, candidates: int, lookahead: int, device: str,
-                   temperature: float) -> dict:
+                   temperature: float, real_frames: bool = False) -> dict:
     import rig.worlds
     from rig.agents.judge_review import JudgeReview
     from rig.agents.oracle_review import OracleReview
@@ -83,8 +92,15 @@ def verdict_worker(world: str, path: str, candidates: int, lookahead: int, devic
     env = rig.worlds.make(world)
     options = dict(seed=0, candidates=candidates, lookahead=lookahead, device=device,
                    temperature=temperature)
-    return {"env": env, "judge": FirstSampleJudge(env, path, **options),
-            "oracle": OracleReview(env, path, **options)}
+    judge = FirstSampleJudge(env, path, **options)
+    # the same reviewer, its own rows: given the proposal and what really followed it
+    real = judge.reviewer.__class__(env, path, seed=0, device=device, temperature=temperature,
+                                    imagine=False, lookahead=lookahead, candidates=1,
+                                    correct=False) if real_frames else None
+    if real is not None:
+        real.set_drawing(False)
+    return {"env": env, "judge": judge, "oracle": OracleReview(env, path, **options),
+            "real": real}
 
 
 def probe_episode(worker: dict, seed: int, max_steps: int) -> dict:
@@ -92,9 +108,11 @@ def probe_episode(worker: dict, seed: int, max_steps: int) -> dict:
     differ: the distinct actions, their votes among the N, P(accept) and real-branch value."""
     from rig.agents.judge_review import judge_inputs
 
-    env, judge, oracle = worker["env"], worker["judge"], worker["oracle"]
+    env, judge, oracle, real = worker["env"], worker["judge"], worker["oracle"], worker["real"]
     judge.reset(seed)
     oracle.reset(seed)
+    if real is not None:
+        real.reset_batch([seed] * judge.candidates)
     obs, info = env.reset(seed=seed)
     executed: list[str] = []
     records, steps = [], 0
@@ -110,12 +128,28 @@ def probe_episode(worker: dict, seed: int, max_steps: int) -> dict:
                 "seed": seed, "step": steps, "actions": [d.action_text for d in distinct],
                 "votes": votes, "confidence": confidence,
                 "values": [float(v) for v in values]})
+            if real is not None:
+                records[-1]["confidence_real"] = _real_confidence(real, obs, info, distinct,
+                                                                  oracle.branch_outcomes)
         executed.append(decision.action_text)
         obs, _, terminated, truncated, info = env.step(decision.action)
         steps += 1
         if terminated or truncated:
             break
     return {"seed": seed, "steps": steps, "records": records}
+
+
+def _real_confidence(real, obs, info, distinct, outcomes) -> list[float]:
+    """P(accept) of each distinct proposal, reviewed reading its branch's real frames (a branch
+    that ended early leaves the rest to the policy's imagining, as a review example does not)."""
+    rows = len(real.history)
+    forced = [None] * rows
+    for i, d in enumerate(distinct):
+        frames, actions = outcomes[i]
+        forced[i] = list(d.extras["proposal_ids"]) + real.outcome_ids(frames, actions)
+    observations = [obs if i < len(distinct) else None for i in range(rows)]
+    reviews = real.act_batch(observations, [info] * rows, forced)
+    return [float(reviews[i].extras["accept_shares"][0]) for i in range(len(distinct))]
 
 
 # -- the figures ----------------------------------------------------------------------------------
@@ -186,7 +220,15 @@ def summarize_verdicts(episodes: list[dict], resamples: int = 2000, seed: int = 
             "best_on_decisive": (float(table[is_decisive, k, 2].mean()) if decisive else None),
             "oracle_gain_captured": float(gains[k] / oracle_gain) if oracle_gain > 0 else None}
     auc, pairs = pairwise_auc(decisive)
-    return {"episodes": len(episodes), "steps": steps, "reviewed_states": len(records),
+    real = None
+    if records and all("confidence_real" in r for r in records):  # --real-frames
+        swapped = [{**e, "records": [{**{k: v for k, v in r.items() if k != "confidence_real"},
+                                      "confidence": r["confidence_real"]}
+                                     for r in e["records"]]} for e in episodes]
+        inner = summarize_verdicts(swapped, resamples, seed)
+        real = {"pairwise_auc": inner["pairwise_auc"],
+                "rules": {k: inner["rules"][k] for k in ("judge", "weighted")}}
+    return {"real_frames": real, "episodes": len(episodes), "steps": steps, "reviewed_states": len(records),
             "reviewed_share": len(records) / max(steps, 1), "decisive_states": len(decisive),
             "decisive_share": len(decisive) / max(steps, 1), "pairwise_auc": auc,
             "decisive_pairs": pairs, "rules": rules}
@@ -210,7 +252,8 @@ def eval_verdict(config: EvalVerdictConfig) -> int:
         console = Console(width=120)
     episodes, start = {}, time.perf_counter()
     with RolloutPool(verdict_worker, (config.world, path, config.candidates, config.lookahead,
-                                      config.device, config.temperature),
+                                      config.device, config.temperature,
+                                      config.real_frames),
                      workers=config.workers, jobs=len(seeds), threads=config.threads) as pool:
         console.print(f"verdicts of {config.agent} on {config.world}: {len(seeds)} episodes "
                       f"(seeds {seeds[0]}..{seeds[-1]}), {config.candidates} proposals, "
@@ -233,7 +276,10 @@ def eval_verdict(config: EvalVerdictConfig) -> int:
     for name in ("pick rule", "reward gained/step", "95% CI", "changed", "best where decisive",
                  "of the oracle's gain"):
         table.add_column(name, justify="right")
-    for rule, r in summary["rules"].items():
+    rows = list(summary["rules"].items())
+    if summary["real_frames"]:
+        rows += [(f"{k}, real frames", r) for k, r in summary["real_frames"]["rules"].items()]
+    for rule, r in rows:
         best = "-" if r["best_on_decisive"] is None else f"{100 * r['best_on_decisive']:.0f}%"
         captured = "-" if r["oracle_gain_captured"] is None else \
             f"{100 * r['oracle_gain_captured']:.0f}%"
@@ -247,6 +293,11 @@ def eval_verdict(config: EvalVerdictConfig) -> int:
                   f"{100 * summary['decisive_share']:.1f}% ({summary['decisive_states']} "
                   f"states); P(accept) ranks the better proposal higher in {auc} of "
                   f"{summary['decisive_pairs']} pairs (0.5: chance)")
+    if summary["real_frames"]:
+        real_auc = summary["real_frames"]["pairwise_auc"]
+        console.print("reading the real outcome instead of the imagined one, P(accept) ranks "
+                      f"the better proposal higher in "
+                      f"{'-' if real_auc is None else f'{real_auc:.3f}'} of the same pairs")
     if config.json:
         out = Path(config.json)
         out.parent.mkdir(parents=True, exist_ok=True)

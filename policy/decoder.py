@@ -288,7 +288,10 @@ class IncrementalDecoder:
         frame's image ids, restated before `<imagine>` by a layout that imagines from the
         frame (needed there whenever the step imagines). `forced[w]`: a decision to take
         instead of sampling one (`proposal_ids` of an earlier output): its reasoning and action
-        are fed as they are, and what follows them (imagining, a review) is decoded as usual."""
+        are fed as they are, and what follows them (imagining, a review) is decoded as usual.
+        Tokens given past the decision fill the imagined frames and actions that follow it in
+        order (a real outcome in place of an imagined one: `rig eval verdict --real-frames`);
+        a review is always the model's own."""
         frames = list(frames) if frames is not None else [None] * len(observations)
         if self.imagine_from_frame and (self.imagination or self.lookahead) and (
                 references is None or any(r is None for r, o in zip(references, observations)
@@ -340,8 +343,8 @@ class IncrementalDecoder:
     def _advance(self, w: int, part: grammar.Part, logits, out: StepOutput, frame: list):
         """Choose world w's next token in `part`; return (tokens to feed, next part)."""
         review_cap = 2 * self.max_reasoning if self.review_words else 0
-        if self.forced[w] and part in (THINK, self.action_part):
-            token = self.forced[w].pop(0)  # a given proposal, restated as it was decided
+        if self.forced[w] and part is not REVIEW_PART:
+            token = self.forced[w].pop(0)  # a given proposal (and outcome), restated as given
         elif part is THINK and len(out.reasoning_ids) >= self.max_reasoning:
             token = self.end_think  # cap reached: close the reasoning ourselves
         elif part is REVIEW_PART and len(out.reviews[-1]) >= review_cap:

@@ -250,6 +250,23 @@ def test_a_reviewer_without_review_words_gives_its_verdict_straight_after_the_ou
     assert set(verdicts) <= {"accept", "revise"} and len(verdicts) == 6
 
 
+def test_an_outcome_given_after_a_forced_proposal_replaces_the_imagined_one(parts):
+    """`forced` tokens past the decision fill the imagined frames and actions in order (the
+    real outcome that `rig eval verdict --real-frames` reviews); the review is the model's."""
+    vocab, model, builder = parts
+    decoder = _decoder(vocab, model, lookahead=2, candidates=1, correct=False)
+    decoder.reset([builder.prefix("Survive.")[0]])
+    (first,) = decoder.step([_observation(builder, 1)])
+    rng = np.random.default_rng(0)
+    frames = [vocab.image_ids(rng.integers(0, 12, GRID * GRID)) for _ in range(2)]
+    later = vocab.action_id(vocab.action_names[1])
+    given = decoder.proposal_ids(first) + frames[0] + [later] + frames[1]
+    (out,) = decoder.step([_observation(builder, 1)], forced=[given])
+    assert out.proposals == [first.action_id] and out.rollouts == [frames]
+    assert out.rollout_actions == [[later]] and len(out.verdicts) == 1
+    assert decoder.steps[0][-1][-1] != vocab.id("<review>")  # it wrote its review
+
+
 def test_anchored_positions_fix_the_distance_from_observed_to_imagined_tiles(parts):
     vocab, _, builder = parts
     config = SequenceConfig(context_steps=2)

@@ -63,9 +63,10 @@ def test_the_command_records_every_differing_state_of_the_shipped_policy(tmp_pat
     out = tmp_path / "verdict.json"
     assert main(["eval", "verdict", "--agent", "rig:crafter", "--candidates", "3",
                  "--lookahead", "1", "--episodes", "2", "--max-steps", "25", "--workers", "1",
-                 "--threads", "1", "--json", str(out)]) == 0
+                 "--threads", "1", "--json", str(out), "--real-frames"]) == 0
     shown = capsys.readouterr().out
     assert "verdicts against the real outcome" in shown and "oracle" in shown
+    assert "weighted, real frames" in shown and "reading the real outcome" in shown
     saved = json.loads(out.read_text())
     summary, episodes = saved["summary"], saved["episodes"]
     assert [e["seed"] for e in episodes] == [3000, 3001]
@@ -79,8 +80,12 @@ def test_the_command_records_every_differing_state_of_the_shipped_policy(tmp_pat
             assert len(r["votes"]) == len(r["confidence"]) == len(r["values"]) == n
             assert sum(r["votes"]) == 3 and min(r["votes"]) >= 1
             assert all(0.0 <= c <= 1.0 for c in r["confidence"])
+            # --real-frames: the same proposals reviewed reading their real outcome
+            assert len(r["confidence_real"]) == n
+            assert all(0.0 <= c <= 1.0 for c in r["confidence_real"])
             assert r["step"] < e["steps"]
     assert summary["reviewed_states"] == len(records)
+    assert set(summary["real_frames"]["rules"]) == {"judge", "weighted"}
     gains = {rule: summary["rules"][rule]["gain_per_step"] for rule in RULES}
     assert gains["first"] == 0.0 and all(g <= gains["oracle"] + 1e-9 for g in gains.values())
 
