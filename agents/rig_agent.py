@@ -196,14 +196,17 @@ class RigPolicy(Agent):
         per later step its action and frame (`frames[k]` followed `actions[k]`; `actions[0]`, the
         proposal's, is not restated). Appended to a forced proposal, the review then reads what
         really followed instead of what the policy imagines (`rig eval verdict --real-frames`)."""
-        codes = self.tokenizer.encode(np.stack([np.asarray(f) for f in frames])).astype(
-            np.int64) + self.code_offset
+        codes = self._frame_codes(np.stack([np.asarray(f) for f in frames]))
         ids: list[int] = []
         for k, frame_codes in enumerate(codes):
             if k:
                 ids.append(self.vocab.action_id(actions[k]))
             ids += self.vocab.image_ids(np.asarray(frame_codes).reshape(-1))
         return ids
+
+    def _frame_codes(self, frames: np.ndarray) -> np.ndarray:
+        """Frames (K x H x W x 3) as this policy's image codes (its codec's offset added)."""
+        return self.tokenizer.encode(frames).astype(np.int64) + self.code_offset
 
     def act_batch(self, observations: list, infos: list,
                   forced: list | None = None) -> list[Decision | None]:
@@ -221,7 +224,7 @@ class RigPolicy(Agent):
         restate = self.decoder.imagine_from_frame and (self.decoder.imagination or
                                                        self.decoder.lookahead)
         codes = [None] * len(active) if patches and not restate else \
-            self.tokenizer.encode(frames).astype(np.int64) + self.code_offset
+            self._frame_codes(frames)
         references: list = [None] * len(observations)
         inputs: list = [None] * len(observations)
         pixels: list = [None] * len(observations)

@@ -81,6 +81,7 @@ def verdict_worker(world: str, path: str, candidates: int, lookahead: int, devic
     import rig.worlds
     from rig.agents.judge_review import JudgeReview
     from rig.agents.oracle_review import OracleReview
+    from rig.agents.rig_agent import RigPolicy
 
     class FirstSampleJudge(JudgeReview):
         """The judge's proposals and reviews, kept; the policy's own first sample acted on."""
@@ -92,12 +93,10 @@ def verdict_worker(world: str, path: str, candidates: int, lookahead: int, devic
     env = rig.worlds.make(world)
     options = dict(seed=0, candidates=candidates, lookahead=lookahead, device=device,
                    temperature=temperature)
-    judge = FirstSampleJudge(env, path, **options)
-    # the same reviewer, its own rows: given the proposal and what really followed it
-    real = judge.reviewer.__class__(env, path, seed=0, device=device, temperature=temperature,
-                                    imagine=False, lookahead=lookahead, candidates=1,
-                                    correct=False) if real_frames else None
-    if real is not None:
+    judge, real = FirstSampleJudge(env, path, **options), None
+    if real_frames:  # the judge's reviewer again, its own rows: given what really followed
+        real = RigPolicy(env, path, seed=0, device=device, temperature=temperature,
+                         imagine=False, lookahead=lookahead, candidates=1, correct=False)
         real.set_drawing(False)
     return {"env": env, "judge": judge, "oracle": OracleReview(env, path, **options),
             "real": real}
