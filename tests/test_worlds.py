@@ -30,6 +30,68 @@ def test_crafter_observation_and_info():
     assert info["semantic"][tuple(info["player_pos"])] == player
 
 
+def test_crafter_says_what_took_health_as_the_game_itself_took_it(monkeypatch):
+    """info["damage"] replays Crafter's rules on the state after a step; here the game's own
+    updates are watched instead (the player's health around each zombie's and arrow's update,
+    the player's lava check and its hunger/thirst/fatigue counter), and the two must agree on
+    every step of random play, deaths included."""
+    import crafter.objects as objects
+
+    taken: dict[str, int] = {}
+
+    def watch(cls, method, cause):
+        original = getattr(cls, method)
+
+        def watched(self, *args, **kwargs):
+            player = self.world._objects[1] if cls is not objects.Player else self
+            before = player.health
+            result = original(self, *args, **kwargs)
+            if player.health < before:
+                taken[cause] = taken.get(cause, 0) + before - player.health
+            return result
+        monkeypatch.setattr(cls, method, watched)
+
+    watch(objects.Zombie, "update", "zombie")
+    watch(objects.Arrow, "update", "arrow")
+    watch(objects.Player, "_move", "lava")
+    watch(objects.Player, "_degen_or_regen_health", "necessity")
+    env = rig.worlds.make("rig/Crafter-v0")
+    rng = np.random.default_rng(0)
+    causes, deaths = set(), []
+    # random play, then an empty stomach and a sleeper (hunger's slower count), then lava ahead
+    for seed, setup in ((5000, None), (5001, None), (5002, None), (5005, None),
+                        (5003, "hungry"), (5004, "hungry sleeper"), (5006, "lava")):
+        env.reset(seed=seed)
+        game = env.unwrapped._env
+        player = game._player
+        assert game._world._objects[1] is player
+        if setup and "hungry" in setup:
+            player.inventory["food"] = player.inventory["drink"] = 0
+            player.inventory["energy"] = 3  # below its most, so that `sleep` sleeps
+        if setup == "lava":
+            game._world[player.pos + np.array([1, 0])] = "lava"
+        while True:
+            taken.clear()
+            action = int(rng.integers(17))
+            if setup == "lava":
+                action = rig.worlds.crafter.ACTION_NAMES.index("move_right")
+            elif setup == "hungry sleeper":
+                action = rig.worlds.crafter.ACTION_NAMES.index("sleep")
+            _, _, terminated, truncated, info = env.step(action)
+            said = dict(info["damage"])
+            necessity = sum(said.pop(c, 0) for c in ("hunger", "thirst", "exhaustion"))
+            if necessity:
+                said["necessity"] = necessity
+            assert said == taken, (seed, info["step"], said, taken)
+            causes.update(said)
+            if terminated or truncated:
+                deaths.append(info.get("ended_by"))
+                break
+    assert {"zombie", "arrow", "necessity", "lava"} <= causes
+    assert {"killed by a zombie", "walked into lava"} <= set(deaths) and all(d in (
+        set(rig.worlds.crafter.DAMAGE_CAUSES.values())) for d in deaths)
+
+
 def _rollout(env, seed, actions):
     obs, _ = env.reset(seed=seed)
     frames = [obs["image"]]

@@ -7,6 +7,9 @@ Wraps `crafter.Env` (old-gym style: 4-tuple step, no seeding API) in a Gymnasium
 - `info` carries the privileged state that experts and metrics need: inventory, achievement
   counts, the semantic map (ids in `SEMANTIC_NAMES`), player position and facing, sleeping,
   daylight, and the achievements unlocked by this very step.
+- `info["damage"]` says what took health this step, by cause (`DAMAGE_CAUSES`), and an episode
+  that ends in death says what killed it (`info["ended_by"]`, e.g. "killed by a zombie"): the
+  game's own rules replayed on its state (`_damage`), so `rig eval` can tell why a policy dies.
 - `render()` draws a larger frame for people without touching the world's random state (Crafter
   draws night-time noise from the world's RNG; rendering extra frames would otherwise change the
   future of the world).
@@ -36,6 +39,11 @@ SEMANTIC_NAMES: tuple[str, ...] = (
     ("none",) + tuple(constants.materials)
     + ("player", "cow", "zombie", "skeleton", "arrow", "plant"))
 SEMANTIC_IDS = {name: i for i, name in enumerate(SEMANTIC_NAMES)}
+
+# what can take a player's health in Crafter, and the words an episode's end uses for each
+DAMAGE_CAUSES = {"zombie": "killed by a zombie", "arrow": "shot by a skeleton",
+                 "lava": "walked into lava", "hunger": "starved", "thirst": "died of thirst",
+                 "exhaustion": "died of exhaustion"}
 
 TASK_TEXT = "Survive and unlock as many achievements as you can."
 
@@ -115,14 +123,19 @@ class CrafterWorld(World):
         if not 0 <= action < len(ACTION_NAMES):
             raise ValueError(f"action {action} is outside 0..{len(ACTION_NAMES) - 1}")
         before = self._last_info["achievements"]
+        player = self._env._player
+        health, recover = player.health, player._recover
         image, reward, done, raw = self._env.step(action)
         unlocked = [name for name, count in raw["achievements"].items()
                     if count > 0 and before[name] == 0]
         info = self._info(unlocked=unlocked, raw=raw)
+        info["damage"] = self._damage(health, recover)
         self._last_info = info
         dead = self._env._player.health <= 0
         terminated = bool(dead)
         truncated = bool(done and not dead)
+        if dead and info["damage"]:  # the cause that dealt the last blow
+            info["ended_by"] = DAMAGE_CAUSES[list(info["damage"])[-1]]
         return self._observation(image), float(reward), terminated, truncated, info
 
     def render(self):
@@ -141,6 +154,44 @@ class CrafterWorld(World):
         return TASK_TEXT
 
     # -- helpers ----------------------------------------------------------------------------
+    def _damage(self, health: int, recover: float) -> dict[str, int]:
+        """Health the step took, by cause, in the order the game applies it (a dict in that
+        order: the last entry dealt the last blow). Crafter keeps no record of why health fell,
+        so its rules are replayed on the state after the step (crafter/objects.py): the player
+        updates first (walking into lava sets health to 0; with food, drink or energy at 0 its
+        `_recover` counter falls and, past -15, takes one health and restarts at 0; past 25 it
+        gives one back), then every zombie within one cell either counts down its cooldown or,
+        at 0, hits (2, or 7 on a sleeper) and sets it to 5, so a zombie beside the player with
+        cooldown 5 hit it this step; arrows hit for 2 and vanish, so what health is still
+        missing went to them."""
+        player, world = self._env._player, self._env._world
+        after = player.health
+        if after >= health:
+            return {}
+        lost: dict[str, int] = {}
+        if world[player.pos][0] == "lava":
+            return {"lava": health}
+        left = health
+        if player._recover == 0 and recover < -14:  # the counter ran out: one health taken
+            inventory = player.inventory
+            starving = [name for name, empty in (("hunger", inventory["food"] <= 0),
+                                                 ("thirst", inventory["drink"] <= 0),
+                                                 ("exhaustion", inventory["energy"] <= 0))
+                        if empty] or ["hunger"]
+            lost[starving[0]] = min(1, left)  # several at 0: named by the first
+            left -= lost[starving[0]]
+        elif player._recover == 0 and recover > 23 and left > 0:  # one health given back
+            left = min(left + 1, constants.items["health"]["max"])
+        for obj in world.objects:
+            if type(obj).__name__ == "Zombie" and obj.cooldown == 5 and \
+                    obj.distance(player) <= 1 and left > 0:
+                hit = min(7 if player.sleeping else 2, left)
+                lost["zombie"] = lost.get("zombie", 0) + hit
+                left -= hit
+        if left > after:
+            lost["arrow"] = left - after
+        return {cause: amount for cause, amount in lost.items() if amount > 0}
+
     def _observation(self, image: np.ndarray) -> dict[str, Any]:
         player = self._env._player
         return {"image": image, "text": _inventory_text(player.inventory, player.sleeping)}
