@@ -6,6 +6,7 @@ into tables on the terminal (rich) and into a JSON-able dict for reports.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Sequence
 
 from rig.rollout.episode import EpisodeResult
@@ -25,6 +26,16 @@ def summarize(results: Sequence[EpisodeResult]) -> dict[str, Any]:
         "mean_return": sum(returns) / len(returns), "mean_length": sum(lengths) / len(lengths),
         "episodes_detail": [r.to_dict() for r in results],
     }
+    # how episodes ended ("killed by a zombie", "max_steps", ...) and, in worlds that say what
+    # took health (Crafter's info["damage"]), how much each cause took per 1,000 steps
+    summary["ends"] = dict(Counter(r.end for r in results).most_common())
+    lost: Counter = Counter()
+    for r in results:
+        lost.update(r.extras.get("health_lost", {}))
+    if lost:
+        steps = max(sum(lengths), 1)
+        summary["health_lost_per_1000_steps"] = {cause: 1000.0 * amount / steps
+                                                 for cause, amount in lost.most_common()}
     solved = [r.success for r in results if r.success is not None]
     if solved:  # task worlds: the share of episodes that solved their task
         summary["success_rate"] = 100.0 * sum(solved) / len(results)
@@ -67,6 +78,13 @@ def print_summary(summary: dict[str, Any], console=None, per_episode_rows: int =
     table.add_row("mean", "", f"{summary['mean_return']:.2f}", f"{summary['mean_length']:.0f}",
                   *blank, style="bold")
     console.print(table)
+    ends = summary.get("ends")
+    if ends:
+        console.print("ended by: " + ", ".join(f"{end} {count}" for end, count in ends.items()))
+    lost = summary.get("health_lost_per_1000_steps")
+    if lost:
+        console.print("health lost per 1,000 steps: " +
+                      ", ".join(f"{cause} {amount:.1f}" for cause, amount in lost.items()))
     if "success_rate" in summary:
         console.print(f"task success: [bold]{summary['success_rate']:.1f}%[/bold] of "
                       f"{summary['episodes']} episodes")

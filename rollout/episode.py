@@ -25,7 +25,8 @@ class EpisodeResult:
     end: str                      # "terminated" (e.g. died), "truncated" (world time limit),
                                   # "max_steps", or the world's own words (info["ended_by"])
     seconds: float                # wall time of the episode
-    extras: dict[str, Any] = field(default_factory=dict)  # e.g. fallback counts of a policy
+    extras: dict[str, Any] = field(default_factory=dict)  # e.g. fallback counts of a policy,
+    #                               health lost by cause ("health_lost", worlds that say it)
     success: bool | None = None   # task solved (worlds with tasks, e.g. MiniWoB; None for Crafter)
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,6 +100,10 @@ def run_batch(envs, agents, seeds: list[int], *, agent_spec: str = "",
             result.length += 1
             result.episode_return += float(reward)
             result.achievements.extend(infos[w].get("achievements_unlocked", ()))
+            if infos[w].get("damage"):  # worlds that say what took health (Crafter): summed
+                lost = result.extras.setdefault("health_lost", {})
+                for cause, amount in infos[w]["damage"].items():
+                    lost[cause] = lost.get(cause, 0) + int(amount)
             if on_step is not None:
                 on_step(w, result.length, observations[w], decisions[w], reward, terminated,
                         truncated, infos[w], result)

@@ -118,6 +118,30 @@ def test_eval_random_in_workers_writes_json(rig_cli, tmp_path):
     assert 0.0 <= summary["crafter_score"] <= 100.0
 
 
+def test_eval_says_how_episodes_ended_and_what_took_health(rig_cli, tmp_path):
+    """Random play to the end: each death is named by what dealt the last blow, and the health
+    each cause took is summed per episode and per 1,000 steps over the run."""
+    from rig.worlds.crafter import DAMAGE_CAUSES
+
+    report = tmp_path / "eval.json"
+    out = rig_cli("eval", "--agent", "random", "--seeds", "5000", "5001", "5002",
+                  "--workers", "1", "--json", str(report))
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(report.read_text())
+    detail = summary["episodes_detail"]
+    assert sum(summary["ends"].values()) == 3
+    assert all(e["end"] in DAMAGE_CAUSES.values() for e in detail)  # random play dies
+    assert "killed by a zombie" in summary["ends"]
+    steps = sum(e["length"] for e in detail)
+    for cause, rate in summary["health_lost_per_1000_steps"].items():
+        taken = sum(e["extras"]["health_lost"].get(cause, 0) for e in detail)
+        assert rate == pytest.approx(1000 * taken / steps) and taken > 0
+    # a player starts with 9 health and regains some: every death took at least that
+    assert all(sum(e["extras"]["health_lost"].values()) >= 9 for e in detail)
+    assert "ended by: killed by a zombie" in out.stdout
+    assert "health lost per 1,000 steps: zombie" in out.stdout
+
+
 def test_eval_results_do_not_depend_on_workers_or_batching(rig_cli, tmp_path):
     runs = []
     for workers, worlds in (("1", "1"), ("2", "1"), ("1", "2")):
