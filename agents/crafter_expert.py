@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from crafter import constants
 
-from ..worlds.crafter import ACTION_NAMES, SEMANTIC_NAMES
+from ..worlds.crafter import ACTION_NAMES, NIGHT_DAYLIGHT, SEMANTIC_NAMES
 from .base import Agent, Decision
 from .crafter_phrases import ACT_FIRST, PHRASES, SIDE
 from .crafter_planning import (COAL, COW, DIAMOND, DIR_NAMES, DIRS, GRASS, INF, IRON, LAVA,
@@ -39,7 +39,7 @@ TOOLS = ("wood_pickaxe", "wood_sword", "stone_pickaxe", "stone_sword", "iron_pic
          "iron_sword")
 MAKE, PLACE = constants.make, constants.place
 SOLID_ON_PATH = (STONE, COAL, IRON, DIAMOND, TREE)
-NIGHT = 0.6  # daylight below which zombies crowd the grass: we shelter
+NIGHT = NIGHT_DAYLIGHT  # daylight below which zombies crowd the grass: we shelter
 EXPLORE_TURN_AFTER = 24  # steps on one exploring heading before it turns to a side
 # What the expert may read of the map: all of it, or what the player's frame shows (the 9x7
 # cells around it by default): the teacher a policy that sees only the frame can imitate.

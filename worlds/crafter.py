@@ -3,7 +3,8 @@
 Wraps `crafter.Env` (old-gym style: 4-tuple step, no seeding API) in a Gymnasium env:
 - `reset(seed=s)` always builds the same world for the same `s`; `reset()` with no seed moves
   on to the next world of the current seed sequence.
-- the observation is `{"image": (64, 64, 3) uint8, "text": vitals and inventory in words}`;
+- the observation is `{"image": (64, 64, 3) uint8, "text": the time of day, vitals and
+  inventory in words}`;
 - `info` carries the privileged state that experts and metrics need: inventory, achievement
   counts, the semantic map (ids in `SEMANTIC_NAMES`), player position and facing, sleeping,
   daylight, and the achievements unlocked by this very step.
@@ -63,11 +64,31 @@ class _DeterministicCrafter(crafter.Env):
             chunk, sorted(objs, key=lambda obj: slots[tuple(obj.pos)]), *args)
 
 
-def _inventory_text(inventory: dict[str, int], sleeping: bool) -> str:
+# daylight below which it is night: zombies crowd the grass (the expert shelters from then on)
+NIGHT_DAYLIGHT = 0.6
+DAY_LENGTH = 300  # steps of one day-night cycle (crafter.Env._update_time)
+
+
+def time_of_day(step: int, daylight: float) -> str:
+    """The time of day in a word, as a player reads it off the darkening frame: "night" below
+    `NIGHT_DAYLIGHT`, "evening" while the light fades toward it, "morning" while it comes back,
+    else "day". Crafter's daylight follows the step (`_update_time`): it falls while the cycle's
+    progress is between 0.5 and 1.0."""
+    if daylight < NIGHT_DAYLIGHT:
+        return "night"
+    if daylight >= 0.85:
+        return "day"
+    progress = (step / DAY_LENGTH) % 1 + 0.3
+    return "evening" if 0.5 < progress < 1.0 else "morning"
+
+
+def _inventory_text(inventory: dict[str, int], sleeping: bool, time: str = "day") -> str:
     vitals = ", ".join(f"{name} {inventory[name]}/9" for name in VITALS)
     items = [f"{name.replace('_', ' ')} {count}" for name, count in inventory.items()
              if name not in VITALS and count > 0]
-    text = f"{TASK_TEXT}\nVitals: {vitals}.\nInventory: {', '.join(items) if items else 'empty'}."
+    # the time first: a policy that keeps only the first few words of the text still gets it
+    text = (f"{TASK_TEXT}\nTime: {time}.\nVitals: {vitals}.\n"
+            f"Inventory: {', '.join(items) if items else 'empty'}.")
     if sleeping:
         text += "\nYou are asleep."
     return text
@@ -194,7 +215,8 @@ class CrafterWorld(World):
 
     def _observation(self, image: np.ndarray) -> dict[str, Any]:
         player = self._env._player
-        return {"image": image, "text": _inventory_text(player.inventory, player.sleeping)}
+        time = time_of_day(self._env._step, self._env._world.daylight)
+        return {"image": image, "text": _inventory_text(player.inventory, player.sleeping, time)}
 
     def _info(self, unlocked: list[str], raw: dict | None = None) -> dict[str, Any]:
         player, world = self._env._player, self._env._world
