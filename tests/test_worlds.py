@@ -92,6 +92,30 @@ def test_crafter_says_what_took_health_as_the_game_itself_took_it(monkeypatch):
         set(rig.worlds.crafter.DAMAGE_CAUSES.values())) for d in deaths)
 
 
+def test_crafter_text_says_the_time_of_day_as_the_light_changes():
+    """Two whole days of a player who only waits (healed by the test each step, so that the
+    night's zombies do not end it): the text's
+    time word is "night" exactly when the world's daylight is below the night threshold (the
+    expert's), the light fades through "evening" into each night and comes back through
+    "morning"."""
+    from rig.worlds.crafter import NIGHT_DAYLIGHT
+
+    env = rig.worlds.make("rig/Crafter-v0")
+    noop = rig.worlds.crafter.ACTION_NAMES.index("noop")
+    obs, info = env.reset(seed=0)
+    words = []
+    for step in range(600):
+        word = obs["text"].splitlines()[1]
+        assert (word == "Time: night.") == (info["daylight"] < NIGHT_DAYLIGHT), (step, word)
+        if not words or words[-1] != word:
+            words.append(word)
+        env.unwrapped._env._player.health = 9
+        obs, _, terminated, truncated, info = env.step(noop)
+        assert not (terminated or truncated)
+    cycle = [f"Time: {w}." for w in ("morning", "day", "evening", "night")]
+    assert words[:6] == cycle + cycle[:2], words
+
+
 def _rollout(env, seed, actions):
     obs, _ = env.reset(seed=seed)
     frames = [obs["image"]]
