@@ -57,7 +57,8 @@ class BCModelConfig:
 
 class TextFeatures:
     """Observation text -> a fixed vector: each named count (`health 7/9`, `wood 2`) divided by
-    `count_scale`, and 1.0 for each number-free line seen in training (`You are asleep.`).
+    `count_scale`, and 1.0 for each number-free line seen in training (`You are asleep.`,
+    `Time: night.`, `Inventory: empty.`).
     Names never seen in training are ignored, so a student reads exactly what it learned from."""
 
     def __init__(self, names: Sequence[str], count_scale: float = 9.0):
@@ -78,7 +79,7 @@ class TextFeatures:
             found = _COUNT.findall(body)
             for name, count in found:
                 counts[name.strip().lower()] = int(count)
-            if not found and ":" not in line:
+            if not found:  # a line that states no count is read whole ("Time: night.")
                 flags.append(line.lower())
         return counts, flags
 

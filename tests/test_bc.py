@@ -13,16 +13,19 @@ from rig.policy.bc import TextFeatures, history_vector
 
 def test_text_features_read_counts_and_flags_by_name():
     task = "Survive and unlock as many achievements as you can."
-    texts = [f"{task}\nVitals: health 9/9, food 7/9.\nInventory: wood 2, wood pickaxe 1.",
-             f"{task}\nVitals: health 3/9, food 1/9.\nInventory: empty.\nYou are asleep."]
+    texts = [f"{task}\nTime: day.\nVitals: health 9/9, food 7/9.\n"
+             "Inventory: wood 2, wood pickaxe 1.",
+             f"{task}\nTime: night.\nVitals: health 3/9, food 1/9.\nInventory: empty.\n"
+             "You are asleep."]
     features = TextFeatures.learn(texts, task)
-    assert features.names == ["food", "health", "wood", "wood pickaxe", "you are asleep."]
+    assert features.names == ["food", "health", "wood", "wood pickaxe", "inventory: empty.",
+                              "time: day.", "time: night.", "you are asleep."]
     awake, asleep = (features.encode(t, task) for t in texts)
-    np.testing.assert_allclose(awake, [7 / 9, 1.0, 2 / 9, 1 / 9, 0.0], rtol=1e-6)
-    np.testing.assert_allclose(asleep, [1 / 9, 3 / 9, 0.0, 0.0, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(awake, [7 / 9, 1.0, 2 / 9, 1 / 9, 0, 1, 0, 0], rtol=1e-6)
+    np.testing.assert_allclose(asleep, [1 / 9, 3 / 9, 0, 0, 1, 0, 1, 1], rtol=1e-6)
     # a name never seen in training is not read (the student reads what it learned from)
-    unseen = features.encode("Inventory: diamond 3, wood 1.")
-    np.testing.assert_allclose(unseen, [0, 0, 1 / 9, 0, 0], rtol=1e-6)
+    unseen = features.encode("Inventory: diamond 3, wood 1.\nTime: dusk.")
+    np.testing.assert_allclose(unseen, [0, 0, 1 / 9, 0, 0, 0, 0, 0], rtol=1e-6)
 
 
 def test_history_vector_one_hot_oldest_first():
