@@ -94,10 +94,9 @@ def test_crafter_says_what_took_health_as_the_game_itself_took_it(monkeypatch):
 
 def test_crafter_text_says_the_time_of_day_as_the_light_changes():
     """Two whole days of a player who only waits (healed by the test each step, so that the
-    night's zombies do not end it): the text's
-    time word is "night" exactly when the world's daylight is below the night threshold (the
-    expert's), the light fades through "evening" into each night and comes back through
-    "morning"."""
+    night's zombies do not end it): the text's time word is "night" exactly when the world's
+    daylight is below the night threshold (the expert's), the light fades through "evening"
+    into each night and comes back through "morning"."""
     from rig.worlds.crafter import NIGHT_DAYLIGHT
 
     env = rig.worlds.make("rig/Crafter-v0")

@@ -82,7 +82,7 @@ def time_of_day(step: int, daylight: float) -> str:
     return "evening" if 0.5 < progress < 1.0 else "morning"
 
 
-def _inventory_text(inventory: dict[str, int], sleeping: bool, time: str = "day") -> str:
+def _inventory_text(inventory: dict[str, int], sleeping: bool, time: str) -> str:
     vitals = ", ".join(f"{name} {inventory[name]}/9" for name in VITALS)
     items = [f"{name.replace('_', ' ')} {count}" for name, count in inventory.items()
              if name not in VITALS and count > 0]
@@ -189,9 +189,9 @@ class CrafterWorld(World):
         after = player.health
         if after >= health:
             return {}
-        lost: dict[str, int] = {}
         if world[player.pos][0] == "lava":
             return {"lava": health}
+        lost: dict[str, int] = {}
         left = health
         if player._recover == 0 and recover < -14:  # the counter ran out: one health taken
             inventory = player.inventory
@@ -204,7 +204,7 @@ class CrafterWorld(World):
         elif player._recover == 0 and recover > 23 and left > 0:  # one health given back
             left = min(left + 1, constants.items["health"]["max"])
         for obj in world.objects:
-            if type(obj).__name__ == "Zombie" and obj.cooldown == 5 and \
+            if isinstance(obj, crafter.objects.Zombie) and obj.cooldown == 5 and \
                     obj.distance(player) <= 1 and left > 0:
                 hit = min(7 if player.sleeping else 2, left)
                 lost["zombie"] = lost.get("zombie", 0) + hit
