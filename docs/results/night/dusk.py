@@ -1,0 +1,66 @@
+"""What a policy does when night falls (docs/policy.md entry 15): at the first step of each night
+phase, what it holds; over the night, how often it stands walled in (the teacher's test: the open
+cells around it form a pocket of at most 6 with no zombie, skeleton or arrow), how often it sleeps, and where (walled in or in the open),
+and which actions it takes. Tuning seeds only, never the evaluation seeds.
+Usage: python dusk.py AGENT EPISODES FIRST_SEED"""
+import sys, collections, numpy as np, torch
+torch.set_num_threads(1)
+import rig.worlds
+from rig.agents import make_agents
+from rig.agents.crafter_planning import Scene
+from rig.worlds.crafter import ACTION_NAMES, NIGHT_DAYLIGHT, SEMANTIC_IDS
+spec, n, seed0 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+envs = [rig.worlds.make("rig/Crafter-v0") for _ in range(n)]
+agents = make_agents(spec, envs, seed=seed0)
+batched = not isinstance(agents, list)
+if batched: agents.set_drawing(False); agents.reset_batch([seed0 + i for i in range(n)])
+else:
+    for i, a in enumerate(agents): a.reset(seed0 + i)
+obs, infos = map(list, zip(*[e.reset(seed=seed0 + i) for i, e in enumerate(envs)]))
+alive = [True] * n; was_night = [False] * n
+dusk = collections.Counter(); night = collections.Counter(); acts = collections.Counter()
+first_night_end = collections.Counter()
+
+
+def walled_in(info):
+    # the teacher's own test: the open cells around us form a pocket of at most 6 with no hostile
+    return Scene(info).enclosed()
+
+
+def stone_in_view(info):
+    # the frame's map is 9 wide and 7 high around the player
+    sem, (x, y) = np.asarray(info["semantic"]), info["player_pos"]
+    return bool((sem[max(0, x - 4):x + 5, max(0, y - 3):y + 4] == SEMANTIC_IDS["stone"]).any())
+
+
+while any(alive):
+    shown = [o if a else None for o, a in zip(obs, alive)]
+    ds = agents.act_batch(shown, infos) if batched else [ag.act(o, i) if o is not None else None for ag, o, i in zip(agents, shown, infos)]
+    for w in range(n):
+        if not alive[w]: continue
+        info = infos[w]; inv = info["inventory"]
+        is_night = info["daylight"] < NIGHT_DAYLIGHT
+        if is_night and not was_night[w]:
+            dusk["nights begun"] += 1
+            dusk["with stone"] += inv.get("stone", 0) > 0
+            dusk["with wood pickaxe"] += inv.get("wood_pickaxe", 0) > 0
+            dusk["walled in already"] += walled_in(info)
+            dusk["had collected stone"] += info["achievements"].get("collect_stone", 0) > 0
+            dusk["stone in view"] += stone_in_view(info)
+        was_night[w] = is_night
+        if is_night:
+            night["steps"] += 1
+            wi = walled_in(info)
+            night["walled in"] += wi
+            night["asleep"] += bool(info["sleeping"])
+            night["asleep walled in"] += bool(info["sleeping"]) and wi
+            night["holding stone"] += inv.get("stone", 0) > 0
+            acts[ACTION_NAMES[ds[w].action]] += 1
+        obs[w], r, term, trunc, infos[w] = envs[w].step(ds[w].action)
+        if term or trunc:
+            alive[w] = False
+            if is_night: dusk["died at night"] += 1
+print(spec, dict(dusk))
+s = night["steps"]
+print(f"  night steps {s}: " + ", ".join(f"{k} {100 * v / s:.0f}%" for k, v in night.items() if k != "steps"))
+print("  night actions:", ", ".join(f"{a} {100 * c / s:.0f}%" for a, c in acts.most_common(10)))
