@@ -16,3 +16,7 @@ $R train bc expert.zarr more.zarr dagger.zarr --out runs/bc-dagger-60 --max-minu
 wait
 $R eval --agent rig:runs/both-dagger-60/final --episodes 40 --seed 2000 --max-steps 10000 --workers 2 --num-worlds 10 --no-imagine --json reports/both-dagger-60-h10000.json > reports/both-dagger-60-eval.log 2>&1
 $R eval --agent bc:runs/bc-dagger-60/final --episodes 40 --seed 2000 --max-steps 10000 --workers 2 --num-worlds 10 --json reports/bc-dagger-60-h10000.json > reports/bc-dagger-60-eval.log 2>&1
+# the dusk table (tuning seeds 5000-5019): dusk-*.txt beside this script
+for A in expert:player rig:crafter rig:runs/both-dagger-60/final bc:runs/bc-dagger-60/final; do
+    /work/main/.venv/bin/python /work/main/docs/results/night/dusk.py $A 20 5000
+done
