@@ -4,28 +4,29 @@ import sys, collections, numpy as np, torch
 torch.set_num_threads(1)
 import rig.worlds
 from rig.agents import make_agents
+from rig.rollout.episode import run_batch
 spec, n, seed0 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 envs = [rig.worlds.make("rig/Crafter-v0") for _ in range(n)]
 agents = make_agents(spec, envs, seed=seed0)
-batched = not isinstance(agents, list)
-if batched: agents.set_drawing(False); agents.reset_batch([seed0 + i for i in range(n)])
-else:
-    for i, a in enumerate(agents): a.reset(seed0 + i)
-obs, infos = map(list, zip(*[e.reset(seed=seed0 + i) for i, e in enumerate(envs)]))
-alive = [True] * n; table = collections.Counter(); steps = collections.Counter()
-while any(alive):
-    shown = [o if a else None for o, a in zip(obs, alive)]
-    ds = agents.act_batch(shown, infos) if batched else [ag.act(o, i) if o is not None else None for ag, o, i in zip(agents, shown, infos)]
-    for w in range(n):
-        if not alive[w]: continue
-        night = infos[w]["daylight"] < 0.6
-        asleep = infos[w]["sleeping"]
-        when = ("night" if night else "day") + (" asleep" if asleep else "")
-        steps[when] += 1
-        obs[w], r, term, trunc, infos[w] = envs[w].step(ds[w].action)
-        for cause, amount in infos[w]["damage"].items():
-            table[(cause, when)] += amount
-        if term or trunc: alive[w] = False
+if not isinstance(agents, list): agents.set_drawing(False)
+table = collections.Counter(); steps = collections.Counter()
+before = [None] * n   # each world's info at the state its agent decided in
+
+
+def on_reset(w, obs, info):
+    before[w] = info
+
+
+def on_step(w, length, obs, decision, reward, terminated, truncated, info_after, result):
+    night = before[w]["daylight"] < 0.6
+    when = ("night" if night else "day") + (" asleep" if before[w]["sleeping"] else "")
+    steps[when] += 1
+    for cause, amount in info_after["damage"].items():
+        table[(cause, when)] += amount
+    before[w] = info_after
+
+
+run_batch(envs, agents, [seed0 + i for i in range(n)], on_reset=on_reset, on_step=on_step)
 print(spec, "steps by time:", dict(steps))
 for (cause, when), amount in sorted(table.items(), key=lambda kv: -kv[1]):
     print(f"  {cause:8s} {when:12s} {amount:4d} health, {1000 * amount / steps[when]:6.1f} per 1,000 steps of that time")
