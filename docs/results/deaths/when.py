@@ -5,6 +5,7 @@ torch.set_num_threads(1)
 import rig.worlds
 from rig.agents import make_agents
 from rig.rollout.episode import run_batch
+from rig.worlds.crafter import NIGHT_DAYLIGHT
 spec, n, seed0 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 envs = [rig.worlds.make("rig/Crafter-v0") for _ in range(n)]
 agents = make_agents(spec, envs, seed=seed0)
@@ -18,7 +19,7 @@ def on_reset(w, obs, info):
 
 
 def on_step(w, length, obs, decision, reward, terminated, truncated, info_after, result):
-    night = before[w]["daylight"] < 0.6
+    night = before[w]["daylight"] < NIGHT_DAYLIGHT
     when = ("night" if night else "day") + (" asleep" if before[w]["sleeping"] else "")
     steps[when] += 1
     for cause, amount in info_after["damage"].items():

@@ -8,7 +8,7 @@ import sys, collections, numpy as np, torch
 torch.set_num_threads(1)
 import rig.worlds
 from rig.agents import make_agents
-from rig.agents.crafter_planning import Scene
+from rig.agents.crafter_planning import Scene, visible_part
 from rig.rollout.episode import run_batch
 from rig.worlds.crafter import ACTION_NAMES, NIGHT_DAYLIGHT, SEMANTIC_IDS
 spec, n, seed0 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -25,10 +25,12 @@ def walled_in(info):
     return Scene(info).enclosed()
 
 
+REACH = tuple(k // 2 for k in envs[0].get_wrapper_attr("view_grid"))  # (4, 3): the frame's 9x7
+
+
 def stone_in_view(info):
-    # the frame's map is 9 wide and 7 high around the player
-    sem, (x, y) = np.asarray(info["semantic"]), info["player_pos"]
-    return bool((sem[max(0, x - 4):x + 5, max(0, y - 3):y + 4] == SEMANTIC_IDS["stone"]).any())
+    pos = tuple(int(v) for v in info["player_pos"])
+    return bool((visible_part(np.asarray(info["semantic"]), pos, REACH) == SEMANTIC_IDS["stone"]).any())
 
 
 def on_reset(w, obs, info):
@@ -38,17 +40,17 @@ def on_reset(w, obs, info):
 def on_step(w, length, obs, decision, reward, terminated, truncated, info_after, result):
     info = before[w]; inv = info["inventory"]
     is_night = info["daylight"] < NIGHT_DAYLIGHT
+    wi = is_night and walled_in(info)  # the pocket test runs a path search: once a step
     if is_night and not was_night[w]:
         dusk["nights begun"] += 1
         dusk["with stone"] += inv.get("stone", 0) > 0
         dusk["with wood pickaxe"] += inv.get("wood_pickaxe", 0) > 0
-        dusk["walled in already"] += walled_in(info)
+        dusk["walled in already"] += wi
         dusk["had collected stone"] += info["achievements"].get("collect_stone", 0) > 0
         dusk["stone in view"] += stone_in_view(info)
     was_night[w] = is_night
     if is_night:
         night["steps"] += 1
-        wi = walled_in(info)
         night["walled in"] += wi
         night["asleep"] += bool(info["sleeping"])
         night["asleep walled in"] += bool(info["sleeping"]) and wi
