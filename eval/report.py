@@ -6,6 +6,7 @@ into tables on the terminal (rich) and into a JSON-able dict for reports.
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from typing import Any, Sequence
 
@@ -45,6 +46,11 @@ def summarize(results: Sequence[EpisodeResult]) -> dict[str, Any]:
         rates = success_rates(unlocked, names)
         summary["success_rates"] = rates
         summary["crafter_score"] = crafter_score(rates.values())
+        # how fast: the median step of the first unlock, over the episodes that unlocked it
+        steps = {name: [r.unlocked_at[name] for r in results if name in r.unlocked_at]
+                 for name in names}
+        summary["median_unlock_step"] = {name: statistics.median(at)
+                                         for name, at in steps.items() if at}
         if len(results) >= 2:
             summary["crafter_score_ci95"] = bootstrap_interval(
                 unlocked, lambda sample: crafter_score(success_rates(sample, names).values()))
@@ -93,8 +99,13 @@ def print_summary(summary: dict[str, Any], console=None, per_episode_rows: int =
         ach = Table(title="achievement success rates (% of episodes)")
         ach.add_column("achievement")
         ach.add_column("success %", justify="right")
+        first = summary.get("median_unlock_step")  # reports written before it lack it
+        if first is not None:
+            ach.add_column("median first step", justify="right")
         for name, rate in sorted(rates.items(), key=lambda kv: -kv[1]):
-            ach.add_row(name, f"{rate:.1f}")
+            step = first.get(name) if first is not None else None
+            ach.add_row(name, f"{rate:.1f}",
+                        *([] if first is None else ["-" if step is None else f"{step:.0f}"]))
         console.print(ach)
         name = score_name([summary.get("world", "")])
         line = f"{name}: [bold]{summary['crafter_score']:.1f}%[/bold] over " \

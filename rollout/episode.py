@@ -28,6 +28,9 @@ class EpisodeResult:
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. fallback counts of a policy,
     #                               health lost by cause ("health_lost", worlds that say it)
     success: bool | None = None   # task solved (worlds with tasks, e.g. MiniWoB; None for Crafter)
+    unlocked_at: dict[str, int] = field(default_factory=dict)  # the step each achievement was
+    #                               first unlocked by (1 = the first action): how fast an agent
+    #                               climbs a tech tree, not only how far
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,7 +102,9 @@ def run_batch(envs, agents, seeds: list[int], *, agent_spec: str = "",
             next_obs, reward, terminated, truncated, infos[w] = env.step(decisions[w].action)
             result.length += 1
             result.episode_return += float(reward)
-            result.achievements.extend(infos[w].get("achievements_unlocked", ()))
+            for name in infos[w].get("achievements_unlocked", ()):
+                result.achievements.append(name)
+                result.unlocked_at.setdefault(name, result.length)
             if infos[w].get("damage"):  # worlds that say what took health (Crafter): summed
                 lost = result.extras.setdefault("health_lost", {})
                 for cause, amount in infos[w]["damage"].items():

@@ -142,6 +142,28 @@ def test_eval_says_how_episodes_ended_and_what_took_health(rig_cli, tmp_path):
     assert "health lost per 1,000 steps: zombie" in out.stdout
 
 
+def test_eval_says_when_each_achievement_was_first_unlocked(rig_cli, tmp_path):
+    """The teacher climbs the tech tree: each episode records the step of every first unlock,
+    in the order the tree allows, and the summary gives each achievement's median over the
+    episodes that unlocked it."""
+    import statistics
+
+    report = tmp_path / "eval.json"
+    out = rig_cli("eval", "--agent", "expert:player", "--seeds", "5000", "5001",
+                  "--max-steps", "300", "--workers", "1", "--json", str(report))
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(report.read_text())
+    for e in summary["episodes_detail"]:
+        at = e["unlocked_at"]
+        assert set(at) == set(e["achievements"]) and all(1 <= s <= e["length"] for s in at.values())
+        assert at["collect_wood"] < at["place_table"] < at["make_wood_pickaxe"]
+    medians = summary["median_unlock_step"]
+    assert set(medians) == {a for e in summary["episodes_detail"] for a in e["achievements"]}
+    assert medians["place_table"] == statistics.median(
+        e["unlocked_at"]["place_table"] for e in summary["episodes_detail"])
+    assert "median first step" in out.stdout
+
+
 def test_eval_results_do_not_depend_on_workers_or_batching(rig_cli, tmp_path):
     runs = []
     for workers, worlds in (("1", "1"), ("2", "1"), ("1", "2")):
