@@ -108,6 +108,9 @@ def _expert(spec, env, seed=None, viewer=None, **_):
     if unknown:
         raise UnknownAgentError(f"unknown expert style {unknown[0]!r}; after the view, add any of: "
                                 f"{', '.join(STYLES)} (e.g. expert:player,act-first)")
+    if "act-first" in styles and "goal-first" in styles:
+        raise UnknownAgentError("expert styles act-first and goal-first exclude each other (the "
+                                "move before its reason, or the reason first): pick one")
     return _load(_EXPERTS[family])(env, seed=seed, view=view, styles=tuple(styles))
 
 
@@ -156,9 +159,9 @@ REGISTRY: dict[str, AgentKind] = {kind.name: kind for kind in (
               "explains itself", _expert, argument="VIEW",
               forms=(("expert:player", "Crafter's expert limited to what the frame shows (the "
                       "9x7 cells around the player); it explores for what is out of view: the "
-                      "teacher for a policy; expert:player,act-first and/or ,short word the "
-                      "same decisions with the move before its reason or in the shortest "
-                      "phrasings"),)),
+                      "teacher for a policy; expert:player,act-first (or ,goal-first) and/or ,short "
+                      "word the same decisions with the move before its reason (or the reason, "
+                      "then the move before its target) or in the shortest phrasings"),)),
     AgentKind("ppo", "a stable-baselines3 PPO policy saved by `rig train ppo` (OUT/model.zip or "
               "OUT): played from the safetensors file beside the zip, never by unpickling the "
               "zip (SB3's zips can run code when loaded; `rig train ppo --convert ZIP` converts "

@@ -46,9 +46,12 @@ EXPLORE_TURN_AFTER = 24  # steps on one exploring heading before it turns to a s
 VIEWS = ("world", "player")
 # How it words its reasoning (the same decisions and trajectories either way: the phrasing draw
 # from the RNG happens in every style). "act-first" states the move before its reason, so a
-# policy that learns to write it decides from the frame first and explains after; "short" keeps
-# the shortest phrasing of each situation, fewer tokens to learn and to sample.
-STYLES = ("act-first", "short")
+# policy that learns to write it decides from the frame first and explains after; "goal-first"
+# keeps the reason first and then words the move as act-first does ("Wood comes first: 0 in
+# hand, 9 wanted. I step up: the tree is 1 tile right and 2 up."), so the words before the move
+# hold the subgoal (what to do, read from the inventory and vitals) but not the target's offset;
+# "short" keeps the shortest phrasing of each situation, fewer tokens to learn and to sample.
+STYLES = ("act-first", "goal-first", "short")
 RIPE_AFTER = 310  # plant updates (steps with us within 17 tiles) before we try to eat it
 FIRSTS_REACH = 8  # steps to water or a cow worth a detour by day for a first drink or meal
 
@@ -73,7 +76,11 @@ class CrafterExpert(Agent):
         if unknown:
             raise ValueError(f"unknown expert style {unknown[0]!r}; "
                              f"choose from {', '.join(STYLES)}")
+        if "act-first" in styles and "goal-first" in styles:
+            raise ValueError("expert styles act-first and goal-first exclude each other: the "
+                             "move comes before its reason or after it")
         self.act_first = "act-first" in styles
+        self.move_first = self.act_first or "goal-first" in styles  # the move leads its sentence
         self.short = "short" in styles
         self.language = env.get_wrapper_attr("action_language")
         self.seed = seed
@@ -115,14 +122,15 @@ class CrafterExpert(Agent):
         if "dir" in kw:
             kw["side"] = SIDE.get(kw["dir"], kw["dir"])
         index = int(self.rng.integers(len(options)))  # drawn in every style: same trajectories
-        if self.act_first and key in ACT_FIRST:
+        if self.move_first and key in ACT_FIRST:
             options = ACT_FIRST[key]
         if self.short:
             return min((option.format(**kw) for option in options), key=len)
         return options[index].format(**kw)
 
     def _join(self, why: str, how: str) -> str:
-        """One step's reasoning: the reason, then the move it leads to (or the move first)."""
+        """One step's reasoning: the reason, then the move it leads to (act-first: the move, then
+        its reason)."""
         return f"{how} {why}" if self.act_first else f"{why} {how}"
 
     @staticmethod

@@ -281,3 +281,25 @@ def test_styles_change_the_words_and_keep_the_decisions(player_view_episode):
                             < STEP_DIR.search(d.reasoning).start())
     assert two_part > 20 and moved_first > 0.8 * two_part, (moved_first, two_part)
     assert shorter > 50
+
+
+def test_goal_first_keeps_the_reason_first_and_words_the_move_as_act_first(player_view_episode):
+    """goal-first is act-first's two parts in the other order: the reason (the same words as
+    the teacher's own wording), then the move in act-first's phrasing; the same decisions."""
+    from rig.agents import UnknownAgentError
+
+    plain = player_view_episode[:300]
+    goal = list(rollout(seed=3, steps=300, spec="expert:player,goal-first"))
+    act = list(rollout(seed=3, steps=300, spec="expert:player,act-first"))
+    assert [d.action for _, d, _ in goal] == [d.action for _, d, _ in plain]
+    swapped = 0
+    for (_, d, _), (_, g, _), (_, a, _) in zip(plain, goal, act):
+        # a rotation of act-first's words at a part boundary: "why how" against "how why"
+        assert len(g.reasoning) == len(a.reasoning) and g.reasoning in f"{a.reasoning} {a.reasoning}"
+        if g.reasoning != a.reasoning:
+            swapped += 1
+            # the reason leads, as in the teacher's own wording
+            assert d.reasoning.startswith(g.reasoning.split(". ")[0]), (d.reasoning, g.reasoning)
+    assert swapped > 200, swapped
+    with pytest.raises(UnknownAgentError, match="exclude each other"):
+        make_agent("expert:player,act-first,goal-first", rig.worlds.make("rig/Crafter-v0"))
