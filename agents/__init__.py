@@ -98,19 +98,15 @@ def _expert(spec, env, seed=None, viewer=None, **_):
         return _load(_EXPERTS[family])(env, seed=seed)
     if family != "rig/Crafter":
         raise UnknownAgentError(f"the expert of {world_id!r} has no views; use --agent expert")
-    from .crafter_expert import STYLES, VIEWS
+    from .crafter_expert import VIEWS, style_problem
 
     view, *styles = spec.argument.split(",")
     if view not in VIEWS:
         raise UnknownAgentError(f"unknown expert view {view!r}; valid: "
                                 f"{', '.join('expert:' + v for v in VIEWS)}")
-    unknown = [style for style in styles if style not in STYLES]
-    if unknown:
-        raise UnknownAgentError(f"unknown expert style {unknown[0]!r}; after the view, add any of: "
-                                f"{', '.join(STYLES)} (e.g. expert:player,act-first)")
-    if "act-first" in styles and "goal-first" in styles:
-        raise UnknownAgentError("expert styles act-first and goal-first exclude each other (the "
-                                "move before its reason, or the reason first): pick one")
+    problem = style_problem(styles)
+    if problem:
+        raise UnknownAgentError(problem)
     return _load(_EXPERTS[family])(env, seed=seed, view=view, styles=tuple(styles))
 
 

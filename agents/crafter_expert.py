@@ -55,6 +55,20 @@ STYLES = ("act-first", "goal-first", "short")
 RIPE_AFTER = 310  # plant updates (steps with us within 17 tiles) before we try to eat it
 FIRSTS_REACH = 8  # steps to water or a cow worth a detour by day for a first drink or meal
 
+
+def style_problem(styles) -> str | None:
+    """What is wrong with a list of wording styles, or None: the one check behind `expert:...`
+    specs and the class itself."""
+    unknown = [style for style in styles if style not in STYLES]
+    if unknown:
+        return (f"unknown expert style {unknown[0]!r}; after the view, add any of: "
+                f"{', '.join(STYLES)} (e.g. expert:player,act-first)")
+    if "act-first" in styles and "goal-first" in styles:
+        return ("expert styles act-first and goal-first exclude each other (the move before "
+                "its reason, or the reason first): pick one")
+    return None
+
+
 def _add(a, b):
     return (a[0] + b[0], a[1] + b[1])
 
@@ -72,13 +86,9 @@ class CrafterExpert(Agent):
                  styles: tuple[str, ...] = ()):
         if view not in VIEWS:
             raise ValueError(f"unknown expert view {view!r}; choose one of {', '.join(VIEWS)}")
-        unknown = [style for style in styles if style not in STYLES]
-        if unknown:
-            raise ValueError(f"unknown expert style {unknown[0]!r}; "
-                             f"choose from {', '.join(STYLES)}")
-        if "act-first" in styles and "goal-first" in styles:
-            raise ValueError("expert styles act-first and goal-first exclude each other: the "
-                             "move comes before its reason or after it")
+        problem = style_problem(styles)
+        if problem:
+            raise ValueError(problem)
         self.act_first = "act-first" in styles
         self.move_first = self.act_first or "goal-first" in styles  # the move leads its sentence
         self.short = "short" in styles

@@ -47,10 +47,10 @@ def summarize(results: Sequence[EpisodeResult]) -> dict[str, Any]:
         summary["success_rates"] = rates
         summary["crafter_score"] = crafter_score(rates.values())
         # how fast: the median step of the first unlock, over the episodes that unlocked it
-        steps = {name: [r.unlocked_at[name] for r in results if name in r.unlocked_at]
-                 for name in names}
+        unlock_steps = {name: [r.unlocked_at[name] for r in results if name in r.unlocked_at]
+                        for name in names}
         summary["median_unlock_step"] = {name: statistics.median(at)
-                                         for name, at in steps.items() if at}
+                                         for name, at in unlock_steps.items() if at}
         if len(results) >= 2:
             summary["crafter_score_ci95"] = bootstrap_interval(
                 unlocked, lambda sample: crafter_score(success_rates(sample, names).values()))
@@ -103,9 +103,10 @@ def print_summary(summary: dict[str, Any], console=None, per_episode_rows: int =
         if first is not None:
             ach.add_column("median first step", justify="right")
         for name, rate in sorted(rates.items(), key=lambda kv: -kv[1]):
-            step = first.get(name) if first is not None else None
-            ach.add_row(name, f"{rate:.1f}",
-                        *([] if first is None else ["-" if step is None else f"{step:.0f}"]))
+            row = [name, f"{rate:.1f}"]
+            if first is not None:
+                row.append(f"{first[name]:.0f}" if name in first else "-")
+            ach.add_row(*row)
         console.print(ach)
         name = score_name([summary.get("world", "")])
         line = f"{name}: [bold]{summary['crafter_score']:.1f}%[/bold] over " \
