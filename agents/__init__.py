@@ -138,6 +138,7 @@ def _best_of_n(agent_class: str):
 _oracle = _best_of_n("rig.agents.oracle_review:OracleReview")
 _judge = _best_of_n("rig.agents.judge_review:JudgeReview")
 _judge_weighted = _best_of_n("rig.agents.judge_review:WeightedJudgeReview")
+_judge_value = _best_of_n("rig.agents.judge_review:ValueJudgeReview")
 
 
 def _bc(spec, env, seed=None, viewer=None, **policy_options):
@@ -185,6 +186,12 @@ REGISTRY: dict[str, AgentKind] = {kind.name: kind for kind in (
               "acted on (context-1 policies)", _judge_weighted, argument="PATH", required=True,
               missing="the judge-weighted agent needs a RIG checkpoint: --agent "
                       "judge-weighted:OUT/final --candidates 4 --lookahead 1"),
+    AgentKind("judge-value", "the judge for a reviewer trained with `rig train policy "
+              "--verdict-target value` (its P(accept) is the proposal's expected outcome): the "
+              "proposal with the highest P(accept) is acted on where it beats the first sample's "
+              "by more than 0.05 (context-1 policies)", _judge_value, argument="PATH",
+              required=True, missing="the judge-value agent needs a RIG checkpoint: --agent "
+                                     "judge-value:OUT/final --candidates 4 --lookahead 1"),
     AgentKind("bc", "the plain behaviour-cloning baseline (a CNN on the frame and the last "
               "action, optionally the observation text's numbers; no reasoning, no imagination) "
               "saved by `rig train bc` (OUT, or OUT/final, OUT/best)", _bc, argument="PATH",
@@ -226,7 +233,7 @@ def parse_agent(spec: str | AgentSpec) -> AgentSpec:
         raise UnknownAgentError(f"the {name} agent takes nothing after its name; use --agent "
                                 f"{name}")
     # a shipped policy by short name (rig:crafter) resolves
-    if name in ("rig", "oracle", "judge", "judge-weighted"):
+    if name in ("rig", "oracle", "judge", "judge-weighted", "judge-value"):
         argument = resolve_model(argument, "policy")
     return AgentSpec(name, argument)
 

@@ -18,6 +18,13 @@ one sampled three times on a small lean of a noisy reviewer (on `runs/judge-scra
 changed 20% of the actions two steps ahead where the real-outcome oracle changed 3%). No
 threshold is tuned: with one proposal each, the rule is the plain judge's argmax.
 
+`--agent judge-value:PATH` reads P(accept) as a value, for reviewers trained with `rig train
+policy --verdict-target value`, whose P(accept) share is (E[v] + 1) / 2 for the proposal's
+expected outcome v: it acts on the proposal with the largest share when that beats the first
+sample's by more than `VALUE_MARGIN` (0.05 of the share: 0.1 of reward, one health point),
+else on the first, as the real-outcome oracle takes the most rewarding branch, ties to the
+first sample. The margin is fixed by the reward's own unit, not tuned on evaluation seeds.
+
 Why: issue 22's decomposition compares (b), the best of N proposals by their real outcome, with
 (c), the same proposals judged on the imagined one. RIG-lookahead (`--agent rig:PATH
 --lookahead H`) judges differently: it revises by writing a correction, so a gap between the two
@@ -44,15 +51,26 @@ def judge_inputs(proposals: list[Decision | None], distinct: list[Decision],
     return confidence, votes
 
 
-def judge_pick(confidence: list[float], votes: list[int], weighted: bool = False) -> int:
+VALUE_MARGIN = 0.05  # the value judge's switching margin, in P(accept) share: 0.1 reward
+JUDGE_RULES = ("judge", "weighted", "value")
+
+
+def judge_pick(confidence: list[float], votes: list[int], rule: str = "judge") -> int:
     """Which of the distinct proposals a judge acts on (0: the policy's own first sample):
     `confidence` is each one's P(accept) share, `votes` how many of the N samples named it.
     The plain judge keeps the first unless its reviewer leans to revise (below one half), then
-    takes the most confident; the weighted judge takes the largest votes x confidence. Ties go
-    to the earlier proposal. `rig eval verdict` scores these same rules against real outcomes."""
+    takes the most confident; the weighted judge takes the largest votes x confidence; the
+    value judge takes the most confident where it beats the first by more than VALUE_MARGIN.
+    Ties go to the earlier proposal. `rig eval verdict` scores these same rules against real
+    outcomes."""
+    if rule not in JUDGE_RULES:
+        raise ValueError(f"unknown judge rule {rule!r}; rules: {', '.join(JUDGE_RULES)}")
     order = range(len(confidence))
-    if weighted:  # the policy's prior (its share of the N samples) x the review
+    if rule == "weighted":  # the policy's prior (its share of the N samples) x the review
         return max(order, key=lambda i: (votes[i] * confidence[i], -i))
+    if rule == "value":  # the highest expected outcome, where clearly above the first's
+        best = max(order, key=lambda i: (confidence[i], -i))
+        return best if confidence[best] > confidence[0] + VALUE_MARGIN else 0
     if confidence[0] < 0.5:  # its reviewer leans to revise
         return max(order, key=lambda i: (confidence[i], -i))
     return 0
@@ -64,7 +82,7 @@ class JudgeReview(Agent):
     name = "judge"
     batched = True  # K worlds decode together: K x N rows of one decoder batch
 
-    weighted = False  # the judge-weighted agent: confidence x the share of N proposals
+    rule = "judge"  # judge_pick's rule: judge, weighted (judge-weighted), value (judge-value)
 
     def __init__(self, env, path: str, seed: int | None = None, candidates: int = 4,
                  lookahead: int = 1, device: str = "cpu", temperature: float = 1.0, **_):
@@ -163,7 +181,7 @@ class JudgeReview(Agent):
             return first
         shares, votes = judge_inputs(proposals, distinct, reviews)
         confidence = {d.action_text: c for d, c in zip(distinct, shares)}
-        best = judge_pick(shares, votes, self.weighted)
+        best = judge_pick(shares, votes, self.rule)
         chosen, review = distinct[best], reviews[best]
         stats["reviewed_steps"] += 1
         stats["revised_steps"] += confidence[first.action_text] < 0.5
@@ -182,4 +200,11 @@ class WeightedJudgeReview(JudgeReview):
     """The proposal with the largest share-of-N x P(accept) (see the module docstring)."""
 
     name = "judge-weighted"
-    weighted = True
+    rule = "weighted"
+
+
+class ValueJudgeReview(JudgeReview):
+    """The proposal with the highest expected outcome by a value-trained reviewer (above)."""
+
+    name = "judge-value"
+    rule = "value"

@@ -97,7 +97,7 @@ def _time_bare(run, batches) -> float:
     optimizer = torch.optim.AdamW(model.parameters(), lr=run.config.lr, betas=(0.9, 0.95))
     model.train()
     tokens, start = 0, time.perf_counter()
-    for ids, mask, segments, positions, slots, frames in batches:
+    for ids, mask, segments, positions, slots, frames, _ in batches:
         logits = model(input_ids=ids, attention_mask=mask, position_ids=positions,
                        image_slots=slots, frames=frames).logits
         loss, _ = weighted_loss(logits, ids, segments, mask, weights)

@@ -20,7 +20,8 @@ from rig.config import option, require, require_parent
 class EvalConfig(PolicyOptions):
     world: str = option("rig/Crafter-v0", "world id (`rig worlds` lists them)")
     agent: str = option("expert", "agent: random | expert | expert:player | ppo:PATH | rig:PATH | "
-                        "bc:PATH | oracle:PATH | judge:PATH | judge-weighted:PATH")
+                        "bc:PATH | oracle:PATH | judge:PATH | judge-weighted:PATH | "
+                        "judge-value:PATH")
     episodes: int = option(10, "number of episodes, one per seed, from --seed upward")
     seed: int = option(1000, "first seed (keep evaluation seeds apart from tuning seeds)")
     seeds: list[int] | None = option(None, "explicit seeds (overrides --episodes and --seed)")

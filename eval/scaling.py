@@ -8,7 +8,8 @@ policy revised itself. `--modes imagined real` adds, at the same settings, the s
 proposals judged on their *real* outcome in branches of the world (`--agent oracle:`, issue
 22's decomposition (b)): the ceiling of what review can add, one line beside RIG-lookahead's;
 `--modes judged` the same proposals judged by the policy's own review of their imagined outcome
-(`--agent judge:`, agents/judge_review.py: best-of-N without corrections).
+(`--agent judge:`, agents/judge_review.py: best-of-N without corrections); `weighted` and
+`valued` the same with the judge-weighted and judge-value pick rules.
 It writes `scaling.json` (the whole record; a rerun skips the settings it already holds, so a
 long run killed midway resumes), `scaling.csv` (one row per setting) and three plots: score
 against lookahead, against generated tokens per step and against seconds per step.
@@ -25,14 +26,17 @@ from rig.config import option, require
 
 from .evaluate import EvalConfig
 
-MODES = ("imagined", "real", "judged", "weighted")
+MODES = ("imagined", "real", "judged", "weighted", "valued")
 # each mode's agent (the plain row, lookahead 0, is always the policy itself) and its line
 MODE_AGENTS = {"imagined": "rig", "real": "oracle", "judged": "judge",
-               "weighted": "judge-weighted"}
+               "weighted": "judge-weighted", "valued": "judge-value"}
 MODE_LABELS = {"imagined": "imagined outcome, corrections (RIG-lookahead)",
                "real": "real outcome, best of N (oracle)",
                "judged": "imagined outcome, best of N (judge)",
-               "weighted": "imagined outcome x proposal share, best of N (judge-weighted)"}
+               "weighted": "imagined outcome x proposal share, best of N (judge-weighted)",
+               "valued": "imagined outcome's expected value, best of N (judge-value)"}
+MODE_MARKERS = {"real": "s", "judged": "^", "weighted": "v", "valued": "D"}
+MODE_LINES = {"real": "--", "judged": ":", "weighted": "-.", "valued": (0, (1, 1))}
 
 
 def setting_key(mode: str, lookahead: int, candidates: int) -> str:
@@ -69,7 +73,9 @@ class EvalScalingConfig:
                               "(the same proposals judged by the policy's own review of their "
                               "imagined outcomes, no corrections; context-1 policies) and/or "
                               "weighted (the judge, each review weighed by how often the policy "
-                              "proposed that action)",
+                              "proposed that action) and/or valued (judge-value: the proposal "
+                              "of highest expected outcome, for reviewers trained with "
+                              "--verdict-target value)",
                               factory=lambda: ["imagined"])
     out: str = option("runs/scaling", "folder for scaling.json, scaling.csv and the PNG plots")
 
@@ -182,8 +188,8 @@ def _plots(rows: list[dict], out: Path) -> list[Path]:
                        [max(0.0, (r["ci95_high"] or r["crafter_score"]) - r["crafter_score"])
                         for r in line]]
                 ax.errorbar(x, y, yerr=err,
-                            marker={"real": "s", "judged": "^", "weighted": "v"}.get(mode, "o"),
-                            linestyle={"real": "--", "judged": ":", "weighted": "-."}.get(mode, "-"),
+                            marker=MODE_MARKERS.get(mode, "o"),
+                            linestyle=MODE_LINES.get(mode, "-"),
                             capsize=3,
                             label=f"{MODE_LABELS[mode]}, {c} proposal(s)")
         ax.set_xlabel(label)

@@ -17,7 +17,8 @@ one action, each distinct proposal is
 From those records the pick rules are scored side by side, each as the reward it would gain
 over the policy's own first sample, per environment step, with a 95% interval from resampling
 episodes: the first sample (0 by definition), a random one of the N samples (sampling alone),
-the majority of the N, the judge, the weighted judge, and the oracle (the ceiling; its values
+the majority of the N, the judge, the weighted judge, the value judge (for reviewers trained
+with `--verdict-target value`), and the oracle (the ceiling; its values
 are single samples of a stochastic continuation, as in play). Also: how often each rule changes
 the action, how often it picks a best proposal where the values differ ("decisive" states), the
 share of the oracle's gain it captures, and the pairwise AUC of P(accept) on decisive states
@@ -38,7 +39,7 @@ from pathlib import Path
 
 from rig.config import option, require
 
-RULES = ("first", "random of N", "majority", "judge", "weighted", "oracle")
+RULES = ("first", "random of N", "majority", "judge", "weighted", "value", "oracle")
 
 
 @dataclass
@@ -169,8 +170,9 @@ def rule_gain(rule: str, record: dict) -> tuple[float, float, float]:
                 1 - votes[0] / n, sum(k for k, v in zip(votes, values) if v == best) / n)
     pick = {"first": lambda: 0,
             "majority": lambda: _first_max(votes),
-            "judge": lambda: judge_pick(confidence, votes, weighted=False),
-            "weighted": lambda: judge_pick(confidence, votes, weighted=True),
+            "judge": lambda: judge_pick(confidence, votes, "judge"),
+            "weighted": lambda: judge_pick(confidence, votes, "weighted"),
+            "value": lambda: judge_pick(confidence, votes, "value"),
             "oracle": lambda: _first_max(values)}[rule]()
     return values[pick] - values[0], float(pick != 0), float(values[pick] == best)
 
@@ -226,7 +228,7 @@ def summarize_verdicts(episodes: list[dict], resamples: int = 2000, seed: int = 
                                      for r in e["records"]]} for e in episodes]
         inner = summarize_verdicts(swapped, resamples, seed)
         real = {"pairwise_auc": inner["pairwise_auc"],
-                "rules": {k: inner["rules"][k] for k in ("judge", "weighted")}}
+                "rules": {k: inner["rules"][k] for k in ("judge", "weighted", "value")}}
     return {"real_frames": real, "episodes": len(episodes), "steps": steps, "reviewed_states": len(records),
             "reviewed_share": len(records) / max(steps, 1), "decisive_states": len(decisive),
             "decisive_share": len(decisive) / max(steps, 1), "pairwise_auc": auc,

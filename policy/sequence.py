@@ -265,11 +265,12 @@ def is_review_store(store) -> bool:
     return "review_verdict" in store.data
 
 
-def review_offsets(config: SequenceConfig) -> dict[str, list[int]]:
-    """Rows a review example needs, relative to its first step (the reviewed state)."""
+def review_offsets(config: SequenceConfig, facts: bool = False) -> dict[str, list[int]]:
+    """Rows a review example needs, relative to its first step (the reviewed state); `facts`:
+    also the measured outcome of each branch (`review_facts`), for value targets."""
     n = config.review_steps
     offsets = {IMAGE_KEY: list(range(n + 1)), "text": [0], "action_text": list(range(n)),
-               **{key: [0] for key in REVIEW_KEYS}}
+               **{key: [0] for key in REVIEW_KEYS + (("review_facts",) if facts else ())}}
     if config.reasoning:
         offsets["reasoning"] = [0]
     if config.patches:

@@ -218,3 +218,65 @@ def test_a_reviewer_is_trained_at_the_lookahead_it_will_judge_at(stores, trained
                  "--device", "cpu", "--threads", "1", "--val-fraction", "0",
                  "--review-steps", "3"]) != 0
     assert re.search(r"--horizon 3: .* --review-steps 3 needs 3", capsys.readouterr().err)
+
+
+def test_a_verdict_target_of_value_regresses_p_accept_on_the_own_outcome():
+    """`--verdict-target value`: the verdict's soft target is (v + 1) / 2 for the candidate's
+    own outcome v; the loss at it is -(s log P(accept) + (1 - s) log P(revise)), least where
+    P(accept) : P(revise) = s : (1 - s); other targets keep their plain cross-entropy."""
+    import torch
+
+    from rig.policy.grammar import ACTION, REVIEW
+    from rig.train.train_policy import weighted_loss
+    from rig.trajectories.review import accept_share_target
+
+    def facts(reward, died=False):
+        return json.dumps({"candidate": {"reward": reward, "died": died}, "expert": {}})
+
+    assert accept_share_target(facts(0.0)) == 0.5
+    assert accept_share_target(facts(1.0)) == 1.0          # an achievement
+    assert accept_share_target(facts(-0.1)) == pytest.approx(0.45)  # a health point lost
+    assert accept_share_target(facts(-0.2, died=True)) == 0.0  # a death: clipped at -1
+    with pytest.raises(Exception, match="review_facts is unreadable"):
+        accept_share_target("{}")
+
+    accept, revise, vocab = 5, 6, 8
+    # two rows: a verdict (after <review>, id 4) and an action target
+    ids = torch.tensor([[1, 4, revise, 7], [1, 4, accept, 3]])
+    segments = torch.tensor([[0, 0, REVIEW, REVIEW], [0, 0, REVIEW, ACTION]])
+    mask = torch.ones_like(ids)
+    weights = {"review": 1.0, "action": 1.0}
+    logits = torch.randn(2, 4, vocab, requires_grad=True)
+    shares = torch.tensor([0.7, float("nan")])  # the second row keeps its stored verdict
+    loss, metrics = weighted_loss(logits, ids, segments, mask, weights, (accept, revise, shares))
+    logp = torch.log_softmax(logits.detach(), -1)
+    expected = [-(0.7 * logp[0, 1, accept] + 0.3 * logp[0, 1, revise]), -logp[0, 2, 7],
+                -logp[1, 1, accept], -logp[1, 2, 3]]
+    assert loss.item() == pytest.approx(float(sum(expected) / 4), rel=1e-5)
+    assert metrics["loss/verdict_value"] == pytest.approx(float(expected[0]), rel=1e-5)
+    # gradient descent on the verdict alone brings P(accept) / (P(accept) + P(revise)) to s
+    verdict = torch.zeros(1, 4, vocab, requires_grad=True)
+    optimiser = torch.optim.SGD([verdict], lr=2.0)
+    for _ in range(300):
+        optimiser.zero_grad()
+        weighted_loss(verdict, ids[:1], segments[:1], mask[:1], {"review": 1.0},
+                      (accept, revise, shares[:1]))[0].backward()
+        optimiser.step()
+    pair = torch.softmax(verdict.detach()[0, 1, [accept, revise]], -1)
+    assert pair[0].item() == pytest.approx(0.7, abs=0.01)
+
+
+def test_train_a_value_reviewer_and_refuse_it_with_review_words(stores, tmp_path, capsys):
+    source, review = stores
+    out = tmp_path / "value"
+    assert main(["train", "policy", str(source), str(review), "--out", str(out), "--steps", "2",
+                 "--batch-size", "8", "--text-vocab", "200", "--device", "cpu", "--threads",
+                 "1", "--val-fraction", "0", "--checkpoint-every", "2", "--eval-every", "2",
+                 "--verdict-target", "value", "--no-review-words", "--mix", "0", "1"]) == 0
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert any("loss/verdict_value" in line for line in lines)
+    saved = json.loads((out / "final" / "rig_policy.json").read_text())
+    assert saved["train"]["verdict_target"] == "value"
+    assert main(["train", "policy", str(source), str(review), "--out", str(tmp_path / "words"),
+                 "--steps", "1", "--verdict-target", "value"]) == 2
+    assert "--no-review-words" in capsys.readouterr().err

@@ -32,6 +32,23 @@ def test_each_rule_is_scored_by_the_real_value_of_what_it_would_pick():
     assert rule_gain("judge", keep)[1] == 0.0 and rule_gain("weighted", keep)[1] == 0.0
 
 
+def test_the_value_judge_switches_only_for_a_clearly_higher_expected_outcome():
+    """judge-value reads P(accept) as (E[v] + 1) / 2: the highest, where it beats the first
+    sample's by more than the margin (0.05 of the share, one health point of reward)."""
+    from rig.agents.judge_review import VALUE_MARGIN, judge_pick
+
+    # the third proposal collects wood (share near 1), the first idles (0.5)
+    gains = record([0.0, 0.0, 1.0], votes=[2, 1, 1], confidence=[0.5, 0.49, 0.97])
+    assert rule_gain("value", gains) == pytest.approx((1.0, 1.0, 1.0))
+    assert rule_gain("judge", gains) == (0.0, 0.0, 0.0)  # the plain judge: the first accepts
+    # within the margin the first sample stands, whatever the votes
+    close = [0.5, 0.5 + VALUE_MARGIN / 2]
+    assert judge_pick(close, [1, 3], "value") == 0
+    assert judge_pick([0.5, 0.5 + 2 * VALUE_MARGIN], [3, 1], "value") == 1
+    with pytest.raises(ValueError, match="unknown judge rule"):
+        judge_pick(close, [1, 1], "best")
+
+
 def test_auc_counts_pairs_of_different_outcomes_only():
     ranked = record([1.0, 0.0, 0.0], votes=[1, 1, 2], confidence=[0.9, 0.2, 0.2])
     inverted = record([1.0, 0.0], votes=[1, 3], confidence=[0.1, 0.7])
@@ -85,7 +102,7 @@ def test_the_command_records_every_differing_state_of_the_shipped_policy(tmp_pat
             assert all(0.0 <= c <= 1.0 for c in r["confidence_real"])
             assert r["step"] < e["steps"]
     assert summary["reviewed_states"] == len(records)
-    assert set(summary["real_frames"]["rules"]) == {"judge", "weighted"}
+    assert set(summary["real_frames"]["rules"]) == {"judge", "weighted", "value"}
     gains = {rule: summary["rules"][rule]["gain_per_step"] for rule in RULES}
     assert gains["first"] == 0.0 and all(g <= gains["oracle"] + 1e-9 for g in gains.values())
 

@@ -94,7 +94,13 @@ class PolicyRun:
                                    f"{self.sequence.review_steps} needs "
                                    f"{self.sequence.review_steps}; review again with --horizon "
                                    f"{self.sequence.review_steps + 1} or lower --review-steps")
-            offsets = review_offsets(self.sequence) if review else self.sequence.offsets()
+            by_value = review and self.config.verdict_target == "value"
+            if by_value and "review_facts" not in store.data:
+                raise RigError(f"{path} has no review_facts (each branch's measured outcome), "
+                               "which --verdict-target value reads; review its source again "
+                               "with `rig data review`")
+            offsets = review_offsets(self.sequence, facts=by_value) if review \
+                else self.sequence.offsets()
             if not review and TEACHER_KEY in store.data:  # a DAgger store: labels beside actions
                 offsets[TEACHER_KEY] = offsets["text"]
             # small ints: read once, kept in RAM, moved to this tokenizer's block of codes
@@ -185,12 +191,18 @@ class PolicyRun:
         return dataset, store, int(index - (sizes[which - 1] if which else 0))
 
     def sample(self, index: int, val: bool = False, imagine: bool = True, reason: bool = True):
+        """(ids, segments, frames, accept share): the share is the soft target of a review
+        example's verdict under `--verdict-target value` (NaN: the token itself is the target)."""
+        from rig.trajectories.review import accept_share_target
+
         dataset, store, offset = self.locate(index, val)
         item = dataset[offset]
         task = self.task_texts[id(store)][item["episode"]]
         if is_review_store(store):
-            return review_sample(self.builder, item, task)
-        return self.builder.sample(item, task, imagine, reason)
+            share = accept_share_target(str(item["review_facts"][0])) \
+                if "review_facts" in item else float("nan")
+            return (*review_sample(self.builder, item, task), share)
+        return (*self.builder.sample(item, task, imagine, reason), float("nan"))
 
     # -- model and state ------------------------------------------------------------------------
     def setup(self):
@@ -466,15 +478,19 @@ class PolicyRun:
         ids, mask, segments, positions, slots = pad_batch(
             sequences, self.vocab.id("<pad>"), self.max_length, self.builder.positions)
         frames = join_frames([s[2] for s in sequences], self.torch.from_numpy)
-        return ids, mask, segments, positions, slots, frames
+        shares = self.torch.tensor([s[3] for s in sequences], dtype=self.torch.float32)
+        return ids, mask, segments, positions, slots, frames, shares
 
-    def forward(self, ids, mask, segments, positions, slots, frames=None):
+    def forward(self, ids, mask, segments, positions, slots, frames=None, shares=None):
         weights = self.config.segment_weights()
         keep, _ = loss_positions(ids, segments, mask, weights)
         with self.accelerator.autocast():  # logits only where a target has weight
             logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
                                 image_slots=slots, frames=frames, logits_at=keep)
-        return weighted_loss(logits, ids, segments, mask, weights)
+        verdicts = None
+        if shares is not None and not self.torch.isnan(shares).all():
+            verdicts = (self.vocab.id("<accept>"), self.vocab.id("<revise>"), shares)
+        return weighted_loss(logits, ids, segments, mask, weights, verdicts)
 
     def validate(self) -> dict[str, float]:
         if not self.val_sets:
@@ -636,8 +652,9 @@ class PolicyRun:
             lr = learning_rate(self.step, config, self.minutes())
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
-            ids, mask, segments, positions, slots, frames = next(batches)
-            loss, metrics = self.forward(ids, mask, segments, positions, slots, frames)
+            batch = next(batches)
+            mask = batch[1]
+            loss, metrics = self.forward(*batch)
             self.optimizer.zero_grad(set_to_none=True)
             self.accelerator.backward(loss)
             self.accelerator.clip_grad_norm_(self.model.parameters(), 1.0)

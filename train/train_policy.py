@@ -90,6 +90,11 @@ class PolicyTrainConfig:
                                 "imagined outcome, so that a judge's P(accept) is the "
                                 "reviewer's reading of the outcome, not of the words it "
                                 "happened to sample first)")
+    verdict_target: str = option("label", "what a review example's verdict is trained toward: "
+                                 "label (its stored accept or revise) or value (P(accept) "
+                                 "regressed on the candidate's own outcome, (v + 1) / 2 for its "
+                                 "reward over the branch, -1 for a death: a judge then ranks "
+                                 "proposals by their expected outcome; needs --no-review-words)")
     weight_reasoning: float = option(1.0, "loss weight of reasoning tokens")
     weight_action: float = option(4.0, "loss weight of action tokens")
     weight_imagination: float = option(0.5, "loss weight of imagined image tokens")
@@ -160,6 +165,12 @@ class PolicyTrainConfig:
         from rig.policy.model import PRESETS
 
         require(self.review_steps >= 1, "--review-steps must be at least 1")
+        require(self.verdict_target in ("label", "value"),
+                f"--verdict-target must be label or value, not {self.verdict_target!r}")
+        require(self.verdict_target == "label" or not self.review_words,
+                "--verdict-target value trains the verdict a judge reads straight after the "
+                "imagined outcome: add --no-review-words (with words first, sampled words "
+                "would decide P(accept))")
         require(self.preset in PRESETS or self.init_from is not None,
                 f"unknown preset {self.preset!r}; presets: {', '.join(PRESETS)}")
         for store in self.data:
@@ -249,11 +260,16 @@ def loss_positions(input_ids, segments, attention_mask, weights_by_segment):
     return keep, weights
 
 
-def weighted_loss(logits, input_ids, segments, attention_mask, weights_by_segment):
+def weighted_loss(logits, input_ids, segments, attention_mask, weights_by_segment,
+                  verdicts=None):
     """Next-token cross-entropy weighted per target segment; also per-segment means and the
     action accuracy (argmax at action targets). `logits` are the model's over the whole
     sequence (B x T x V) or, as training computes them, only at `loss_positions`'s `keep`
-    (N x V, in reading order): the same loss either way."""
+    (N x V, in reading order): the same loss either way.
+
+    `verdicts` (accept id, revise id, shares: B floats, NaN for none) makes a row's review
+    verdict a soft target: -(s log P(accept) + (1 - s) log P(revise)) in place of the stored
+    token's cross-entropy (`--verdict-target value`)."""
     import torch
     import torch.nn.functional as F
 
@@ -266,8 +282,22 @@ def weighted_loss(logits, input_ids, segments, attention_mask, weights_by_segmen
     targeted = keep[:, :-1]
     targets, target_segments = input_ids[:, 1:][targeted], segments[:, 1:][targeted]
     token_loss = F.cross_entropy(logits, targets, reduction="none")
-    loss = (token_loss * weights[targeted]).sum() / weights.sum().clamp_min(1e-8)
     metrics = {}
+    if verdicts is not None:
+        from rig.policy.grammar import REVIEW
+
+        accept, revise, shares = verdicts
+        rows = torch.arange(len(input_ids), device=input_ids.device)[:, None].expand_as(targeted)
+        share = shares.to(logits.device).float()[rows[targeted]]
+        soft = (target_segments == REVIEW) & ((targets == accept) | (targets == revise)) \
+            & ~torch.isnan(share)
+        if soft.any():
+            logp = F.log_softmax(logits[soft], dim=-1)
+            s = share[soft]
+            verdict_loss = -(s * logp[:, accept] + (1 - s) * logp[:, revise])
+            token_loss = token_loss.masked_scatter(soft, verdict_loss)
+            metrics["loss/verdict_value"] = verdict_loss.mean().item()
+    loss = (token_loss * weights[targeted]).sum() / weights.sum().clamp_min(1e-8)
     with torch.no_grad():
         for index, name in enumerate(SEGMENT_NAMES):
             mask = target_segments == index

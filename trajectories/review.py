@@ -36,6 +36,24 @@ def outcome_value(facts: dict) -> float:
     return float(facts["reward"]) - (DEATH_PENALTY if facts["died"] else 0.0)
 
 
+def accept_share_target(review_facts: str) -> float:
+    """The verdict as a value (`rig train policy --verdict-target value`): the P(accept) share a
+    review example teaches, (v + 1) / 2 for its candidate's own outcome value v (clipped to
+    [-1, 1]) from the example's stored `review_facts`. Cross-entropy against this soft target
+    is least where P(accept) = (E[v] + 1) / 2, so the reviewer's P(accept) regresses the
+    expected outcome of the proposal it reads (two-hot regression on the atoms -1 and +1), and
+    a judge that ranks proposals by it ranks them as the real-outcome oracle does. Why: the
+    stored verdict is relative ("another candidate of this state earned more"), which a
+    proposal's own imagined outcome does not show; its own value is what it shows."""
+    try:
+        facts = json.loads(review_facts)["candidate"]
+        value = outcome_value(facts)
+    except (ValueError, KeyError, TypeError) as error:
+        raise RigError(f"a review example's review_facts is unreadable ({error}); review the "
+                       "source store again with this version of `rig data review`") from error
+    return (min(1.0, max(-1.0, value)) + 1.0) / 2.0
+
+
 @dataclass
 class DataReviewConfig:
     data: str | None = option(None, "source trajectory store, recorded with seeds (rig collect)")
