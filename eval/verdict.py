@@ -22,7 +22,8 @@ with `--verdict-target value`), and the oracle (the ceiling; its values
 are single samples of a stochastic continuation, as in play). Also: how often each rule changes
 the action, how often it picks a best proposal where the values differ ("decisive" states), the
 share of the oracle's gain it captures, and the pairwise AUC of P(accept) on decisive states
-(0.5: the verdict does not rank outcomes at all). `--json` keeps every record.
+(0.5: the verdict does not rank outcomes at all), also by what sets their proposals apart (a
+death, an achievement, health alone). `--json` keeps every record.
 
 `--real-frames` splits the verdict's failure in two: each distinct proposal is reviewed again
 with what really followed it in its branch (the frames, and the policy's later actions there)
@@ -191,6 +192,19 @@ def pairwise_auc(records: list[dict]) -> tuple[float | None, int]:
     return (score / pairs if pairs else None), pairs
 
 
+DECISIVE_KINDS = ("death", "achievement", "health")
+
+
+def decisive_kind(record: dict) -> str:
+    """What sets a decisive state's proposals apart: a death (a branch worth -1 or less), else
+    an achievement (one worth +0.9 or more: an unlock, less at most a health point), else
+    health alone. The verdict can read these differently (a death shows in the proposal's own
+    outcome; an unlock elsewhere does not)."""
+    if min(record["values"]) <= -0.9:
+        return "death"
+    return "achievement" if max(record["values"]) >= 0.9 else "health"
+
+
 def summarize_verdicts(episodes: list[dict], resamples: int = 2000, seed: int = 0) -> dict:
     """Every rule's gain per step (95% interval over resampled episodes), changes and hits."""
     import numpy as np
@@ -221,6 +235,8 @@ def summarize_verdicts(episodes: list[dict], resamples: int = 2000, seed: int = 
             "best_on_decisive": (float(table[is_decisive, k, 2].mean()) if decisive else None),
             "oracle_gain_captured": float(gains[k] / oracle_gain) if oracle_gain > 0 else None}
     auc, pairs = pairwise_auc(decisive)
+    by_kind = {kind: dict(zip(("pairwise_auc", "pairs"), pairwise_auc(
+        [r for r in decisive if decisive_kind(r) == kind]))) for kind in DECISIVE_KINDS}
     real = None
     if records and all("confidence_real" in r for r in records):  # --real-frames
         swapped = [{**e, "records": [{**{k: v for k, v in r.items() if k != "confidence_real"},
@@ -232,7 +248,7 @@ def summarize_verdicts(episodes: list[dict], resamples: int = 2000, seed: int = 
     return {"real_frames": real, "episodes": len(episodes), "steps": steps, "reviewed_states": len(records),
             "reviewed_share": len(records) / max(steps, 1), "decisive_states": len(decisive),
             "decisive_share": len(decisive) / max(steps, 1), "pairwise_auc": auc,
-            "decisive_pairs": pairs, "rules": rules}
+            "decisive_pairs": pairs, "auc_by_kind": by_kind, "rules": rules}
 
 
 # -- the command ----------------------------------------------------------------------------------
@@ -294,6 +310,9 @@ def eval_verdict(config: EvalVerdictConfig) -> int:
                   f"{100 * summary['decisive_share']:.1f}% ({summary['decisive_states']} "
                   f"states); P(accept) ranks the better proposal higher in {auc} of "
                   f"{summary['decisive_pairs']} pairs (0.5: chance)")
+    console.print("by what sets the proposals apart: " + ", ".join(
+        f"{kind} {'-' if k['pairwise_auc'] is None else format(k['pairwise_auc'], '.3f')} "
+        f"({k['pairs']} pairs)" for kind, k in summary["auc_by_kind"].items()))
     if summary["real_frames"]:
         real_auc = summary["real_frames"]["pairwise_auc"]
         console.print("reading the real outcome instead of the imagined one, P(accept) ranks "

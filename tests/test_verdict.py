@@ -74,6 +74,10 @@ def test_the_summary_shares_steps_and_the_oracle_gain():
     low, high = s["rules"]["oracle"]["gain_ci95"]
     assert 0.0 < low <= 2.0 / 20 <= high
     assert s["pairwise_auc"] == 0.5 and s["decisive_pairs"] == 2
+    # the death the judge saw, the unlock it missed
+    assert s["auc_by_kind"]["death"] == {"pairwise_auc": 1.0, "pairs": 1}
+    assert s["auc_by_kind"]["achievement"] == {"pairwise_auc": 0.0, "pairs": 1}
+    assert s["auc_by_kind"]["health"] == {"pairwise_auc": None, "pairs": 0}
 
 
 def test_the_command_records_every_differing_state_of_the_shipped_policy(tmp_path, capsys):
@@ -84,6 +88,7 @@ def test_the_command_records_every_differing_state_of_the_shipped_policy(tmp_pat
     shown = capsys.readouterr().out
     assert "verdicts against the real outcome" in shown and "oracle" in shown
     assert "weighted, real frames" in shown and "reading the real outcome" in shown
+    assert "by what sets the proposals apart: death" in shown
     saved = json.loads(out.read_text())
     summary, episodes = saved["summary"], saved["episodes"]
     assert [e["seed"] for e in episodes] == [3000, 3001]
