@@ -55,6 +55,11 @@ VALUE_MARGIN = 0.05  # the value judge's switching margin, in P(accept) share: 0
 JUDGE_RULES = ("judge", "weighted", "value")
 
 
+def first_max(values: list[float]) -> int:
+    """The index of the largest value, ties to the earliest (the policy's own first sample)."""
+    return max(range(len(values)), key=lambda i: (values[i], -i))
+
+
 def judge_pick(confidence: list[float], votes: list[int], rule: str = "judge") -> int:
     """Which of the distinct proposals a judge acts on (0: the policy's own first sample):
     `confidence` is each one's P(accept) share, `votes` how many of the N samples named it.
@@ -65,15 +70,12 @@ def judge_pick(confidence: list[float], votes: list[int], rule: str = "judge") -
     outcomes."""
     if rule not in JUDGE_RULES:
         raise ValueError(f"unknown judge rule {rule!r}; rules: {', '.join(JUDGE_RULES)}")
-    order = range(len(confidence))
     if rule == "weighted":  # the policy's prior (its share of the N samples) x the review
-        return max(order, key=lambda i: (votes[i] * confidence[i], -i))
+        return first_max([v * c for v, c in zip(votes, confidence)])
+    best = first_max(confidence)
     if rule == "value":  # the highest expected outcome, where clearly above the first's
-        best = max(order, key=lambda i: (confidence[i], -i))
         return best if confidence[best] > confidence[0] + VALUE_MARGIN else 0
-    if confidence[0] < 0.5:  # its reviewer leans to revise
-        return max(order, key=lambda i: (confidence[i], -i))
-    return 0
+    return best if confidence[0] < 0.5 else 0  # the plain judge: where its review leans to revise
 
 
 class JudgeReview(Agent):

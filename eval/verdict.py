@@ -154,14 +154,10 @@ def _real_confidence(real, obs, info, distinct, outcomes) -> list[float]:
 
 
 # -- the figures ----------------------------------------------------------------------------------
-def _first_max(values: list[float]) -> int:
-    return max(range(len(values)), key=lambda i: (values[i], -i))
-
-
 def rule_gain(rule: str, record: dict) -> tuple[float, float, float]:
     """(value gained over the first sample, chance of changing the action, chance of picking a
     best proposal) of `rule` at one reviewed state; the random rule in expectation."""
-    from rig.agents.judge_review import judge_pick
+    from rig.agents.judge_review import first_max, judge_pick
 
     values, votes, confidence = record["values"], record["votes"], record["confidence"]
     best = max(values)
@@ -170,11 +166,11 @@ def rule_gain(rule: str, record: dict) -> tuple[float, float, float]:
         return (sum(k * v for k, v in zip(votes, values)) / n - values[0],
                 1 - votes[0] / n, sum(k for k, v in zip(votes, values) if v == best) / n)
     pick = {"first": lambda: 0,
-            "majority": lambda: _first_max(votes),
+            "majority": lambda: first_max(votes),
             "judge": lambda: judge_pick(confidence, votes, "judge"),
             "weighted": lambda: judge_pick(confidence, votes, "weighted"),
             "value": lambda: judge_pick(confidence, votes, "value"),
-            "oracle": lambda: _first_max(values)}[rule]()
+            "oracle": lambda: first_max(values)}[rule]()
     return values[pick] - values[0], float(pick != 0), float(values[pick] == best)
 
 

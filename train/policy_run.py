@@ -487,8 +487,8 @@ class PolicyRun:
         with self.accelerator.autocast():  # logits only where a target has weight
             logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
                                 image_slots=slots, frames=frames, logits_at=keep)
-        verdicts = None
-        if shares is not None and not self.torch.isnan(shares).all():
+        verdicts = None  # decided by the config, not by the batch: no device sync a step
+        if shares is not None and self.config.verdict_target == "value":
             verdicts = (self.vocab.id("<accept>"), self.vocab.id("<revise>"), shares)
         return weighted_loss(logits, ids, segments, mask, weights, verdicts)
 

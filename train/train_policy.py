@@ -287,8 +287,7 @@ def weighted_loss(logits, input_ids, segments, attention_mask, weights_by_segmen
         from rig.policy.grammar import REVIEW
 
         accept, revise, shares = verdicts
-        rows = torch.arange(len(input_ids), device=input_ids.device)[:, None].expand_as(targeted)
-        share = shares.to(logits.device).float()[rows[targeted]]
+        share = shares.to(logits.device).float()[:, None].expand_as(targeted)[targeted]
         soft = (target_segments == REVIEW) & ((targets == accept) | (targets == revise)) \
             & ~torch.isnan(share)
         if soft.any():

@@ -8,14 +8,7 @@ import sys
 import numpy as np
 
 import rig.agents.judge_review as judge_review
-from rig.eval.verdict import pairwise_auc, rule_gain
-
-
-def kind(record):
-    values = record["values"]
-    if min(values) <= -0.9:
-        return "death"
-    return "achievement" if max(values) >= 0.9 else "health"
+from rig.eval.verdict import DECISIVE_KINDS, decisive_kind, pairwise_auc, rule_gain
 
 
 for path in sys.argv[1:]:
@@ -25,8 +18,8 @@ for path in sys.argv[1:]:
     shares = np.concatenate([r["confidence"] for r in records])
     print(path, f"{len(records)} reviewed states; P(accept) 10/25/50/75/90th percentile:",
           np.percentile(shares, [10, 25, 50, 75, 90]).round(3))
-    for name in ("achievement", "health", "death"):
-        decisive = [r for r in records if len(set(r["values"])) > 1 and kind(r) == name]
+    for name in DECISIVE_KINDS:
+        decisive = [r for r in records if len(set(r["values"])) > 1 and decisive_kind(r) == name]
         auc, pairs = pairwise_auc(decisive)
         print(f"  AUC on {name} states: {auc if auc is None else round(auc, 3)} ({pairs} pairs)")
     oracle = sum(rule_gain("oracle", r)[0] for r in records)
