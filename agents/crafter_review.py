@@ -101,14 +101,14 @@ def measure(action: str, info0, infos, rewards, died: bool, target: str | None) 
     return facts
 
 
-def branch(env, obs, info, action: int, expert, horizon: int, target: str | None,
+def branch(env, obs, info, action: int, agent, horizon: int, target: str | None,
            reasoning: str = ""):
     """Branch the world, take `action` (proposed with `reasoning`, stored on the first step),
-    follow a copy of `expert` for the rest; (steps, facts)."""
-    import copy
-
+    then let `agent` act for the rest of the horizon; (steps, facts). The caller hands each
+    branch its own agent: a copy of the shadow expert (its plan state must not leak between
+    branches) or the reviewed policy reset to a common seed."""
     import rig.worlds
-    world, agent = rig.worlds.branch(env), copy.deepcopy(expert)
+    world = rig.worlds.branch(env)
     names = env.get_wrapper_attr("action_language")
     steps, infos, rewards, died = [], [], [], False
     info0 = info

@@ -120,6 +120,48 @@ def test_a_policys_proposal_keeps_the_reasoning_it_was_made_with(source, tmp_pat
         assert first["action_text"].split()[0] in words.lower() or "I " in words
 
 
+def test_branches_continued_by_the_policy_replay_from_one_seed_per_state(source, tmp_path):
+    """`--continue-with policy`: after its candidate every branch is played by the reviewed
+    policy, reset to the state's one sampling seed, as the real-outcome oracle's branches are;
+    rebuilding the world and the policy reproduces each stored continuation step."""
+    import rig.worlds
+    from rig.agents import make_agent
+    from rig.trajectories.review import continuation
+
+    out = tmp_path / "continued.zarr"
+    assert review(source, out, policy="rig:crafter", continue_with="policy", poor_actions=2,
+                  episodes=1, every=10, horizon=3, verdict_by="outcome") == 0
+    config = DataReviewConfig(data=str(source), out=str(out), policy="rig:crafter",
+                              continue_with="policy")
+    env = rig.worlds.make("rig/Crafter-v0")
+    policy = make_agent("rig:crafter", env, imagine=False)
+    with TrajectoryStore.open(source) as store:
+        recorded = store.episode(0, keys=["action"])
+    rows = examples(out)
+    assert len(rows) >= 6
+    continued = 0
+    for first, ep in rows:
+        seed, t = int(ep["meta"]["seed"]), int(first["review_source_step"])
+        obs, info = env.reset(seed=seed)
+        for a in recorded["action"][:t]:
+            obs, _, _, _, info = env.step(int(a))
+        agent = continuation(None, policy, config, seed, t)
+        obs, _, terminated, _, info = env.step(int(ep["action"][0]))
+        for k in range(1, len(ep["action"])):
+            assert not terminated
+            decision = agent.act(obs, info)
+            assert int(decision.action) == int(ep["action"][k])
+            assert decision.reasoning == str(ep["reasoning"][k])
+            obs, _, terminated, _, info = env.step(int(decision.action))
+            continued += 1
+    assert continued >= 10
+    env.close()
+    with pytest.raises(ConfigError, match="--continue-with policy needs --policy"):
+        review(source, tmp_path / "x.zarr", continue_with="policy")
+    with pytest.raises(ConfigError, match="--continue-with"):
+        review(source, tmp_path / "y.zarr", continue_with="teacher")
+
+
 def test_compare_accepts_an_equal_branch_and_names_each_loss():
     base = {"action": "move_left", "steps": 4, "moved": True, "first_effect": True,
             "died": None, "vitals": {"health": [9, 9]}, "achievements": ["collect_wood"],

@@ -6,7 +6,8 @@ rebuilt by `reset(seed)` and the recorded actions, each replayed frame checked a
 one, while a shadow expert watches the replay so that its plan state matches step t. The world is
 then branched once per candidate action (the expert's choice, K other actions drawn at random,
 the recorded action and a policy's choice where they differ); each branch takes its candidate,
-then follows the expert for the rest of the horizon. What each branch really did (moves, blocks,
+then follows the expert for the rest of the horizon (or, with `--continue-with policy`, the
+reviewed policy, as the real-outcome oracle's branches do). What each branch really did (moves, blocks,
 damage, death, inventory, achievements, distance to the expert's target) is compared with the
 expert's branch: a verdict ("accept" or "revise"), a short review built only from those measured
 facts, and the expert's reasoning and action as the correction. The world is the ground truth.
@@ -24,6 +25,7 @@ from rig.agents.crafter_review import branch, compare, review_text  # noqa: F401
 
 REVIEW_AGENT = "review"
 VERDICTS = ("expert", "outcome")
+CONTINUATIONS = ("expert", "policy")
 # what an outcome verdict may name as worse: the reward's parts, not the route to a target
 OUTCOME_WORSE = ("died", "health", "achievements", "reward")
 
@@ -62,7 +64,12 @@ class DataReviewConfig:
     every: int = option(10, "review steps 0, N, 2N, ... of each source episode")
     samples_per_episode: int | None = option(None, "review K random steps per episode (seeded) "
                                              "instead of every N-th")
-    horizon: int = option(6, "steps per branch: the candidate action, then the expert's")
+    horizon: int = option(6, "steps per branch: the candidate action, then --continue-with's")
+    continue_with: str = option("expert", "who acts in a branch after its candidate: expert "
+                                "(the shadow expert's plan) or policy (--policy, all branches "
+                                "of a state from one sampling seed, as the real-outcome "
+                                "oracle's branches continue: the outcome a judge of that "
+                                "policy's proposals should predict)")
     poor_actions: int = option(3, "other actions drawn per state, uniformly among those the "
                                "expert did not choose")
     expert: str | None = option(None, "the expert that continues each branch and writes the "
@@ -101,6 +108,11 @@ class DataReviewConfig:
         require(self.poor_actions >= 0, "--poor-actions must be >= 0")
         require(self.policy_samples >= 1, "--policy-samples must be at least 1")
         require(self.tolerance >= 0, "--tolerance must be >= 0")
+        require(self.continue_with in CONTINUATIONS, f"--continue-with takes "
+                f"{' or '.join(CONTINUATIONS)}, got {self.continue_with!r}")
+        require(self.continue_with != "policy" or self.policy is not None,
+                "--continue-with policy needs --policy rig:CKPT: the policy that acts in the "
+                "branches")
         require(self.verdict_by in VERDICTS, f"--verdict-by takes {' or '.join(VERDICTS)}, got "
                 f"{self.verdict_by!r}")
         require(self.workers >= 0, "--workers must be >= 0")
@@ -172,6 +184,21 @@ def shadow_expert(recorded_by: str, override: str | None = None) -> str:
     return recorded_by if is_expert(recorded_by) else "expert"
 
 
+def continuation(expert, policy, config, seed: int, t: int):
+    """The agent that acts in one branch after its candidate: a copy of the shadow expert
+    (its plan state must not leak between branches), or the reviewed policy reset to one
+    sampling seed per state, so that every branch of a state continues on the same random
+    draws and differs by its candidate (and a resumed review draws them again)."""
+    import copy
+
+    import numpy as np
+
+    if config.continue_with == "expert":
+        return copy.deepcopy(expert)
+    policy.reset(seed=int(np.random.default_rng([config.seed, seed, t, 1]).integers(2 ** 31)))
+    return policy
+
+
 def _review_state(env, obs, info, decision, expert, recorded, where, done, config, policy,
                   names, builder_cls):
     import numpy as np
@@ -198,8 +225,8 @@ def _review_state(env, obs, info, decision, expert, recorded, where, done, confi
     cands += [(int(a), "sampled") for a in drawn]
     if all((t, names.format(a)) in done for a, _ in cands):
         return
-    branches = {a: branch(env, obs, info, a, expert, config.horizon, target,
-                          proposed_with.get(a, "")) for a, _ in cands}
+    branches = {a: branch(env, obs, info, a, continuation(expert, policy, config, seed, t),
+                          config.horizon, target, proposed_with.get(a, "")) for a, _ in cands}
     expert_facts = branches[cands[0][0]][1]
     reference, correction = expert_facts, (decision.action_text, decision.reasoning)
     if config.verdict_by == "outcome":  # the best candidate here is the measure (ties: expert)
