@@ -51,6 +51,11 @@ class EvalVerdictConfig:
     candidates: int = option(4, "proposals sampled per step (N)")
     lookahead: int = option(2, "steps ahead that each proposal is imagined and, in a branch of "
                             "the real world, played (H)")
+    real_horizon: int | None = option(None, "steps each proposal is played in its branch of "
+                                      "the real world, the value it is scored by (none: "
+                                      "--lookahead); more than --lookahead for a reviewer "
+                                      "taught outcomes farther ahead than it imagines (rig "
+                                      "data review --horizon H --continue-with policy)")
     episodes: int = option(20, "episodes, one per seed, from --seed upward")
     seed: int = option(3000, "first seed: validation seeds by default, keep the evaluation "
                        "seeds (2000+) for closed-loop figures")
@@ -72,6 +77,15 @@ class EvalVerdictConfig:
         require(self.candidates >= 2, "--candidates must be at least 2: a verdict needs "
                 "proposals to choose among")
         require(self.lookahead >= 1, "--lookahead must be at least 1")
+        require(self.real_horizon is None or self.real_horizon >= 1,
+                "--real-horizon must be at least 1")
+        require(not self.real_frames or self.real_horizon in (None, self.lookahead),
+                "--real-frames reviews the branch's frames in place of the imagined ones, "
+                "so its branches must be --lookahead steps long: leave --real-horizon out")
+
+    @property
+    def branch_steps(self) -> int:
+        return self.lookahead if self.real_horizon is None else self.real_horizon
         require(self.episodes >= 1, "--episodes must be at least 1")
         require(self.max_steps >= 1, "--max-steps must be at least 1")
         require(self.workers >= 0 and self.threads >= 0, "--workers and --threads must be >= 0")
@@ -79,7 +93,8 @@ class EvalVerdictConfig:
 
 # -- one worker: a world, the judge's two decoders and the oracle's -------------------------------
 def verdict_worker(world: str, path: str, candidates: int, lookahead: int, device: str,
-                   temperature: float, real_frames: bool = False) -> dict:
+                   temperature: float, real_frames: bool = False,
+                   real_horizon: int | None = None) -> dict:
     import rig.worlds
     from rig.agents.judge_review import JudgeReview
     from rig.agents.oracle_review import OracleReview
@@ -100,8 +115,8 @@ def verdict_worker(world: str, path: str, candidates: int, lookahead: int, devic
         real = RigPolicy(env, path, seed=0, device=device, temperature=temperature,
                          imagine=False, lookahead=lookahead, candidates=1, correct=False)
         real.set_drawing(False)
-    return {"env": env, "judge": judge, "oracle": OracleReview(env, path, **options),
-            "real": real}
+    oracle = OracleReview(env, path, **dict(options, lookahead=real_horizon or lookahead))
+    return {"env": env, "judge": judge, "oracle": oracle, "real": real}
 
 
 def probe_episode(worker: dict, seed: int, max_steps: int) -> dict:
@@ -264,13 +279,14 @@ def eval_verdict(config: EvalVerdictConfig) -> int:
     if not console.is_terminal:
         console = Console(width=120)
     episodes, start = {}, time.perf_counter()
+    ahead = f" (real branches {config.branch_steps})" if config.real_horizon else ""
     with RolloutPool(verdict_worker, (config.world, path, config.candidates, config.lookahead,
                                       config.device, config.temperature,
-                                      config.real_frames),
+                                      config.real_frames, config.real_horizon),
                      workers=config.workers, jobs=len(seeds), threads=config.threads) as pool:
         console.print(f"verdicts of {config.agent} on {config.world}: {len(seeds)} episodes "
                       f"(seeds {seeds[0]}..{seeds[-1]}), {config.candidates} proposals, "
-                      f"{config.lookahead} step(s) ahead, {pool.describe()}")
+                      f"{config.lookahead} step(s) ahead{ahead}, {pool.describe()}")
         progress, task = progress_bar(console, "episodes", len(seeds))
         with progress:
             for result in pool.imap_unordered(probe_episode, [(s, config.max_steps)
@@ -281,11 +297,12 @@ def eval_verdict(config: EvalVerdictConfig) -> int:
     ordered = [episodes[s] for s in seeds]
     summary = summarize_verdicts(ordered)
     summary.update(agent=config.agent, world=config.world, candidates=config.candidates,
-                   lookahead=config.lookahead, seeds=seeds, max_steps=config.max_steps,
+                   lookahead=config.lookahead, real_horizon=config.branch_steps, seeds=seeds, max_steps=config.max_steps,
                    temperature=config.temperature,
                    wall_seconds=time.perf_counter() - start)
     table = Table(title=f"{config.agent}: verdicts against the real outcome, "
-                        f"{config.candidates} proposals, {config.lookahead} step(s) ahead")
+                        f"{config.candidates} proposals, {config.lookahead} step(s) ahead"
+                        f"{ahead}")
     for name in ("pick rule", "reward gained/step", "95% CI", "changed", "best where decisive",
                  "of the oracle's gain"):
         table.add_column(name, justify="right")

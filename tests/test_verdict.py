@@ -115,3 +115,24 @@ def test_the_command_records_every_differing_state_of_the_shipped_policy(tmp_pat
 def test_refuses_one_candidate_and_a_non_policy():
     assert main(["eval", "verdict", "--agent", "rig:crafter", "--candidates", "1"]) == 2
     assert main(["eval", "verdict", "--agent", "expert"]) == 2
+
+
+def test_real_branches_may_look_farther_than_the_judge_imagines(tmp_path, capsys):
+    """--real-horizon: a reviewer taught four-step outcomes from one imagined step is scored
+    against four-step branches (the oracle's lookahead), the judge still imagining one."""
+    from rig.agents import rig_checkpoint
+    from rig.eval.verdict import verdict_worker
+
+    worker = verdict_worker("rig/Crafter-v0", rig_checkpoint("rig:crafter"), 3, 1, "cpu", 1.0,
+                            False, 4)
+    assert worker["oracle"].horizon == 4 and worker["judge"].horizon == 1
+    out = tmp_path / "verdict.json"
+    assert main(["eval", "verdict", "--agent", "rig:crafter", "--candidates", "3",
+                 "--lookahead", "1", "--real-horizon", "4", "--episodes", "1",
+                 "--max-steps", "12", "--workers", "1", "--threads", "1",
+                 "--json", str(out)]) == 0
+    assert "1 step(s) ahead (real branches 4)" in capsys.readouterr().out
+    summary = json.loads(out.read_text())["summary"]
+    assert summary["lookahead"] == 1 and summary["real_horizon"] == 4
+    assert main(["eval", "verdict", "--agent", "rig:crafter", "--lookahead", "1",
+                 "--real-horizon", "4", "--real-frames"]) == 2
