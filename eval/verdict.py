@@ -82,13 +82,14 @@ class EvalVerdictConfig:
         require(not self.real_frames or self.real_horizon in (None, self.lookahead),
                 "--real-frames reviews the branch's frames in place of the imagined ones, "
                 "so its branches must be --lookahead steps long: leave --real-horizon out")
-
-    @property
-    def branch_steps(self) -> int:
-        return self.lookahead if self.real_horizon is None else self.real_horizon
         require(self.episodes >= 1, "--episodes must be at least 1")
         require(self.max_steps >= 1, "--max-steps must be at least 1")
         require(self.workers >= 0 and self.threads >= 0, "--workers and --threads must be >= 0")
+
+    @property
+    def branch_steps(self) -> int:
+        """Steps each real branch is played: --real-horizon, else --lookahead."""
+        return self.lookahead if self.real_horizon is None else self.real_horizon
 
 
 # -- one worker: a world, the judge's two decoders and the oracle's -------------------------------
@@ -282,7 +283,7 @@ def eval_verdict(config: EvalVerdictConfig) -> int:
     ahead = f" (real branches {config.branch_steps})" if config.real_horizon else ""
     with RolloutPool(verdict_worker, (config.world, path, config.candidates, config.lookahead,
                                       config.device, config.temperature,
-                                      config.real_frames, config.real_horizon),
+                                      config.real_frames, config.branch_steps),
                      workers=config.workers, jobs=len(seeds), threads=config.threads) as pool:
         console.print(f"verdicts of {config.agent} on {config.world}: {len(seeds)} episodes "
                       f"(seeds {seeds[0]}..{seeds[-1]}), {config.candidates} proposals, "
@@ -297,8 +298,8 @@ def eval_verdict(config: EvalVerdictConfig) -> int:
     ordered = [episodes[s] for s in seeds]
     summary = summarize_verdicts(ordered)
     summary.update(agent=config.agent, world=config.world, candidates=config.candidates,
-                   lookahead=config.lookahead, real_horizon=config.branch_steps, seeds=seeds, max_steps=config.max_steps,
-                   temperature=config.temperature,
+                   lookahead=config.lookahead, real_horizon=config.branch_steps, seeds=seeds,
+                   max_steps=config.max_steps, temperature=config.temperature,
                    wall_seconds=time.perf_counter() - start)
     table = Table(title=f"{config.agent}: verdicts against the real outcome, "
                         f"{config.candidates} proposals, {config.lookahead} step(s) ahead"

@@ -115,6 +115,9 @@ def test_the_command_records_every_differing_state_of_the_shipped_policy(tmp_pat
 def test_refuses_one_candidate_and_a_non_policy():
     assert main(["eval", "verdict", "--agent", "rig:crafter", "--candidates", "1"]) == 2
     assert main(["eval", "verdict", "--agent", "expert"]) == 2
+    for bad in (["--episodes", "0"], ["--max-steps", "0"], ["--workers", "-1"],
+                ["--real-horizon", "0"]):
+        assert main(["eval", "verdict", "--agent", "rig:crafter", *bad]) == 2
 
 
 def test_real_branches_may_look_farther_than_the_judge_imagines(tmp_path, capsys):

@@ -7,10 +7,11 @@ one, while a shadow expert watches the replay so that its plan state matches ste
 then branched once per candidate action (the expert's choice, K other actions drawn at random,
 the recorded action and a policy's choice where they differ); each branch takes its candidate,
 then follows the expert for the rest of the horizon (or, with `--continue-with policy`, the
-reviewed policy, as the real-outcome oracle's branches do). What each branch really did (moves, blocks,
-damage, death, inventory, achievements, distance to the expert's target) is compared with the
-expert's branch: a verdict ("accept" or "revise"), a short review built only from those measured
-facts, and the expert's reasoning and action as the correction. The world is the ground truth.
+reviewed policy, as the real-outcome oracle's branches do). What each branch really did (moves,
+blocks, damage, death, inventory, achievements, distance to the expert's target) is compared
+with the expert's branch: a verdict ("accept" or "revise"), a short review built only from those
+measured facts, and the expert's reasoning and action as the correction. The world is the ground
+truth.
 """
 
 from __future__ import annotations
