@@ -3,8 +3,8 @@
 Role in the data flow: for every (lookahead, candidates) setting it runs `rig eval`'s episode
 loop (`evaluate.run_evaluation`) with the RIG policy reviewing its imagined outcomes that far
 ahead, on the same seeds, and records the Crafter score with its bootstrap interval,
-per-achievement rates, generated tokens and wall time per environment step, and how often the
-policy revised itself. `--modes imagined real` adds, at the same settings, the same policy's
+per-achievement rates, each episode's seed, length and unlocks, generated tokens and wall time
+per environment step, and how often the policy revised itself. `--modes imagined real` adds, at the same settings, the same policy's
 proposals judged on their *real* outcome in branches of the world (`--agent oracle:`, issue
 22's decomposition (b)): the ceiling of what review can add, one line beside RIG-lookahead's;
 `--modes judged` the same proposals judged by the policy's own review of their imagined outcome
@@ -139,7 +139,11 @@ def _row(lookahead: int, candidates: int, summary: dict, mode: str = "imagined")
                                  + e["extras"].get("judge_changed", 0) for e in episodes) / steps,
             "branch_steps_per_step": sum(e["extras"].get("oracle_branch_steps", 0)
                                          for e in episodes) / steps,
-            "success_rates": summary.get("success_rates", {})}
+            "success_rates": summary.get("success_rates", {}),
+            # each episode's seed, length, end and unlocks: a paired comparison of two settings
+            # (or a horizon cut afterwards) needs them, and the summary above drops them
+            "episodes_detail": [{k: e[k] for k in ("seed", "length", "end", "achievements",
+                                                   "unlocked_at")} for e in episodes]}
 
 
 CSV_COLUMNS = ["mode", "lookahead", "candidates", "crafter_score", "ci95_low", "ci95_high",

@@ -83,6 +83,10 @@ def test_scaling_puts_the_real_outcome_judge_beside_the_imagined_one(tmp_path, c
     assert real["mode"] == "real" and imagined["mode"] == "imagined"
     assert real["branch_steps_per_step"] > 0 and imagined["branch_steps_per_step"] == 0
     assert imagined["reviewed_share"] == 1 and real["reviewed_share"] == 0
+    # every setting keeps its episodes' rows, so settings can be paired by seed afterwards
+    for row in settings.values():
+        assert [e["seed"] for e in row["episodes_detail"]] == [2000]
+        assert sum(e["length"] for e in row["episodes_detail"]) == row["mean_length"] <= 4
     for plot in ("score_vs_lookahead.png", "score_vs_compute.png", "score_vs_seconds.png"):
         assert (out / plot).stat().st_size > 1000
     assert "real" in capsys.readouterr().out
