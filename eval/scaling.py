@@ -5,11 +5,12 @@ loop (`evaluate.run_evaluation`) with the RIG policy reviewing its imagined outc
 ahead, on the same seeds, and records the Crafter score with its bootstrap interval,
 per-achievement rates, each episode's seed, length and unlocks, generated tokens and wall time
 per environment step, and how often the policy revised itself. `--modes imagined real` adds,
-at the same settings, the same policy's proposals judged on their *real* outcome in branches of the world (`--agent oracle:`, issue
-22's decomposition (b)): the ceiling of what review can add, one line beside RIG-lookahead's;
-`--modes judged` the same proposals judged by the policy's own review of their imagined outcome
-(`--agent judge:`, agents/judge_review.py: best-of-N without corrections); `weighted` and
-`valued` the same with the judge-weighted and judge-value pick rules.
+at the same settings, the same policy's proposals judged on their *real* outcome in branches of
+the world (`--agent oracle:`, issue 22's decomposition (b)): the ceiling of what review can
+add, one line beside RIG-lookahead's; `--modes judged` the same proposals judged by the policy's
+own review of their imagined outcome (`--agent judge:`, agents/judge_review.py: best-of-N
+without corrections); `weighted` and `valued` the same with the judge-weighted and judge-value
+pick rules.
 It writes `scaling.json` (the whole record; a rerun skips the settings it already holds, so a
 long run killed midway resumes), `scaling.csv` (one row per setting) and three plots: score
 against lookahead, against generated tokens per step and against seconds per step.
