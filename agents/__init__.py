@@ -119,26 +119,27 @@ def _ppo(spec, env, seed=None, viewer=None, **_):
 def _rig(spec, env, seed=None, viewer=None, **policy_options):
     from .rig_agent import RigPolicy
 
-    options = dict(policy_options)
+    options = {k: v for k, v in policy_options.items() if k != "judge_margin"}  # judges' own
     options["device"] = pick_device(options.get("device", "cpu"))
     return RigPolicy(env, spec.argument, seed=seed, **options)
 
 
-def _best_of_n(agent_class: str):
+def _best_of_n(agent_class: str, takes: tuple[str, ...] = ()):
     """The factory of a best-of-N agent over a RIG policy (the oracle, the judge): `module:Class`
-    built with the policy options it takes (device, temperature, candidates, lookahead)."""
+    built with the policy options it takes (device, temperature, candidates, lookahead, and
+    `takes`: the judges' judge_margin)."""
     def make(spec, env, seed=None, viewer=None, **policy_options):
         options = {k: v for k, v in policy_options.items()
-                   if k in ("device", "temperature", "candidates", "lookahead")}
+                   if k in ("device", "temperature", "candidates", "lookahead") + takes}
         options["device"] = pick_device(options.get("device", "cpu"))
         return _load(agent_class)(env, spec.argument, seed=seed, **options)
     return make
 
 
 _oracle = _best_of_n("rig.agents.oracle_review:OracleReview")
-_judge = _best_of_n("rig.agents.judge_review:JudgeReview")
-_judge_weighted = _best_of_n("rig.agents.judge_review:WeightedJudgeReview")
-_judge_value = _best_of_n("rig.agents.judge_review:ValueJudgeReview")
+_judge = _best_of_n("rig.agents.judge_review:JudgeReview", ("judge_margin",))
+_judge_weighted = _best_of_n("rig.agents.judge_review:WeightedJudgeReview", ("judge_margin",))
+_judge_value = _best_of_n("rig.agents.judge_review:ValueJudgeReview", ("judge_margin",))
 
 
 def _bc(spec, env, seed=None, viewer=None, **policy_options):
@@ -189,7 +190,8 @@ REGISTRY: dict[str, AgentKind] = {kind.name: kind for kind in (
     AgentKind("judge-value", "the judge for a reviewer trained with `rig train policy "
               "--verdict-target value` (its P(accept) is the proposal's expected outcome): the "
               "proposal with the highest P(accept) is acted on where it beats the first sample's "
-              "by more than 0.05 (context-1 policies)", _judge_value, argument="PATH",
+              "by more than --judge-margin (0.05; context-1 policies)", _judge_value,
+              argument="PATH",
               required=True, missing="the judge-value agent needs a RIG checkpoint: --agent "
                                      "judge-value:OUT/final --candidates 4 --lookahead 1"),
     AgentKind("bc", "the plain behaviour-cloning baseline (a CNN on the frame and the last "

@@ -21,9 +21,12 @@ threshold is tuned: with one proposal each, the rule is the plain judge's argmax
 `--agent judge-value:PATH` reads P(accept) as a value, for reviewers trained with `rig train
 policy --verdict-target value`, whose P(accept) share is (E[v] + 1) / 2 for the proposal's
 expected outcome v: it acts on the proposal with the largest share when that beats the first
-sample's by more than `VALUE_MARGIN` (0.05 of the share: 0.1 of reward, one health point),
-else on the first, as the real-outcome oracle takes the most rewarding branch, ties to the
-first sample. The margin is fixed by the reward's own unit, not tuned on evaluation seeds.
+sample's by more than a margin (`--judge-margin`; by default `VALUE_MARGIN`, 0.05 of the share:
+0.1 of reward, one health point), else on the first, as the real-outcome oracle takes the most
+rewarding branch, ties to the first sample. A reviewer whose shares crowd round one half (a
+value regressed towards the mean) needs a smaller margin than the reward's unit: `rig eval
+verdict` scores the value rule at several margins on validation seeds to choose it there, never
+on evaluation seeds.
 
 Why: issue 22's decomposition compares (b), the best of N proposals by their real outcome, with
 (c), the same proposals judged on the imagined one. RIG-lookahead (`--agent rig:PATH
@@ -60,12 +63,13 @@ def first_max(values: list[float]) -> int:
     return max(range(len(values)), key=lambda i: (values[i], -i))
 
 
-def judge_pick(confidence: list[float], votes: list[int], rule: str = "judge") -> int:
+def judge_pick(confidence: list[float], votes: list[int], rule: str = "judge",
+               margin: float = VALUE_MARGIN) -> int:
     """Which of the distinct proposals a judge acts on (0: the policy's own first sample):
     `confidence` is each one's P(accept) share, `votes` how many of the N samples named it.
     The plain judge keeps the first unless its reviewer leans to revise (below one half), then
     takes the most confident; the weighted judge takes the largest votes x confidence; the
-    value judge takes the most confident where it beats the first by more than VALUE_MARGIN.
+    value judge takes the most confident where it beats the first by more than `margin`.
     Ties go to the earlier proposal. `rig eval verdict` scores these same rules against real
     outcomes."""
     if rule not in JUDGE_RULES:
@@ -74,7 +78,7 @@ def judge_pick(confidence: list[float], votes: list[int], rule: str = "judge") -
         return first_max([v * c for v, c in zip(votes, confidence)])
     best = first_max(confidence)
     if rule == "value":  # the highest expected outcome, where clearly above the first's
-        return best if confidence[best] > confidence[0] + VALUE_MARGIN else 0
+        return best if confidence[best] > confidence[0] + margin else 0
     return best if confidence[0] < 0.5 else 0  # the plain judge: where its review leans to revise
 
 
@@ -87,12 +91,18 @@ class JudgeReview(Agent):
     rule = "judge"  # judge_pick's rule: judge, weighted (judge-weighted), value (judge-value)
 
     def __init__(self, env, path: str, seed: int | None = None, candidates: int = 4,
-                 lookahead: int = 1, device: str = "cpu", temperature: float = 1.0, **_):
+                 lookahead: int = 1, device: str = "cpu", temperature: float = 1.0,
+                 judge_margin: float | None = None, **_):
         from .rig_agent import RigPolicy
 
         if candidates < 1 or lookahead < 1:
             raise ConfigError("the judge needs --candidates >= 1 and --lookahead >= 1 (the "
                               "imagined steps it reviews)")
+        if judge_margin is not None and (self.rule != "value" or not 0 <= judge_margin < 1):
+            raise ConfigError("--judge-margin is the judge-value agent's switching margin, a "
+                              f"share in [0, 1); got {judge_margin} for the {self.name} agent")
+        # the value rule's margin (the other rules have none)
+        self.margin = VALUE_MARGIN if judge_margin is None else float(judge_margin)
         # two decoders over the same weights: one samples the proposals, the other restates
         # the distinct ones, imagines their outcome and reviews it
         self.proposer = RigPolicy(env, path, seed=seed, device=device, temperature=temperature,
@@ -183,7 +193,7 @@ class JudgeReview(Agent):
             return first
         shares, votes = judge_inputs(proposals, distinct, reviews)
         confidence = {d.action_text: c for d, c in zip(distinct, shares)}
-        best = judge_pick(shares, votes, self.rule)
+        best = judge_pick(shares, votes, self.rule, self.margin)
         chosen, review = distinct[best], reviews[best]
         stats["reviewed_steps"] += 1
         stats["revised_steps"] += confidence[first.action_text] < 0.5

@@ -23,6 +23,11 @@ class PolicyOptions:
                         "step (sampled, decoded in one batch) and acts on the action most of "
                         "them chose (ties: the earliest sample); N times the decoding "
                         "(context-1 policies, no lookahead)")
+    judge_margin: float | None = option(None, "judge-value: how far (in P(accept) share) the "
+                                        "best proposal must beat the first sample's to be acted "
+                                        "on instead (default 0.05, 0.1 of reward); choose it on "
+                                        "validation seeds: `rig eval verdict` scores the value "
+                                        "rule at several margins")
     threads: int = option(0, "torch CPU threads of each process that plays (0: the cores shared "
                           "out: one per worker when there are as many workers as cores; "
                           "torch's default for one process)")
@@ -30,7 +35,8 @@ class PolicyOptions:
     def policy_options(self) -> dict:
         """What the RIG policy agent takes from these options (other agents ignore them)."""
         return dict(imagine=self.imagine, device=self.device, temperature=self.temperature,
-                    lookahead=self.lookahead, candidates=self.candidates, votes=self.votes)
+                    lookahead=self.lookahead, candidates=self.candidates, votes=self.votes,
+                    judge_margin=self.judge_margin)
 
     def validate_policy_options(self) -> None:
         require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
@@ -38,5 +44,11 @@ class PolicyOptions:
                 "--lookahead must be >= 0 and --candidates >= 1")
         require(self.threads >= 0, f"--threads must be >= 0, got {self.threads}")
         require(self.votes >= 1, f"--votes must be >= 1, got {self.votes}")
+        require(self.judge_margin is None or (
+                    0 <= self.judge_margin < 1
+                    and str(getattr(self, "agent", "")).startswith("judge-value:")),
+                f"--judge-margin is the judge-value agent's switching margin, a share in [0, "
+                f"1): --agent judge-value:OUT/final --judge-margin 0.02 (got "
+                f"{self.judge_margin} for --agent {getattr(self, 'agent', '')})")
         require(self.votes == 1 or not self.lookahead,
                 "--votes samples whole decisions; RIG-lookahead reviews one: use one of them")

@@ -78,6 +78,10 @@ class EvalScalingConfig:
                               "of highest expected outcome, for reviewers trained with "
                               "--verdict-target value)",
                               factory=lambda: ["imagined"])
+    judge_margin: float | None = option(None, "valued mode: how far (in P(accept) share) the "
+                                        "best proposal must beat the first sample's to be "
+                                        "acted on (default 0.05); choose it with `rig eval "
+                                        "verdict` on validation seeds")
     out: str = option("runs/scaling", "folder for scaling.json, scaling.csv and the PNG plots")
 
     def validate(self) -> None:
@@ -91,6 +95,10 @@ class EvalScalingConfig:
                 "--candidates takes settings >= 1")
         require(self.modes and all(m in MODES for m in self.modes),
                 f"--modes takes {' and/or '.join(MODES)}")
+        require(self.judge_margin is None or ("valued" in self.modes
+                                              and 0 <= self.judge_margin < 1),
+                "--judge-margin is the valued mode's switching margin, a share in [0, 1): "
+                "--modes valued --judge-margin 0.02")
         self.eval_config(0, 1).validate()
 
     def settings(self) -> list[tuple[str, int, int]]:
@@ -116,7 +124,10 @@ class EvalScalingConfig:
                           seed=self.seed, seeds=self.seeds, max_steps=self.max_steps,
                           workers=self.workers, num_worlds=self.num_worlds, imagine=self.imagine,
                           device=self.device, temperature=self.temperature,
-                          lookahead=lookahead, candidates=candidates, threads=self.threads)
+                          lookahead=lookahead, candidates=candidates, threads=self.threads,
+                          # the value rule's margin: only the valued mode has one
+                          judge_margin=self.judge_margin if mode == "valued" and lookahead
+                          else None)
 
 
 def _row(lookahead: int, candidates: int, summary: dict, mode: str = "imagined") -> dict:
@@ -224,6 +235,8 @@ def eval_scaling(config: EvalScalingConfig) -> int:
     record = json.loads(record_path.read_text()) if record_path.is_file() else {}
     same_run = {k: getattr(config, k) for k in ("agent", "world", "episodes", "seed", "seeds",
                                                  "max_steps", "temperature")}
+    if config.judge_margin is not None:  # (records from before the option hold no key)
+        same_run["judge_margin"] = config.judge_margin
     if record and record.get("run") != same_run:
         from rig.config import RigError
 

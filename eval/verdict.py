@@ -40,7 +40,11 @@ from pathlib import Path
 
 from rig.config import option, require
 
-RULES = ("first", "random of N", "majority", "judge", "weighted", "value", "oracle")
+# the value rule at the judge-value agent's default margin ("value") and at the other margins
+# of VALUE_MARGINS, so that `--judge-margin` is chosen on these validation records
+VALUE_RULES = {f"value, margin {m:g}": m for m in (0.0, 0.02, 0.1)}
+RULES = ("first", "random of N", "majority", "judge", "weighted", "value", *VALUE_RULES,
+         "oracle")
 
 
 @dataclass
@@ -181,12 +185,15 @@ def rule_gain(rule: str, record: dict) -> tuple[float, float, float]:
         n = sum(votes)
         return (sum(k * v for k, v in zip(votes, values)) / n - values[0],
                 1 - votes[0] / n, sum(k for k, v in zip(votes, values) if v == best) / n)
-    pick = {"first": lambda: 0,
-            "majority": lambda: first_max(votes),
-            "judge": lambda: judge_pick(confidence, votes, "judge"),
-            "weighted": lambda: judge_pick(confidence, votes, "weighted"),
-            "value": lambda: judge_pick(confidence, votes, "value"),
-            "oracle": lambda: first_max(values)}[rule]()
+    if rule in VALUE_RULES:
+        pick = judge_pick(confidence, votes, "value", VALUE_RULES[rule])
+    else:
+        pick = {"first": lambda: 0,
+                "majority": lambda: first_max(votes),
+                "judge": lambda: judge_pick(confidence, votes, "judge"),
+                "weighted": lambda: judge_pick(confidence, votes, "weighted"),
+                "value": lambda: judge_pick(confidence, votes, "value"),
+                "oracle": lambda: first_max(values)}[rule]()
     return values[pick] - values[0], float(pick != 0), float(values[pick] == best)
 
 
@@ -257,7 +264,8 @@ def summarize_verdicts(episodes: list[dict], resamples: int = 2000, seed: int = 
         inner = summarize_verdicts(swapped, resamples, seed)
         real = {"pairwise_auc": inner["pairwise_auc"],
                 "rules": {k: inner["rules"][k] for k in ("judge", "weighted", "value")}}
-    return {"real_frames": real, "episodes": len(episodes), "steps": steps, "reviewed_states": len(records),
+    return {"real_frames": real, "episodes": len(episodes), "steps": steps,
+            "reviewed_states": len(records),
             "reviewed_share": len(records) / max(steps, 1), "decisive_states": len(decisive),
             "decisive_share": len(decisive) / max(steps, 1), "pairwise_auc": auc,
             "decisive_pairs": pairs, "auc_by_kind": by_kind, "rules": rules}

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+import rig.worlds
 from rig.cli import main
 from rig.eval.verdict import RULES, pairwise_auc, rule_gain, summarize_verdicts
 
@@ -47,6 +48,52 @@ def test_the_value_judge_switches_only_for_a_clearly_higher_expected_outcome():
     assert judge_pick([0.5, 0.5 + 2 * VALUE_MARGIN], [3, 1], "value") == 1
     with pytest.raises(ValueError, match="unknown judge rule"):
         judge_pick(close, [1, 1], "best")
+
+
+def test_the_value_rule_is_scored_at_several_margins_to_choose_one_on_validation_seeds():
+    """A reviewer whose shares crowd round one half needs a smaller margin than 0.05: `rig eval
+    verdict` scores the value rule at 0, 0.02, 0.05 ("value") and 0.1, and the judge-value
+    agent takes the chosen one (--judge-margin)."""
+    from rig.agents.judge_review import judge_pick
+
+    slight = record([0.0, 1.0], votes=[3, 1], confidence=[0.50, 0.53])
+    assert judge_pick(slight["confidence"], slight["votes"], "value", 0.02) == 1
+    assert rule_gain("value, margin 0", slight)[0] == rule_gain("value, margin 0.02", slight)[0] \
+        == 1.0
+    assert rule_gain("value", slight)[0] == rule_gain("value, margin 0.1", slight)[0] == 0.0
+    summary = summarize_verdicts([{"seed": 0, "steps": 4, "records": [slight]}])
+    assert summary["rules"]["value, margin 0"]["oracle_gain_captured"] == 1.0
+    assert summary["rules"]["value"]["oracle_gain_captured"] == 0.0
+
+
+def test_judge_margin_is_for_the_value_judge_only(tmp_path, capsys):
+    for agent in ("rig:crafter", "judge:crafter"):
+        assert main(["eval", "--agent", agent, "--judge-margin", "0.02", "--episodes", "1"]) == 2
+        assert "--judge-margin is the judge-value agent's" in capsys.readouterr().err
+    assert main(["eval", "--agent", "judge-value:crafter", "--judge-margin", "1.5"]) == 2
+    assert main(["eval", "scaling", "--agent", "rig:crafter", "--modes", "judged",
+                 "--judge-margin", "0.02", "--out", str(tmp_path / "s")]) == 2
+    assert "--judge-margin is the valued mode's" in capsys.readouterr().err
+    # the scaling run gives the margin to its valued settings only; the agent takes it
+    from rig.agents import make_agent
+    from rig.config import ConfigError
+    from rig.eval.scaling import EvalScalingConfig
+
+    config = EvalScalingConfig(agent="rig:crafter", modes=["judged", "valued"], judge_margin=0.0)
+    assert config.eval_config(1, 4, "valued").judge_margin == 0.0
+    assert config.eval_config(1, 4, "judged").judge_margin is None
+    assert config.eval_config(0, 1).judge_margin is None
+    env = rig.worlds.make("rig/Crafter-v0")
+    try:
+        options = config.eval_config(1, 2, "valued").policy_options()
+        agent = make_agent("judge-value:crafter", env, **options)
+        assert agent.margin == 0.0
+        agent.close()
+        with pytest.raises(ConfigError, match="judge-margin"):
+            make_agent("judge:crafter", env, **options)
+        make_agent("rig:crafter", env, **options).close()  # the plain policy ignores it
+    finally:
+        env.close()
 
 
 def test_auc_counts_pairs_of_different_outcomes_only():
