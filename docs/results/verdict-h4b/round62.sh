@@ -35,3 +35,5 @@ while read target args; do
   $R eval scaling --agent rig:v24/runs3/$target/final $args --lookahead 0 3 --candidates 4 --seed 2000 --episodes 40 --max-steps 10000 --workers 2 --threads 1 --num-worlds 10 --out v24/reports/scaling3-$target > v24/reports/scaling3-$target.log 2>&1 < /dev/null
 done < v24/reports/chosen-rules3.txt
 echo done > v24/round62.done
+# (fifteenth session: the script was stopped after its first closed loop, the value reviewer's,
+# to leave the session time for CI; the label reviewer's valued run at --lookahead 3 is not run)
