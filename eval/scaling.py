@@ -153,7 +153,7 @@ def _row(lookahead: int, candidates: int, summary: dict, mode: str = "imagined")
                                          for e in episodes) / steps,
             "success_rates": summary.get("success_rates", {}),
             # each episode's seed, length, end and unlocks: a paired comparison of two settings
-            # (or a horizon cut afterwards) needs them, and the summary above drops them
+            # (or a horizon cut afterwards) needs them; the figures above average them away
             "episodes_detail": [{k: e[k] for k in ("seed", "length", "end", "achievements",
                                                    "unlocked_at")} for e in episodes]}
 
