@@ -40,8 +40,8 @@ from pathlib import Path
 
 from rig.config import option, require
 
-# the value rule at the judge-value agent's default margin ("value") and at the other margins
-# of VALUE_MARGINS, so that `--judge-margin` is chosen on these validation records
+# the value rule at other margins than the judge-value agent's default ("value", 0.05), so
+# that `--judge-margin` is chosen on these validation records
 VALUE_RULES = {f"value, margin {m:g}": m for m in (0.0, 0.02, 0.1)}
 RULES = ("first", "random of N", "majority", "judge", "weighted", "value", *VALUE_RULES,
          "oracle")
