@@ -3,33 +3,26 @@ executed actions in its seeded world (Crafter worlds here are reproducible by se
 `info["ended_by"]`; for a death, whether the last step executed the random driver's action
 (not the teacher's label). Usage: python ends.py STORE"""
 import collections, sys
-import numpy as np, zarr
 import rig.worlds
-from rig.worlds.crafter import ACTION_NAMES
+from rig.trajectories.store import TrajectoryStore
 
-g = zarr.open_group(sys.argv[1], mode="r")
-count = int(g.attrs["num_episodes"])  # the arrays may hold more rows than are committed
-ends = np.asarray(g["meta/episode_ends"][:count]).astype(int)
-seeds = np.asarray(g["meta/seed"][:count]).astype(int)
-n = int(ends[-1])
-executed = np.asarray(g["data/action_text"][:n])
-label = np.asarray(g["data/teacher_action_text"][:n])
+store = TrajectoryStore.open(sys.argv[1])
 env = rig.worlds.make("rig/Crafter-v0")
 causes, driven_last, mismatch = collections.Counter(), collections.Counter(), 0
-for e, (start, stop) in enumerate(zip([0, *ends[:-1]], ends)):
-    env.reset(seed=int(seeds[e]))
-    info = {}
-    for t in range(start, stop):
-        action = ACTION_NAMES.index(str(executed[t]))
-        _, _, terminated, truncated, info = env.step(action)
+for e in range(store.num_episodes):
+    ep = store.episode(e, keys=["action", "action_text", "teacher_action_text", "terminated"])
+    env.reset(seed=int(ep["meta"]["seed"]))
+    for t, action in enumerate(ep["action"]):
+        _, _, terminated, truncated, info = env.step(int(action))
         if terminated or truncated:
             break
-    if t != stop - 1:
-        mismatch += 1  # the replay ended elsewhere than the store: not reproduced
-    cause = info.get("ended_by", "time limit" if not info.get("terminated") else "?")
+    if t != len(ep["action"]) - 1 or terminated != bool(ep["terminated"][-1]):
+        mismatch += 1  # the replay ended elsewhere, or otherwise, than the store: not reproduced
+    # a stored episode that did not end in death was cut at collection's --max-steps
+    cause = info["ended_by"] if terminated else "time limit"
     causes[cause] += 1
-    if executed[stop - 1] != label[stop - 1]:
+    if ep["action_text"][-1] != ep["teacher_action_text"][-1]:
         driven_last[cause] += 1
-print(f"{len(ends)} episodes, {mismatch} not reproduced")
+print(f"{store.num_episodes} episodes, {mismatch} not reproduced")
 for cause, count in causes.most_common():
     print(f"  {cause}: {count} (last step the random driver's: {driven_last[cause]})")
