@@ -119,7 +119,9 @@ def _ppo(spec, env, seed=None, viewer=None, **_):
 def _rig(spec, env, seed=None, viewer=None, **policy_options):
     from .rig_agent import RigPolicy
 
-    options = {k: v for k, v in policy_options.items() if k != "judge_margin"}  # judges' own
+    # the judges' and the oracle's own options are not the policy's
+    options = {k: v for k, v in policy_options.items()
+               if k not in ("judge_margin", "oracle_futures")}
     options["device"] = pick_device(options.get("device", "cpu"))
     return RigPolicy(env, spec.argument, seed=seed, **options)
 
@@ -127,7 +129,7 @@ def _rig(spec, env, seed=None, viewer=None, **policy_options):
 def _best_of_n(agent_class: str, takes: tuple[str, ...] = ()):
     """The factory of a best-of-N agent over a RIG policy (the oracle, the judge): `module:Class`
     built with the policy options it takes (device, temperature, candidates, lookahead, and
-    `takes`: the judges' judge_margin)."""
+    `takes`: the judges' judge_margin, the oracle's oracle_futures)."""
     def make(spec, env, seed=None, viewer=None, **policy_options):
         options = {k: v for k, v in policy_options.items()
                    if k in ("device", "temperature", "candidates", "lookahead") + takes}
@@ -136,7 +138,7 @@ def _best_of_n(agent_class: str, takes: tuple[str, ...] = ()):
     return make
 
 
-_oracle = _best_of_n("rig.agents.oracle_review:OracleReview")
+_oracle = _best_of_n("rig.agents.oracle_review:OracleReview", ("oracle_futures",))
 _judge = _best_of_n("rig.agents.judge_review:JudgeReview", ("judge_margin",))
 _judge_weighted = _best_of_n("rig.agents.judge_review:WeightedJudgeReview", ("judge_margin",))
 _judge_value = _best_of_n("rig.agents.judge_review:ValueJudgeReview", ("judge_margin",))

@@ -28,6 +28,10 @@ class PolicyOptions:
                                         "on instead (default 0.05, 0.1 of reward); choose it on "
                                         "validation seeds: `rig eval verdict` scores the value "
                                         "rule at several margins")
+    oracle_futures: int = option(0, "the oracle agent: value each proposal by the mean reward "
+                                 "of this many branches with re-drawn chance (the world's rules "
+                                 "and state, not its dice); 0: the branches throw the real "
+                                 "world's own dice")
     threads: int = option(0, "torch CPU threads of each process that plays (0: the cores shared "
                           "out: one per worker when there are as many workers as cores; "
                           "torch's default for one process)")
@@ -36,7 +40,7 @@ class PolicyOptions:
         """What the RIG policy agent takes from these options (other agents ignore them)."""
         return dict(imagine=self.imagine, device=self.device, temperature=self.temperature,
                     lookahead=self.lookahead, candidates=self.candidates, votes=self.votes,
-                    judge_margin=self.judge_margin)
+                    judge_margin=self.judge_margin, oracle_futures=self.oracle_futures)
 
     def validate_policy_options(self) -> None:
         require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
@@ -50,5 +54,11 @@ class PolicyOptions:
                 f"--judge-margin is the judge-value agent's switching margin, a share in [0, "
                 f"1): --agent judge-value:OUT/final --judge-margin 0.02 (got "
                 f"{self.judge_margin} for --agent {getattr(self, 'agent', '')})")
+        require(self.oracle_futures >= 0 and (
+                    not self.oracle_futures
+                    or str(getattr(self, "agent", "")).startswith("oracle:")),
+                f"--oracle-futures re-draws the oracle agent's branches: --agent oracle:OUT/final "
+                f"--candidates 4 --lookahead 4 --oracle-futures 4 (got {self.oracle_futures} for "
+                f"--agent {getattr(self, 'agent', '')})")
         require(self.votes == 1 or not self.lookahead,
                 "--votes samples whole decisions; RIG-lookahead reviews one: use one of them")

@@ -7,6 +7,12 @@ steps of the policy there, and the proposal whose branch earned the most reward 
 (a branch that dies loses 1 more). Ties go to the first proposal, the policy's own sample, so
 where the world says nothing this plays as the policy plays.
 
+`--oracle-futures M` values each proposal by the mean reward of M branches whose chance is
+re-drawn (`World.redraw_future`): the judge then knows the world's rules, its state and the
+policy, but not the dice the real world will throw (which creature moves where), which no
+review of an imagined outcome can know either. The gap between the two oracles is the share of
+the ceiling that comes from seeing the future's luck.
+
 Why: RIG-lookahead reviews the *imagined* outcome of a proposal. Against the plain policy
 (N = 1), this agent says how much a perfect judge of the *real* outcome, at the same N and H,
 would add; if it adds little, better imagination cannot help either, and the bottleneck is the
@@ -32,12 +38,15 @@ class OracleReview(Agent):
     name = "oracle"
 
     def __init__(self, env, path: str, seed: int | None = None, candidates: int = 4,
-                 lookahead: int = 1, device: str = "cpu", temperature: float = 1.0, **_):
+                 lookahead: int = 1, device: str = "cpu", temperature: float = 1.0,
+                 oracle_futures: int = 0, **_):
         from .rig_agent import RigPolicy
 
-        if candidates < 1 or lookahead < 0:
-            raise ConfigError("--candidates must be >= 1 and --lookahead >= 0")
+        if candidates < 1 or lookahead < 0 or oracle_futures < 0:
+            raise ConfigError("--candidates must be >= 1, --lookahead and --oracle-futures >= 0")
         self.env = env
+        # 0: each branch throws the real world's own dice; M: the mean of M re-drawn futures
+        self.futures = int(oracle_futures)
         # proposals and branch continuations come from the policy's own acting path; it
         # reviews nothing itself and draws no imagined pixels
         self.policy = RigPolicy(env, path, seed=seed, device=device, temperature=temperature,
@@ -50,7 +59,10 @@ class OracleReview(Agent):
         self.reset(seed)
 
     def reset(self, seed: int | None = None) -> None:
+        import numpy as np
+
         self.policy.reset_batch([seed] * self.candidates)
+        self.dice = np.random.default_rng(seed)  # the seeds of re-drawn futures
         self.stats = {"oracle_steps": 0, "oracle_changed": 0, "oracle_branch_steps": 0}
 
     def episode_stats(self, world: int = 0) -> dict[str, int]:
@@ -65,12 +77,27 @@ class OracleReview(Agent):
 
     def branch_values(self, actions: list[int]) -> list[float]:
         """The reward each first action's branch earns over the horizon (the policy acting in
-        every branch after the first step, all branches decoded together)."""
+        every branch after the first step, all branches decoded together); with re-drawn
+        futures, the mean over `futures` rounds of branches, each with other dice."""
+        if not self.futures:
+            return self._branch_round(actions, redraw=False)
+        before, rounds = [list(h) for h in self.policy.history], []
+        for _ in range(self.futures):
+            self.policy.history = [list(h) for h in before]  # each round from the same past
+            rounds.append(self._branch_round(actions, redraw=True))
+        return [sum(values) / len(rounds) for values in zip(*rounds)]
+
+    def _branch_round(self, actions: list[int], redraw: bool) -> list[float]:
         from rig.worlds import branch
 
         worlds = [branch(self.env) for _ in actions]
+        if redraw:  # one seed for the round: the proposals meet the same (re-drawn) dice
+            seed = int(self.dice.integers(2**32))
+            for world in worlds:
+                world.unwrapped.redraw_future(seed)
         values = [0.0] * len(actions)
-        # what each branch showed after each of its steps, and the action that led there
+        # what each branch showed after each of its steps, and the action that led there (with
+        # re-drawn futures: the last round's)
         self.branch_outcomes = [([], []) for _ in actions]
         live = [True] * len(actions)
         observations, infos = [None] * len(actions), [None] * len(actions)
@@ -114,6 +141,7 @@ class OracleReview(Agent):
             self.policy.overrule(chosen.action_text, row)
         self.stats["oracle_changed"] += best != 0
         names = [self.policy.language.format(a) for a in distinct]
-        chosen.review = "real outcome over {} step(s): {}".format(
-            self.horizon, ", ".join(f"{n} {v:+.1f}" for n, v in zip(names, values)))
+        judged = f"mean of {self.futures} re-drawn futures" if self.futures else "real outcome"
+        chosen.review = "{} over {} step(s): {}".format(
+            judged, self.horizon, ", ".join(f"{n} {v:+.2f}" for n, v in zip(names, values)))
         return chosen

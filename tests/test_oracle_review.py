@@ -46,6 +46,49 @@ def test_branches_leave_the_real_world_alone_and_the_best_is_executed():
     assert stats["oracle_steps"] >= 1 and stats["oracle_branch_steps"] >= 2 * reviewed
 
 
+def test_a_branch_with_redrawn_dice_keeps_the_state_and_not_the_luck():
+    """`World.redraw_future`: a branch keeps the original's future unless its chance is
+    re-drawn; one re-drawn seed gives one future, to every creature alike."""
+    env = rig.worlds.make("rig/Crafter-v0")
+    env.reset(seed=3)
+    same, redrawn, twin = (rig.worlds.branch(env) for _ in range(3))
+    for world in (redrawn, twin):
+        world.unwrapped.redraw_future(7)
+    noop = rig.worlds.crafter.ACTION_NAMES.index("noop")
+    maps = {name: [] for name in ("real", "same", "redrawn", "twin")}
+    for _ in range(40):
+        for name, world in (("real", env), ("same", same), ("redrawn", redrawn), ("twin", twin)):
+            maps[name].append(world.step(noop)[4]["semantic"].copy())
+    assert all(np.array_equal(a, b) for a, b in zip(maps["real"], maps["same"]))
+    assert all(np.array_equal(a, b) for a, b in zip(maps["redrawn"], maps["twin"]))
+    assert np.array_equal(maps["real"][0] != 0, maps["redrawn"][0] != 0)  # one world
+    assert not all(np.array_equal(a, b) for a, b in zip(maps["real"], maps["redrawn"]))
+
+
+def test_the_oracle_of_redrawn_futures_values_proposals_by_their_mean(capsys):
+    env, twin = rig.worlds.make("rig/Crafter-v0"), rig.worlds.make("rig/Crafter-v0")
+    agent = make_agent("oracle:crafter", env, seed=0, candidates=4, lookahead=2,
+                       oracle_futures=2)
+    obs, info = env.reset(seed=11)
+    twin.reset(seed=11)
+    reviewed = 0
+    for _ in range(12):
+        decision = agent.act(obs, info)
+        if decision.review:
+            reviewed += 1
+            assert decision.review.startswith("mean of 2 re-drawn futures over 2 step(s): ")
+        obs, _, terminated, truncated, info = env.step(decision.action)
+        twin_obs, *_ = twin.step(decision.action)
+        assert np.array_equal(obs["image"], twin_obs["image"])  # the real dice are untouched
+        if terminated or truncated:
+            break
+    assert reviewed > 0
+    # two rounds of branches for every proposal that was tried
+    assert agent.episode_stats()["oracle_branch_steps"] >= 2 * 2 * reviewed
+    assert main(["eval", "--agent", "rig:crafter", "--oracle-futures", "2"]) != 0
+    assert "--oracle-futures re-draws the oracle agent's branches" in capsys.readouterr().err
+
+
 def test_one_candidate_is_the_policy_itself(tmp_path):
     out = tmp_path / "eval.json"
     assert main(["eval", "--agent", "oracle:crafter", "--candidates", "1", "--episodes", "1",

@@ -128,6 +128,13 @@ class World(gym.Env):
         memo = {id(getattr(self, name)): getattr(self, name) for name in self._shared_on_branch}
         return copy.deepcopy(self, memo)
 
+    def redraw_future(self, seed: int) -> None:
+        """Re-draw this world's chance from `seed` (creatures' moves, spawns): called on a
+        branch, it gives the branch the original's rules and state but other dice, so the
+        original's luck stays unseen (`--oracle-futures`). Worlds without a random state of
+        their own raise BranchError."""
+        raise BranchError(f"{type(self).__name__} cannot re-draw its future")
+
     def task_text(self) -> str:
         """The task in words, as shown to agents and people."""
         return ""

@@ -174,6 +174,11 @@ class CrafterWorld(World):
     def task_text(self) -> str:
         return TASK_TEXT
 
+    def redraw_future(self, seed: int) -> None:
+        # one RandomState serves the world and every creature (each holds the world's; a
+        # branch's deepcopy keeps them one object), so seeding it in place re-draws them all
+        self._env._world.random.seed(int(seed) % 2**32)
+
     # -- helpers ----------------------------------------------------------------------------
     def _damage(self, health: int, recover: float) -> dict[str, int]:
         """Health the step took, by cause, in the order the game applies it (a dict in that
