@@ -10,7 +10,8 @@ the world (`--agent oracle:`, issue 22's decomposition (b)): the ceiling of what
 add, one line beside RIG-lookahead's; `--modes judged` the same proposals judged by the policy's
 own review of their imagined outcome (`--agent judge:`, agents/judge_review.py: best-of-N
 without corrections); `weighted` and `valued` the same with the judge-weighted and judge-value
-pick rules.
+pick rules; `expected` the oracle on re-drawn futures (`--oracle-futures`: the real outcome's
+ceiling without foresight of the world's luck).
 It writes `scaling.json` (the whole record; a rerun skips the settings it already holds, so a
 long run killed midway resumes), `scaling.csv` (one row per setting) and three plots: score
 against lookahead, against generated tokens per step and against seconds per step.
@@ -27,17 +28,19 @@ from rig.config import option, require
 
 from .evaluate import EvalConfig
 
-MODES = ("imagined", "real", "judged", "weighted", "valued")
+MODES = ("imagined", "real", "expected", "judged", "weighted", "valued")
 # each mode's agent (the plain row, lookahead 0, is always the policy itself) and its line
-MODE_AGENTS = {"imagined": "rig", "real": "oracle", "judged": "judge",
+MODE_AGENTS = {"imagined": "rig", "real": "oracle", "expected": "oracle", "judged": "judge",
                "weighted": "judge-weighted", "valued": "judge-value"}
 MODE_LABELS = {"imagined": "imagined outcome, corrections (RIG-lookahead)",
                "real": "real outcome, best of N (oracle)",
+               "expected": "mean outcome of re-drawn futures, best of N (oracle)",
                "judged": "imagined outcome, best of N (judge)",
                "weighted": "imagined outcome x proposal share, best of N (judge-weighted)",
                "valued": "imagined outcome's expected value, best of N (judge-value)"}
-MODE_MARKERS = {"real": "s", "judged": "^", "weighted": "v", "valued": "D"}
-MODE_LINES = {"real": "--", "judged": ":", "weighted": "-.", "valued": (0, (1, 1))}
+MODE_MARKERS = {"real": "s", "expected": "P", "judged": "^", "weighted": "v", "valued": "D"}
+MODE_LINES = {"real": "--", "expected": (0, (5, 1)), "judged": ":", "weighted": "-.",
+              "valued": (0, (1, 1))}
 
 
 def setting_key(mode: str, lookahead: int, candidates: int) -> str:
@@ -70,7 +73,10 @@ class EvalScalingConfig:
     modes: list[str] = option(None, "how proposals are judged: imagined (RIG-lookahead: the "
                               "policy reviews its imagined outcome) and/or real (the same "
                               "proposals tried in branches of the real world, the best by "
-                              "reward: the ceiling of review; context-1 policies) and/or judged "
+                              "reward: the ceiling of review; context-1 policies) and/or "
+                              "expected (the same, each proposal valued over --futures branches "
+                              "with re-drawn chance: the ceiling without the world's luck) "
+                              "and/or judged "
                               "(the same proposals judged by the policy's own review of their "
                               "imagined outcomes, no corrections; context-1 policies) and/or "
                               "weighted (the judge, each review weighed by how often the policy "
@@ -82,6 +88,8 @@ class EvalScalingConfig:
                                         "best proposal must beat the first sample's to be "
                                         "acted on (default 0.05); choose it with `rig eval "
                                         "verdict` on validation seeds")
+    futures: int = option(4, "expected mode: re-drawn futures each proposal is valued over "
+                          "(rig eval's --oracle-futures)")
     out: str = option("runs/scaling", "folder for scaling.json, scaling.csv and the PNG plots")
 
     def validate(self) -> None:
@@ -99,6 +107,7 @@ class EvalScalingConfig:
                                               and 0 <= self.judge_margin < 1),
                 "--judge-margin is the valued mode's switching margin, a share in [0, 1): "
                 "--modes valued --judge-margin 0.02")
+        require(self.futures >= 1, f"--futures must be >= 1, got {self.futures}")
         self.eval_config(0, 1).validate()
 
     def settings(self) -> list[tuple[str, int, int]]:
@@ -127,7 +136,8 @@ class EvalScalingConfig:
                           lookahead=lookahead, candidates=candidates, threads=self.threads,
                           # the value rule's margin: only the valued mode has one
                           judge_margin=self.judge_margin if mode == "valued" and lookahead
-                          else None)
+                          else None,
+                          oracle_futures=self.futures if mode == "expected" and lookahead else 0)
 
 
 def _row(lookahead: int, candidates: int, summary: dict, mode: str = "imagined") -> dict:
@@ -189,7 +199,7 @@ def _plots(rows: list[dict], out: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(6, 4))
         modes = sorted({r["mode"] for r in rows if r["lookahead"]}) or ["imagined"]
         for mode in modes:
-            if x_key == "tokens_per_step" and mode == "real":
+            if x_key == "tokens_per_step" and mode in ("real", "expected"):
                 continue  # the real-outcome judge's cost is world steps, not tokens
             for c in sorted({r["candidates"] for r in rows}):
                 line = sorted((r for r in rows if r["lookahead"] == 0 or (
@@ -237,6 +247,8 @@ def eval_scaling(config: EvalScalingConfig) -> int:
                                                  "max_steps", "temperature")}
     if config.judge_margin is not None:  # (records from before the option hold no key)
         same_run["judge_margin"] = config.judge_margin
+    if "expected" in config.modes:  # (likewise)
+        same_run["futures"] = config.futures
     if record and record.get("run") != same_run:
         from rig.config import RigError
 

@@ -225,3 +225,18 @@ def test_a_forced_proposal_is_restated_then_imagined_and_reviewed():
     noop = reviewer.vocab.id("<a:noop>")
     other = reviewer.act_batch([obs], [info], forced=[ids[:-1] + [noop]])[0]
     assert other.action_text == "noop" and other.reasoning == proposed.reasoning
+
+
+def test_scaling_runs_the_oracle_of_redrawn_futures_as_its_own_mode():
+    from rig.config import RigError
+    from rig.eval.scaling import EvalScalingConfig, setting_key
+
+    config = EvalScalingConfig(agent="rig:crafter", modes=["real", "expected"], futures=2)
+    expected, real = config.eval_config(4, 4, "expected"), config.eval_config(4, 4, "real")
+    assert expected.agent == real.agent and expected.agent.startswith("oracle:")
+    assert (expected.oracle_futures, real.oracle_futures) == (2, 0)
+    assert config.eval_config(0, 1).oracle_futures == 0  # the plain row is the policy
+    assert setting_key("expected", 4, 4) != setting_key("real", 4, 4)
+    config.futures = 0
+    with pytest.raises(RigError, match="--futures must be >= 1"):
+        config.validate()
