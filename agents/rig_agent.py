@@ -278,5 +278,11 @@ class RigPolicy(Agent):
                         "verdicts": list(out.verdicts),
                         "accept_shares": list(out.accept_shares),
                         "proposal_ids": None if self.open_actions else
-                        self.decoder.proposal_ids(out)})
+                        self.decoder.proposal_ids(out),
+                        # each reviewed proposal's imagined frames as code maps, undecoded:
+                        # what a judge reads when it does not need pixels
+                        "rollout_codes": [
+                            [to_codes(self.vocab, ids, self.tokenizer.grid_shape,
+                                      self.code_offset) for ids in rollout]
+                            for rollout in out.rollouts]})
         return decisions

@@ -141,6 +141,23 @@ def test_play_with_lookahead_shows_and_records_the_imagined_rollouts(trained, tm
     assert (width, height) == (800, 672 + 224) and height % 16 == 0   # room for the strip
 
 
+def test_a_lookahead_decision_carries_each_rollout_as_codes_that_decode_to_its_frames(trained):
+    import numpy as np
+
+    import rig.worlds
+    from rig.agents.rig_agent import RigPolicy
+    env = rig.worlds.make("rig/Crafter-v0")
+    policy = RigPolicy(env, str(trained / "final"), seed=0, lookahead=2, candidates=2)
+    policy.set_drawing(True, rollouts=True)
+    obs, info = env.reset(seed=0)
+    decision = policy.act(obs, info)
+    codes = decision.extras["rollout_codes"]
+    assert 1 <= len(codes) <= 2 and all(len(rollout) == 2 for rollout in codes)
+    for c, rollout in enumerate(codes):  # the same frames the viewer draws, undecoded
+        pixels = policy.tokenizer.decode(np.stack(rollout))
+        assert np.array_equal(pixels, decision.lookahead_frames[c])
+
+
 def test_eval_scaling_writes_reports_and_resumes(trained, tmp_path, capsys):
     out = tmp_path / "scaling"
     args = ["eval", "scaling", "--agent", f"rig:{trained / 'final'}", "--lookahead", "0", "1",
