@@ -54,6 +54,9 @@ class EvalAblationConfig:
     imagine_rate: float = option(1.0, "share of training batches that keep the imagined frame, "
                                  "in the variants that imagine")
     context_steps: int = option(1, "episode steps per sequence")
+    free_running: int = option(64, "held-out teacher states on which each variant's "
+                               "validations let it write its own reasoning and act (rig train "
+                               "policy --free-running; 0: off)")
     lookahead: int = option(1, "imagined steps RIG-lookahead reviews before acting")
     candidates: int = option(2, "proposals RIG-lookahead may review per step")
     episodes: int = option(20, "evaluation episodes per variant, one per seed")
@@ -75,6 +78,7 @@ class EvalAblationConfig:
                 "--steps, --episodes and --batch-size must be >= 1")
         require(self.lookahead >= 1 and self.candidates >= 1,
                 "--lookahead and --candidates must be >= 1")
+        require(self.free_running >= 0, "--free-running must be >= 0")
 
 
 def _is_review_store(path: str) -> bool:
@@ -200,7 +204,8 @@ def eval_ablation(config: EvalAblationConfig) -> int:
                 data=data, out=str(run), preset=config.preset, steps=config.steps,
                 max_minutes=config.max_minutes, batch_size=config.batch_size, lr=config.lr,
                 imagine_rate=config.imagine_rate if imagination else 1.0,
-                context_steps=config.context_steps, reasoning=reasoning,
+                context_steps=config.context_steps, free_running=config.free_running,
+                reasoning=reasoning,
                 imagination=imagination, device=device, threads=config.threads)
             train.validate()
             train_policy(train)

@@ -184,7 +184,7 @@ def test_eval_ablation_trains_and_scores_every_variant(stores, tmp_path):
     out = tmp_path / "ablation"
     args = ["eval", "ablation", str(source), str(review), "--out", str(out), "--steps", "2",
             "--batch-size", "4", "--episodes", "2", "--max-steps", "3", "--workers", "1",
-            "--num-worlds", "2", "--device", "cpu", "--threads", "1"]
+            "--num-worlds", "2", "--device", "cpu", "--threads", "1", "--free-running", "4"]
     assert main(args) == 0
     whole = json.loads((out / "ablation.json").read_text())
     record = whole["variants"]
@@ -205,6 +205,7 @@ def test_eval_ablation_trains_and_scores_every_variant(stores, tmp_path):
     only = json.loads((out / "reasoning-0-imagination-0" / "final" / "rig_policy.json")
                       .read_text())
     assert len(basic["train"]["data"]) == 2 and len(only["train"]["data"]) == 1  # no reviews
+    assert basic["train"]["free_running"] == only["train"]["free_running"] == 4
     assert not only["sequence"]["reasoning"] and not only["sequence"]["imagination"]
     table = (out / "ablation.md").read_text()
     assert table.count("\n") == 10 and "RIG-lookahead" in table and "bc baseline" in table
