@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from reader import load
+from rig.agents.judge_review import judge_pick
 from rig.eval.verdict import DECISIVE_KINDS, decisive_kind, pairwise_auc
 
 reader = load(sys.argv[1])
@@ -42,10 +43,11 @@ def readings(r) -> dict[str, list[float]]:
 
 
 def gain(records, values, margin) -> tuple[float, int]:
+    """The reward gained over the first samples by the value judge's rule on these readings
+    (the highest, where it beats the first's by more than `margin`), and the actions changed."""
     total, changed = 0.0, 0
     for r, v in zip(records, values):
-        best = max(range(len(v)), key=lambda i: (v[i], -i))
-        pick = best if v[best] > v[0] + margin else 0
+        pick = judge_pick(v, r["votes"], "value", margin)
         total += r["values"][pick] - r["values"][0]
         changed += pick != 0
     return total, changed

@@ -4,7 +4,9 @@ verdict`'s protocol (eval/verdict.py: the plain policy plays, its first sample a
 every state where its N proposals differ, each distinct one is imagined H steps ahead and
 valued by a real branch of H steps, the policy continuing), with the reader's sum in place of
 the reviewer's P(accept), and the same reader summed over the real branch's frames (is it the
-reading or the imagining that fails?). Validation seeds, never the evaluation ones.
+reading or the imagining that fails?): each record keeps the real values, the sums of the
+reader used here and every code map, so that analyze.py can read them with any reader.
+Validation seeds, never the evaluation ones.
 Run: python probe.py READER EPISODES FIRST_SEED OUT.json [CANDIDATES LOOKAHEAD]"""
 import json
 import sys
@@ -14,7 +16,7 @@ import torch
 
 from reader import load
 from rig.agents import rig_checkpoint
-from rig.eval.verdict import pairwise_auc, verdict_worker
+from rig.eval.verdict import verdict_worker
 
 torch.set_num_threads(1)
 reader_path, episodes, first, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -69,26 +71,8 @@ for seed in range(first, first + episodes):
     print(f"seed {seed}: {steps} steps, {len(records)} records so far", flush=True)
 
 
-def gain(records, key, margin):
-    """Reward gained over the first sample a step, by acting on the proposal whose `key` sum is
-    highest where it beats the first's by more than `margin`; and how often it changes."""
-    total = changed = 0.0
-    for r in records:
-        best = max(range(len(r[key])), key=lambda i: (r[key][i], -i))
-        pick = best if r[key][best] > r[key][0] + margin else 0
-        total += r["values"][pick] - r["values"][0]
-        changed += pick != 0
-    return total, changed
-
-
-steps = sum(1 for _ in records)  # reviewed states; per-step figures divide by all steps below
+# the figures: analyze.py (any reader, from the code maps kept here)
 summary = {"records": len(records), "episodes": episodes, "first_seed": first,
-           "candidates": candidates, "lookahead": lookahead,
-           "oracle_gain": sum(max(r["values"]) - r["values"][0] for r in records)}
-for key in ("imagined", "real"):
-    summary[f"auc_{key}"] = pairwise_auc([dict(r, confidence=r[key]) for r in records])
-    for margin in (0.0, 0.05, 0.1, 0.3):
-        g, c = gain(records, key, margin)
-        summary[f"gain_{key}_margin_{margin:g}"] = [g, c]
-print(json.dumps(summary, indent=1))
+           "candidates": candidates, "lookahead": lookahead}
+print(json.dumps(summary))
 json.dump({"summary": summary, "records": records}, open(out, "w"))

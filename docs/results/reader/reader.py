@@ -22,7 +22,7 @@ GRID, CODES = 9, 1024
 
 class RewardReader(nn.Module):
     """Two code maps (B, 9, 9) each -> an unlock logit and the logits of the health change's
-    classes (HEALTH: at most -2, -1, 0, +1, at least +2 points)."""
+    classes (at most -2, -1, 0, +1, at least +2 points)."""
 
     def __init__(self, width: int = 16, hidden: int = 32, health_points=(-2.0, -1, 0, 1, 2)):
         super().__init__()
@@ -62,8 +62,10 @@ def pairs(store_path):
         codes = np.asarray(ep["image_tokens"], np.int64).reshape(-1, GRID, GRID)
         reward = np.asarray(ep["reward"], np.float64)[:len(codes) - 1]
         n = np.round(reward)
-        before.append(codes[:-1]), after.append(codes[1:])
-        unlock.append(n), health.append(np.round((reward - n) * 10))
+        before.append(codes[:-1])
+        after.append(codes[1:])
+        unlock.append(n)
+        health.append(np.round((reward - n) * 10))
         episode.append(np.full(len(n), e))
     return [np.concatenate(x) for x in (before, after, unlock, health, episode)]
 
@@ -95,9 +97,9 @@ def main(store_path, out, minutes=10.0):
     rng, start, step = np.random.default_rng(0), time.time(), 0
     while time.time() - start < minutes * 60:
         idx = torch.from_numpy(rng.choice(train, 256))
-        out_ = model(t[0][idx], t[1][idx])
-        loss = nn.functional.binary_cross_entropy_with_logits(out_[:, 0], y_unlock[idx]) + \
-            nn.functional.cross_entropy(out_[:, 1:], y_health[idx])
+        logits = model(t[0][idx], t[1][idx])
+        loss = nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y_unlock[idx]) + \
+            nn.functional.cross_entropy(logits[:, 1:], y_health[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -107,20 +109,20 @@ def main(store_path, out, minutes=10.0):
     model.eval()
     idx = torch.from_numpy(np.flatnonzero(held))
     with torch.no_grad():
-        out_ = model(t[0][idx], t[1][idx])
-        expected = (out_[:, 1:].softmax(-1) * model.health_points).sum(-1).numpy()
-        out_ = out_.numpy()
+        logits = model(t[0][idx], t[1][idx])
+        expected = (logits[:, 1:].softmax(-1) * model.health_points).sum(-1).numpy()
+        logits = logits.numpy()
     h = held
     dh = np.clip(health[h], -2, 2)
     report = {"steps": step, "minutes": minutes, "held_out": int(h.sum()),
-              "unlock_auc": auc(out_[:, 0], unlock[h] > 0),
-              "unlock_found_at_half": float(((out_[:, 0] > 0) & (unlock[h] > 0)).sum()
+              "unlock_auc": auc(logits[:, 0], unlock[h] > 0),
+              "unlock_found_at_half": float(((logits[:, 0] > 0) & (unlock[h] > 0)).sum()
                                             / max(1, (unlock[h] > 0).sum())),
-              "unlock_false_at_half": float(((out_[:, 0] > 0) & (unlock[h] == 0)).sum()
+              "unlock_false_at_half": float(((logits[:, 0] > 0) & (unlock[h] == 0)).sum()
                                             / max(1, (unlock[h] == 0).sum())),
               "health_class_right_where_changed": float(
-                  (out_[:, 1:].argmax(-1) - 2 == dh)[dh != 0].mean()),
-              "health_class_right_where_same": float((out_[:, 1:].argmax(-1) == 2)[dh == 0]
+                  (logits[:, 1:].argmax(-1) - 2 == dh)[dh != 0].mean()),
+              "health_class_right_where_same": float((logits[:, 1:].argmax(-1) == 2)[dh == 0]
                                                      .mean()),
               "health_mae": float(np.abs(expected - health[h]).mean()),
               "health_mae_if_zero": float(np.abs(health[h]).mean())}
