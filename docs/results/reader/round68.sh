@@ -11,3 +11,8 @@ $P $D/probe.py reader-b 4 3001 probe-h4-3001.json 4 4
 gzip -c probe-h4-3001.json > $D/probe-h4-seeds3001-3004.json.gz
 $P $D/analyze.py reader-b $D/probe-h4-seeds3001-3004.json.gz > $D/analysis-6min.txt
 $P $D/analyze.py reader-c $D/probe-h4-seeds3001-3004.json.gz > $D/analysis-15min.txt
+# one step ahead, the same states (two processes, one core each)
+$P $D/probe.py reader-b 2 3001 probe-h1-3001.json 4 1 & $P $D/probe.py reader-b 2 3003 probe-h1-3003.json 4 1; wait
+python3 -c "import gzip, json; a, b = (json.load(open(f'probe-h1-{s}.json')) for s in (3001, 3003)); json.dump({'summary': [a['summary'], b['summary']], 'records': a['records'] + b['records']}, gzip.open('$D/probe-h1-seeds3001-3004.json.gz', 'wt'))"
+$P $D/analyze.py reader-b $D/probe-h1-seeds3001-3004.json.gz > $D/analysis-h1-6min.txt
+$P $D/analyze.py reader-c $D/probe-h1-seeds3001-3004.json.gz > $D/analysis-h1-15min.txt
