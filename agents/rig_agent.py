@@ -136,21 +136,25 @@ class RigPolicy(Agent):
         return " | ".join(f"{chain}? {self.vocab.decode_text(review).strip()} [{verdict}]"
                           for chain, review, verdict in zip(chains, out.reviews, out.verdicts))
 
-    def _rollout_frames(self, outputs, active) -> dict[int, np.ndarray]:
-        """Each world's imagined rollouts in pixels, (C, N, H, W, 3): row c is the c-th reviewed
-        proposal, column n its imagined frame n+1 steps ahead; all zero where none was made."""
+    def _rollout_codes(self, outputs, active) -> dict[int, list[list[np.ndarray]]]:
+        """Each world's imagined rollouts as code maps: per reviewed proposal, its frames."""
         from rig.policy.decoder import to_codes
 
+        return {w: [[to_codes(self.vocab, ids, self.tokenizer.grid_shape, self.code_offset)
+                     for ids in rollout] for rollout in outputs[w].rollouts] for w in active}
+
+    def _rollout_frames(self, rollout_codes: dict) -> dict[int, np.ndarray]:
+        """Each world's imagined rollouts in pixels, (C, N, H, W, 3): row c is the c-th reviewed
+        proposal, column n its imagined frame n+1 steps ahead; all zero where none was made."""
         lookahead, candidates = self.decoder.lookahead, self.decoder.candidates
         if not (lookahead and self.decode_rollouts):
             return {}
         where, codes = [], []
-        for w in active:
-            for c, rollout in enumerate(outputs[w].rollouts[:candidates]):
-                for n, ids in enumerate(rollout[:lookahead]):
+        for w, rollouts in rollout_codes.items():
+            for c, rollout in enumerate(rollouts[:candidates]):
+                for n, frame_codes in enumerate(rollout[:lookahead]):
                     where.append((w, c, n))
-                    codes.append(to_codes(self.vocab, ids, self.tokenizer.grid_shape,
-                                          self.code_offset))
+                    codes.append(frame_codes)
         if not codes:
             return {}
         height, width = self.tokenizer.config.frame_shape
@@ -246,7 +250,8 @@ class RigPolicy(Agent):
                 [None] * len(imagined)
             for w, tok, frame in zip(imagined, tokens, pixels_out):
                 frames_out[w] = (tok, frame)
-        rollouts = self._rollout_frames(outputs, active)
+        rollout_codes = self._rollout_codes(outputs, active)
+        rollouts = self._rollout_frames(rollout_codes)
         decisions: list[Decision | None] = [None] * len(observations)
         for w in active:
             out = outputs[w]
@@ -281,8 +286,5 @@ class RigPolicy(Agent):
                         self.decoder.proposal_ids(out),
                         # each reviewed proposal's imagined frames as code maps, undecoded:
                         # what a judge reads when it does not need pixels
-                        "rollout_codes": [
-                            [to_codes(self.vocab, ids, self.tokenizer.grid_shape,
-                                      self.code_offset) for ids in rollout]
-                            for rollout in out.rollouts]})
+                        "rollout_codes": rollout_codes[w]})
         return decisions

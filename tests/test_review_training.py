@@ -185,6 +185,8 @@ def test_eval_ablation_trains_and_scores_every_variant(stores, tmp_path):
     args = ["eval", "ablation", str(source), str(review), "--out", str(out), "--steps", "2",
             "--batch-size", "4", "--episodes", "2", "--max-steps", "3", "--workers", "1",
             "--num-worlds", "2", "--device", "cpu", "--threads", "1", "--free-running", "4"]
+    assert main(args[:-1] + ["-1"]) == 2  # refused before anything trains
+    assert not out.exists()
     assert main(args) == 0
     whole = json.loads((out / "ablation.json").read_text())
     record = whole["variants"]

@@ -16,6 +16,7 @@ import torch
 
 from reader import load
 from rig.agents import rig_checkpoint
+from rig.agents.judge_review import judge_inputs
 from rig.eval.verdict import verdict_worker
 
 torch.set_num_threads(1)
@@ -25,7 +26,7 @@ reader = load(reader_path)
 worker = verdict_worker("rig/Crafter-v0", rig_checkpoint("rig:crafter"), candidates, lookahead,
                         "cpu", 1.0)
 env, judge, oracle = worker["env"], worker["judge"], worker["oracle"]
-tokenizer, offset = judge.reviewer.tokenizer, judge.reviewer.code_offset
+tokenizer = judge.reviewer.tokenizer
 
 
 def chain_value(start, frames) -> float:
@@ -54,8 +55,7 @@ for seed in range(first, first + episodes):
             for frames, _ in oracle.branch_outcomes[:len(distinct)]:
                 real_codes.append(tokenizer.encode(np.stack(frames)))
                 real.append(chain_value(now, real_codes[-1]))
-            votes = [sum(p is not None and p.action_text == d.action_text for p in proposals)
-                     for d in distinct]
+            _, votes = judge_inputs(proposals, distinct, reviews)
             records.append({"seed": seed, "step": steps, "values": [float(v) for v in values],
                             "votes": votes, "imagined": imagined, "real": real,
                             # the code maps, for other readings of the same states
