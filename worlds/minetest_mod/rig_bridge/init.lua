@@ -172,10 +172,37 @@ end
 local pose = {pos = {x = 0, y = 0, z = 0}, yaw = 0, pitch = 0}
 local spawn   -- the episode's start, set at server start (below)
 
+-- The client moves its own player: no walking, jumping or falling of its own. Sent again at
+-- every reset: under load the first one can reach the client before the player's object does,
+-- and is lost (the client then falls through ground it has not yet received).
+local function hold_still(p)
+  p:set_physics_override({speed = 0, jump = 0, gravity = 0, sneak = false})
+  local velocity = p:get_velocity()
+  if vector.length(velocity) > 0 then p:add_velocity(vector.multiply(velocity, -1)) end
+end
+
+-- A step's picture must show its pose. The client draws a new look one frame late (it turns
+-- its camera at the start of the frame after the one that received the look, while a HUD
+-- change shows in the frame that receives it), and the pose travels on another network
+-- channel than the HUD marker, so either can arrive first. A step that changes the pose
+-- therefore holds its marker until the client has reported the new pose, which it does from
+-- the frame that draws it. To tell that report from the mod's own setting and from reports
+-- of earlier poses, the yaw is set a tag off its 45-degree step, alternating between steps:
+-- the client reports its look in hundredths of a degree, so 0.015 and 0.035 degrees come back
+-- as 0.01 and 0.03 (at 64 pixels, 0.03 of a pixel: no picture changes).
+local YAW_TAGS = {0.015, 0.035}
+local yaw_tag = 1
+
 local function apply_pose(p)
   p:set_pos({x = pose.pos.x, y = pose.pos.y - 0.5, z = pose.pos.z})
-  p:set_look_horizontal(pose.yaw * math.pi / 4)
   p:set_look_vertical(pose.pitch * math.pi / 4)
+  -- last: its packet carries the whole pose
+  p:set_look_horizontal(math.rad(45 * pose.yaw + YAW_TAGS[yaw_tag]))
+end
+
+-- the yaw (radians) the client reports once it draws the pose set last
+local function yaw_report()
+  return math.rad(math.floor((45 * pose.yaw + YAW_TAGS[yaw_tag]) * 100) / 100)
 end
 
 local function look_dir()
@@ -308,6 +335,7 @@ local function dig(p)
     inv:set_list("main", list)
   end
   minetest.node_dig(under, node, p)
+  episode.nodes_changed = true
   note_collected(inv)
   fall(pose.pos, 256)   -- dug the node underfoot: land on what is below
   return "dug " .. node.name
@@ -411,6 +439,7 @@ local function place(p, spec)
     return "no room to place"
   end
   minetest.set_node(above, {name = item})
+  episode.nodes_changed = true
   take(inv, item, 1)
   if spec.achievement then unlock(spec.achievement) end
   return "placed " .. item
@@ -546,12 +575,16 @@ local function update_lamp()
   episode.lamp = nil
   local here = minetest.get_node(head).name
   if LAMP_LIGHT > 0 and (here == "air" or here == LAMP) then
-    if here == "air" then minetest.set_node(head, {name = LAMP}) end
+    if here == "air" then
+      minetest.set_node(head, {name = LAMP})
+      episode.nodes_changed = true
+    end
     episode.lamp = head
   end
   if old and not (episode.lamp and vector.equals(old, episode.lamp))
       and minetest.get_node(old).name == LAMP then
     minetest.set_node(old, {name = "air"})
+    episode.nodes_changed = true
   end
 end
 
@@ -577,6 +610,7 @@ local function reset(p, cmd)
   inv:set_list("craft", {})
   p:set_hp(p:get_properties().hp_max or 20)
   p:set_breath(p:get_properties().breath_max or 10)
+  hold_still(p)
   pose.pos, pose.yaw, pose.pitch = vector.new(spawn), (cmd.heading or 0) % 8, 0
   fall(pose.pos, 64)
   episode.start_time = cmd.time_of_day or 0.3
@@ -606,28 +640,51 @@ local function handle(p, cmd)
     apply_pose(p)
     update_lamp()
     episode.busy = true
-    -- give the client a moment to receive and mesh the blocks around it
-    minetest.after(cmd.settle or 1.0, function()
-      episode.busy = false
-      episode.message = ""
-      episode.pending = {id = cmd.id, reply = reply}
-    end)
+    -- give the client a moment to receive and mesh the blocks around it. A client that has
+    -- fallen (see hold_still) draws the start from below the ground: it is stopped and put
+    -- back until it reports the pose at rest, so that a seed gives the same first frame
+    -- however busy the machine is
+    local function settle(tries)
+      minetest.after(cmd.settle or 1.0, function()
+        local q = player()
+        local feet = {x = pose.pos.x, y = pose.pos.y - 0.5, z = pose.pos.z}
+        if q and tries > 0 and (vector.distance(q:get_pos(), feet) > 0.01
+                                or vector.length(q:get_velocity()) > 0.01) then
+          hold_still(q)
+          apply_pose(q)
+          return settle(tries - 1)
+        end
+        episode.busy = false
+        episode.message = ""
+        episode.pending = {id = cmd.id, reply = reply}
+      end)
+    end
+    settle(20)
     return nil
   elseif cmd.op == "step" then
     local action = ACTIONS[cmd.action]
-    episode.unlocked = {}
+    local before = {pos = vector.new(pose.pos), yaw = pose.yaw, pitch = pose.pitch}
+    episode.unlocked, episode.nodes_changed = {}, false
     if not action then
       episode.message = "unknown action " .. tostring(cmd.action)
     else
       if cmd.action ~= "dig" then episode.dig = nil end
       episode.message = action(p) or ""
     end
+    local moved = not vector.equals(before.pos, pose.pos) or pose.yaw ~= before.yaw
+        or pose.pitch ~= before.pitch
+    if moved then yaw_tag = 3 - yaw_tag end
     apply_pose(p)
+    -- its marker waits for the client's report of the new pose (see YAW_TAGS)
+    if moved then episode.awaited_yaw = yaw_report() end
     update_lamp()
     episode.step = episode.step + 1
     -- daylight follows steps, not the wall clock (time_speed = 0)
     minetest.set_timeofday((episode.start_time + episode.step / STEPS_PER_DAY) % 1)
     update_sky(p)
+    -- nodes changed (dug, placed, the lamp moved): the client re-meshes and re-lights their
+    -- blocks in the background, after the marker; the world waits for the picture to settle
+    reply.remeshed = episode.nodes_changed
     return reply
   elseif cmd.op == "state" then
     return reply
@@ -723,8 +780,7 @@ minetest.register_on_joinplayer(function(p)
   p:hud_set_flags({hotbar = false, healthbar = false, crosshair = false, wielditem = false,
                    breathbar = false, minimap = false, minimap_radar = false,
                    basic_debug = false})
-  -- the mod moves the player: no walking, jumping or falling of the client's own
-  p:set_physics_override({speed = 0, jump = 0, gravity = 0, sneak = false})
+  hold_still(p)
   p:set_sun({visible = false, sunrise_visible = false})
   p:set_moon({visible = false})
   p:set_stars({visible = false})
@@ -739,11 +795,21 @@ minetest.register_on_joinplayer(function(p)
 end)
 
 local pending_marker = nil
+-- at most this many server steps (0.01 s each) for the client's report of a new pose: a
+-- report that never comes costs this much, not a stuck step
+local POSE_WAIT_STEPS = 50
 minetest.register_globalstep(function()
   local p = player()
   if not p or not joined then return end
   -- the reply of the previous server step: its marker goes out one step after the action, so
   -- that the client has the action's changes before it draws the marker
+  local awaited = pending_marker and pending_marker.awaited_yaw
+  if awaited and pending_marker.waited < POSE_WAIT_STEPS
+      and math.abs((p:get_look_horizontal() - awaited + math.pi) % (2 * math.pi) - math.pi)
+          > math.rad(0.004) then
+    pending_marker.waited = pending_marker.waited + 1   -- not drawn yet
+    return
+  end
   if pending_marker then
     set_marker(p, pending_marker.id)
     answer(state(p, pending_marker.reply))
@@ -764,6 +830,9 @@ minetest.register_globalstep(function()
     answer({id = -1, error = "malformed command: " .. text:sub(1, 80)})
     return
   end
+  episode.awaited_yaw = nil
   local reply = handle(p, cmd)
-  if reply then pending_marker = {id = cmd.id, reply = reply} end
+  if reply then
+    pending_marker = {id = cmd.id, reply = reply, awaited_yaw = episode.awaited_yaw, waited = 0}
+  end
 end)
