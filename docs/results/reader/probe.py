@@ -7,7 +7,8 @@ the reviewer's P(accept), and the same reader summed over the real branch's fram
 reading or the imagining that fails?): each record keeps the real values, the sums of the
 reader used here and every code map, so that analyze.py can read them with any reader.
 Validation seeds, never the evaluation ones.
-Run: python probe.py READER EPISODES FIRST_SEED OUT.json [CANDIDATES LOOKAHEAD]"""
+Run: python probe.py READER EPISODES FIRST_SEED OUT.json [CANDIDATES LOOKAHEAD [AGENT]]
+(AGENT: the policy that plays and imagines, rig:crafter by default)"""
 import json
 import sys
 
@@ -22,8 +23,9 @@ from rig.eval.verdict import verdict_worker
 torch.set_num_threads(1)
 reader_path, episodes, first, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 candidates, lookahead = (int(a) for a in (sys.argv[5:] + ["4", "4"][len(sys.argv) - 5:])[:2])
+agent = sys.argv[7] if len(sys.argv) > 7 else "rig:crafter"
 reader = load(reader_path)
-worker = verdict_worker("rig/Crafter-v0", rig_checkpoint("rig:crafter"), candidates, lookahead,
+worker = verdict_worker("rig/Crafter-v0", rig_checkpoint(agent), candidates, lookahead,
                         "cpu", 1.0)
 env, judge, oracle = worker["env"], worker["judge"], worker["oracle"]
 tokenizer = judge.reviewer.tokenizer

@@ -802,7 +802,8 @@ minetest.register_globalstep(function()
   local p = player()
   if not p or not joined then return end
   -- the reply of the previous server step: its marker goes out one step after the action, so
-  -- that the client has the action's changes before it draws the marker
+  -- that the client has the action's changes before it draws the marker, and after a pose
+  -- change not before the client has reported drawing the new pose (see YAW_TAGS)
   local awaited = pending_marker and pending_marker.awaited_yaw
   if awaited and pending_marker.waited < POSE_WAIT_STEPS
       and math.abs((p:get_look_horizontal() - awaited + math.pi) % (2 * math.pi) - math.pi)
