@@ -463,7 +463,10 @@ class MinetestWorld(World):
             raise EngineError(f"rig_bridge refused {op!r}: {reply['error']}")
         self._image = self._frame_after(command_id, deadline)
         if reply.get("remeshed"):
-            self._image = self._quiet_frame(self._image)
+            # a dig, a placement or the lamp moving with the player: the client re-meshes and
+            # re-lights their blocks after the marker's frame (measured on moves: 38 of 90 such
+            # frames changed afterwards, up to 55% of the pixels, 34 of them within 60 ms)
+            self._image = self._still_frame(interval=0.005, stable=8, timeout=0.25)
         return reply
 
     def _frame_after(self, command_id: int, deadline: float) -> np.ndarray:
@@ -481,29 +484,10 @@ class MinetestWorld(World):
                 raise EngineError("the Minetest client drew no frame after the command")
             time.sleep(0.002)
 
-    def _quiet_frame(self, frame: np.ndarray, quiet: float = 0.04, limit: float = 0.25,
-                     poll: float = 0.005) -> np.ndarray:
-        """The picture once it has not changed for `quiet` seconds (at most `limit` after the
-        marker's frame). After a step that changed nodes (a dig, a placement, the lamp moving
-        with the player) the client re-meshes and re-lights their blocks in the background:
-        measured on moves, 38 of 90 marker frames changed afterwards (up to 55% of the
-        pixels), 34 of them within 60 ms."""
-        start = last_change = time.monotonic()
-        while True:
-            now = time.monotonic()
-            if now - last_change >= quiet or now - start >= limit:
-                return frame
-            time.sleep(poll)
-            grab = np.ascontiguousarray(self._display.grab()[: self.size])
-            if not np.array_equal(grab, frame):
-                frame, last_change = grab, time.monotonic()
-
-    def _settled_frame(self, interval: float = 0.1, stable: int = 4,
-                       timeout: float = 8.0) -> np.ndarray:
-        """The first frame of an episode, once the client has drawn the blocks it was sent:
-        the same picture over `stable` grabs `interval` apart (liquids are drawn without
-        animation, the sky is plain, so a finished view does not change), or the last grab
-        after `timeout`."""
+    def _still_frame(self, interval: float, stable: int, timeout: float) -> np.ndarray:
+        """The picture once `stable` grabs `interval` apart have all shown the same (or the
+        last grab after `timeout`): the client draws some changes in the background, after
+        the frame that answered the command."""
         deadline = time.monotonic() + timeout
         frame, same = self._image, 0
         while same < stable and time.monotonic() < deadline:
@@ -525,7 +509,9 @@ class MinetestWorld(World):
                 # the first answer comes once the player has joined and the map around it emerged
                 reply = self._call("reset", self.start_timeout, heading=episode_seed % 8,
                                    time_of_day=START_TIME_OF_DAY, settle=0.2)
-                self._image = self._settled_frame()
+                # the first frame once the client has drawn the blocks it was sent (liquids
+                # are drawn without animation and the sky is plain: a finished view is still)
+                self._image = self._still_frame(interval=0.1, stable=4, timeout=8.0)
                 break
             except EngineError as error:
                 self._stop_engine()
