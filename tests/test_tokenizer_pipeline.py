@@ -122,6 +122,14 @@ def test_data_tokenize_writes_ids_and_resumes(trained, tmp_path, capsys):
         assert np.array_equal(store.read("image_tokens", 30, 40).reshape(-1, 8, 8),
                               tok.encode(store.read("image", 30, 40)))
     assert check_store(data)[0] == []
+    with TrajectoryStore.open(data, "a") as store:           # the ids removed, the count left:
+        store.remove_step_key("image_tokens")                # the count vouches for nothing
+        assert store.attrs["image_tokens"]["steps"] == 40
+    data_tokenize(config)
+    with TrajectoryStore.open(data, "r") as store:
+        assert tokenized_steps(store) == 40
+        assert np.array_equal(store.read("image_tokens").reshape(-1, 8, 8),
+                              tok.encode(store.read("image")))
 
 
 def test_data_tokenize_refuses_frames_of_another_size(trained, tmp_path):

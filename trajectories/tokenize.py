@@ -86,7 +86,10 @@ def data_tokenize(config: DataTokenizeConfig) -> int:
             raise RigError(f"{config.data} holds frames of shape {store.image_shape}; the "
                            f"tokenizer takes {(*cfg.frame_shape, 3)}")
         old = store.attrs.get(KEY) or {}
-        same = all(old.get(k) == v for k, v in info.items() if k != "tokenizer")
+        # the count in the attribute vouches only for rows that are there: a key removed
+        # by hand (or never written) starts over, whatever the attribute says
+        same = KEY in store.data and all(old.get(k) == v for k, v in info.items()
+                                         if k != "tokenizer")
         row = (rows * cols,)
         if KEY in store.data and (not same or store.data[KEY].shape[1:] != row
                                   or store.data[KEY].dtype != dtype):
