@@ -43,34 +43,85 @@ class EvalImaginationConfig:
         require(Path(self.data).exists(), f"no trajectory store at {self.data!r}")
 
 
-def _prompts(builder, store, config, offset: int = 0):
-    """(prompt ids, observed frames of its <patch> slots or None, current frame, next frame) for
-    sampled held-out transitions."""
+class Imaginer:
+    """A policy teacher-forced up to a step's `<imagine>`, writing that step's next-frame codes
+    greedily: the one set-up of `rig eval imagination` and of scripts that read the codes
+    (docs/results/imagine-all/read_imagined.py). The layout is training's, with the `<imagine>`
+    segment whatever the policy was trained with."""
+
+    def __init__(self, agent: str, store, device: str = "cpu"):
+        from rig.agents import rig_checkpoint
+        from rig.policy import checkpoint
+        from rig.policy.sequence import SequenceBuilder, SequenceConfig
+
+        policy = checkpoint.load(rig_checkpoint(agent))
+        self.store, self.vocab, self.model = store, policy.vocab, policy.model(device)
+        self.tokenizer, codec = policy.image_tokenizer(list(store.attrs.get("worlds")
+                                                            or [None])[0], device)
+        self.offset = int(codec.get("offset", 0))  # the store's codes sit in this codec's block
+        self.builder = SequenceBuilder(self.vocab, SequenceConfig(**{**policy.meta["sequence"],
+                                                                     "imagination": True}))
+        self.image_range = checkpoint.codec_image_ids(self.vocab, codec)
+        self.tasks = store.read_meta("task_text")
+
+    def dataset(self, episodes):
+        """Training's windows over `episodes`, the image codes moved to the policy's block."""
+        import numpy as np
+
+        from rig.policy.sequence import IMAGE_KEY
+        from rig.trajectories.dataset import TrajectoryDataset
+
+        dataset = TrajectoryDataset(self.store, self.builder.config.offsets(), episodes)
+        dataset.cache[IMAGE_KEY] = self.store.read(IMAGE_KEY).astype(np.int64) + self.offset
+        return dataset
+
+    def prompt(self, item):
+        """(ids up to and with the current step's `<imagine>`, observed frames of its <patch>
+        slots or None) of one dataset item."""
+        ids, _, observed = self.builder.sample(item, str(self.tasks[item["episode"]]))
+        ids = [int(i) for i in ids]
+        cut = len(ids) - 1 - ids[::-1].index(self.vocab.id("<imagine>"))
+        return ids[:cut + 1], observed
+
+    def codes(self, prompts):
+        """Imagined codes (B, h, w), the store's numbering, of a batch of `prompt()`s."""
+        import numpy as np
+
+        from rig.policy.decoder import IncrementalDecoder, to_codes
+
+        decoder = IncrementalDecoder(self.model, self.vocab,
+                                     self.tokenizer.config.tokens_per_frame, temperature=0.0,
+                                     max_context_tokens=10**9,
+                                     image_anchor=self.builder.config.image_anchor,
+                                     positions=self.builder.positions,
+                                     image_range=self.image_range)
+        logits = decoder.reset([p[0] for p in prompts], [p[1] for p in prompts])
+        return np.stack([to_codes(self.vocab, t, self.tokenizer.grid_shape, self.offset)
+                         for t in decoder.imagine_frames(logits)])
+
+
+def _prompts(imaginer: Imaginer, config):
+    """(prompt, current frame, next frame) for sampled held-out transitions."""
     import numpy as np
 
     from rig.config import RigError
     from rig.policy.sequence import IMAGE_KEY
-    from rig.trajectories.dataset import TrajectoryDataset
 
+    store = imaginer.store
     seeds = store.read_meta("seed")
     held_out = [e for e in range(store.num_episodes) if int(seeds[e]) >= config.holdout_seed]
     if not held_out:
         raise RigError(f"{config.data} has no episode with seed >= {config.holdout_seed}: collect "
                        "held-out episodes (e.g. rig collect --seed 1000) and tokenize them")
-    dataset = TrajectoryDataset(store, builder.config.offsets(), held_out)
-    dataset.cache[IMAGE_KEY] = store.read(IMAGE_KEY).astype(np.int64) + offset  # its code block
+    dataset = imaginer.dataset(held_out)
     rng = np.random.default_rng(config.seed)
     candidates = [i for i in rng.permutation(len(dataset))
                   if not dataset[int(i)][f"{IMAGE_KEY}_is_pad"][-1]]  # a next frame exists
-    tasks = store.read_meta("task_text")
-    imagine = builder.vocab.id("<imagine>")
     for index in candidates[:config.transitions]:
         item = dataset[int(index)]
-        ids, _, observed = builder.sample(item, str(tasks[item["episode"]]))
-        cut = len(ids) - 1 - list(ids[::-1]).index(imagine)  # the current step's <imagine>
         t = item["step"]
         frames = store.read("image", t, t + 2)
-        yield [int(i) for i in ids[:cut + 1]], observed, frames[0], frames[1]
+        yield imaginer.prompt(item), frames[0], frames[1]
 
 
 def eval_imagination(config: EvalImaginationConfig) -> int:
@@ -78,40 +129,20 @@ def eval_imagination(config: EvalImaginationConfig) -> int:
 
     set_threads(config.threads)
     import numpy as np
-
-    from rig.agents import rig_checkpoint
-    from rig.imagination.metrics import frame_metrics
-    from rig.policy import checkpoint
-    from rig.policy.decoder import IncrementalDecoder, to_codes
-    from rig.policy.sequence import SequenceBuilder, SequenceConfig
-    from rig.trajectories.store import TrajectoryStore
-
-    store = TrajectoryStore.open(config.data, "r")
-    worlds = list(store.attrs.get("worlds") or [None])
-    policy = checkpoint.load(rig_checkpoint(config.agent))
-    vocab, meta, model = policy.vocab, policy.meta, policy.model(config.device)
-    tokenizer, codec = policy.image_tokenizer(worlds[0], config.device)
-    offset = int(codec.get("offset", 0))
-    # The layout of training, with the <imagine> segment whatever the policy was trained with.
-    builder = SequenceBuilder(vocab, SequenceConfig(**{**meta["sequence"], "imagination": True}))
-    image_range = checkpoint.codec_image_ids(vocab, codec)
-    prompts = list(_prompts(builder, store, config, offset))
     from tqdm import tqdm
 
+    from rig.imagination.metrics import frame_metrics
+    from rig.trajectories.store import TrajectoryStore
+
+    imaginer = Imaginer(config.agent, TrajectoryStore.open(config.data, "r"), config.device)
+    prompts = list(_prompts(imaginer, config))
     imagined, current, real = [], [], []
     bar = tqdm(total=len(prompts), unit="transition", desc="imagining")
     for start in range(0, len(prompts), config.batch):
         chunk = prompts[start:start + config.batch]
-        decoder = IncrementalDecoder(model, vocab, tokenizer.config.tokens_per_frame,
-                                     temperature=0.0, max_context_tokens=10**9,
-                                     image_anchor=builder.config.image_anchor,
-                                     positions=builder.positions, image_range=image_range)
-        logits = decoder.reset([c[0] for c in chunk], [c[1] for c in chunk])
-        codes = np.stack([to_codes(vocab, t, tokenizer.grid_shape, offset)
-                          for t in decoder.imagine_frames(logits)])
-        imagined.append(tokenizer.decode(codes))
-        current += [c[2] for c in chunk]
-        real += [c[3] for c in chunk]
+        imagined.append(imaginer.tokenizer.decode(imaginer.codes([c[0] for c in chunk])))
+        current += [c[1] for c in chunk]
+        real += [c[2] for c in chunk]
         bar.update(len(chunk))
     bar.close()
     imagined, current, real = np.concatenate(imagined), np.stack(current), np.stack(real)

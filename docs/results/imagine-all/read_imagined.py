@@ -17,30 +17,21 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reader"))
 from reader import auc, load  # noqa: E402
 
-from rig.agents import rig_checkpoint  # noqa: E402
-from rig.policy import checkpoint  # noqa: E402
-from rig.policy.decoder import IncrementalDecoder, to_codes  # noqa: E402
-from rig.policy.sequence import IMAGE_KEY, SequenceBuilder, SequenceConfig  # noqa: E402
-from rig.trajectories.dataset import TrajectoryDataset  # noqa: E402
+from rig.eval.imagination import Imaginer  # noqa: E402
+from rig.policy.sequence import IMAGE_KEY  # noqa: E402
 from rig.trajectories.store import TrajectoryStore  # noqa: E402
 
 torch.set_num_threads(1)
 agent, store_path, reader_path, out = sys.argv[1:5]
 ratio = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 store = TrajectoryStore.open(store_path, "r")
-policy = checkpoint.load(rig_checkpoint(agent))
-vocab, meta, model = policy.vocab, policy.meta, policy.model("cpu")
-tokenizer, codec = policy.image_tokenizer(list(store.attrs.get("worlds") or [None])[0], "cpu")
-offset = int(codec.get("offset", 0))
-builder = SequenceBuilder(vocab, SequenceConfig(**{**meta["sequence"], "imagination": True}))
-image_range = checkpoint.codec_image_ids(vocab, codec)
+imaginer = Imaginer(agent, store, "cpu")
 reader = load(reader_path)
 
 seeds = store.read_meta("seed")
 held_out = [e for e in range(store.num_episodes) if int(seeds[e]) >= 1000]
-dataset = TrajectoryDataset(store, builder.config.offsets(), held_out)
+dataset = imaginer.dataset(held_out)
 codes_all = store.read(IMAGE_KEY).astype(np.int64)
-dataset.cache[IMAGE_KEY] = codes_all + offset
 reward = np.asarray(store.read("reward"), np.float64)
 # the store's step index of each dataset item, and whether its step unlocked something
 glob = np.asarray(dataset.steps)
@@ -54,24 +45,11 @@ chosen = np.concatenate([pos, neg])
 print(f"{len(held_out)} held-out episodes; {len(pos)} unlock transitions, {len(neg)} without",
       flush=True)
 
-tasks = store.read_meta("task_text")
-imagine = builder.vocab.id("<imagine>")
 records = []
 for start in range(0, len(chosen), 8):
     chunk = chosen[start:start + 8]
-    prompts = []
-    for index in chunk:
-        item = dataset[int(index)]
-        ids, _, observed = builder.sample(item, str(tasks[item["episode"]]))
-        cut = len(ids) - 1 - list(ids[::-1]).index(imagine)
-        prompts.append(([int(i) for i in ids[:cut + 1]], observed))
-    decoder = IncrementalDecoder(model, vocab, tokenizer.config.tokens_per_frame, temperature=0.0,
-                                 max_context_tokens=10**9,
-                                 image_anchor=builder.config.image_anchor,
-                                 positions=builder.positions, image_range=image_range)
-    logits = decoder.reset([p[0] for p in prompts], [p[1] for p in prompts])
-    imagined = np.stack([to_codes(vocab, t, tokenizer.grid_shape, offset)
-                         for t in decoder.imagine_frames(logits)]).reshape(len(chunk), -1)
+    imagined = imaginer.codes([imaginer.prompt(dataset[int(i)]) for i in chunk])
+    imagined = imagined.reshape(len(chunk), -1)
     now = codes_all[glob[chunk]].reshape(len(chunk), -1)
     real = codes_all[glob[chunk] + 1].reshape(len(chunk), -1)
     with torch.no_grad():
