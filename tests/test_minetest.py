@@ -277,3 +277,29 @@ def test_the_whole_loop_runs_on_minetest(rig_cli, tmp_path):
                      "--episodes", "1", "--seed", "2000", "--max-steps", "3", "--workers", "1",
                      "--no-imagine", "--threads", "1")
     assert result.returncode == 0 and "geometric mean" in result.stdout, result.stderr
+
+
+@needs_engine
+def test_the_nearest_resources_follow_digging_and_stay_while_standing(world):
+    """`info["nearest"]` comes from a scan the mod keeps while the player stands still and no
+    node changed (it costs half a step): a trunk node the expert has just dug is never still
+    reported as the nearest tree, and steps that change nothing report the same."""
+    from rig.agents.minetest_expert import MinetestExpert
+
+    expert = MinetestExpert(world, seed=1)
+    obs, info = world.reset(seed=1)
+    expert.reset(seed=1)
+    for _ in range(200):
+        pointed = info["pointed"]
+        obs, _, _, _, info = world.step(expert.act(obs, info).action)
+        if info["message"].startswith("dug") and pointed and "tree" in pointed["name"]:
+            break
+    else:
+        pytest.fail("the expert dug no trunk node in 200 steps")
+    tree = info["nearest"].get("tree")
+    assert tree is None or not np.array_equal(tree, pointed["pos"])
+    kept = info["nearest"]
+    for _ in range(3):
+        _, _, _, _, info = world.step(A["noop"])
+        assert info["nearest"].keys() == kept.keys()
+        assert all(np.array_equal(info["nearest"][k], kept[k]) for k in kept)

@@ -132,6 +132,8 @@ MARKER_COLOURS = np.array([(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0),
                            (0, 255, 255), (255, 255, 255), (0, 0, 0)], np.int32)
 STEPS_PER_DAY = 1200     # a Minetest day in steps (time does not follow the wall clock)
 START_TIME_OF_DAY = 0.3  # an episode starts in the morning (0 = midnight, 0.5 = noon)
+SERVER_STEP_S = 0.01     # the server's step: the mod reads a command and answers a step later
+CLIENT_FPS_MAX = 60      # the client's frame cap (it draws all the time, beside the server)
 
 
 class MinetestMissingError(WorldUnavailableError):
@@ -329,7 +331,7 @@ class MinetestWorld(World):
         marker_percent = 100.0 * MARKER_ROWS / (self.size + MARKER_ROWS)
         common = [
             "bind_address = 127.0.0.1", "server_announce = false", "enable_damage = true",
-            "dedicated_server_step = 0.01", "time_speed = 0", "server_map_save_interval = 60",
+            f"dedicated_server_step = {SERVER_STEP_S}", "time_speed = 0", "server_map_save_interval = 60",
             # one map generator thread, working alone (the client joins after it is done):
             # the same seed then gives the same map, trees included
             "num_emerge_threads = 1",
@@ -346,7 +348,8 @@ class MinetestWorld(World):
             "fullscreen = false", "autosave_screensize = false", "enable_shaders = false",
             f"viewing_range = {self.viewing_range}", "show_debug = false",
             "enable_sound = false", "pause_on_lost_focus = false", "enable_clouds = false",
-            "menu_clouds = false", "fps_max = 60", "fps_max_unfocused = 60",
+            "menu_clouds = false", f"fps_max = {CLIENT_FPS_MAX}",
+            f"fps_max_unfocused = {CLIENT_FPS_MAX}",
             "enable_minimap = false", "enable_particles = false", "view_bobbing_amount = 0",
             "fall_bobbing_amount = 0", "enable_fog = true", "smooth_lighting = true"]
         folder_path = Path(folder)
