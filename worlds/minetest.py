@@ -331,7 +331,8 @@ class MinetestWorld(World):
         marker_percent = 100.0 * MARKER_ROWS / (self.size + MARKER_ROWS)
         common = [
             "bind_address = 127.0.0.1", "server_announce = false", "enable_damage = true",
-            f"dedicated_server_step = {SERVER_STEP_S}", "time_speed = 0", "server_map_save_interval = 60",
+            f"dedicated_server_step = {SERVER_STEP_S}", "time_speed = 0",
+            "server_map_save_interval = 60",
             # one map generator thread, working alone (the client joins after it is done):
             # the same seed then gives the same map, trees included
             "num_emerge_threads = 1",

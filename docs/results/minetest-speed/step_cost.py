@@ -74,8 +74,8 @@ for name, sequence in (("random", actions), ("noop", [noop] * 100)):
     total = time.perf_counter() - start
     env.close()
     print(f"{name}: {1000 * total / 100:.1f} ms a step: the marker's frame "
-          f"{1000 * spent['frame'] / 100:.1f} ms, the still picture {1000 * spent['still'] / 100:.1f}"
-          f" ms, the rest (command, reply, observation) "
+          f"{1000 * spent['frame'] / 100:.1f} ms, the still picture "
+          f"{1000 * spent['still'] / 100:.1f} ms, the rest (command, reply, observation) "
           f"{1000 * (total - spent['frame'] - spent['still']) / 100:.1f} ms", flush=True)
 mt.MinetestWorld._frame_after = frame_after
 
