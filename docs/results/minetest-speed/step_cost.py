@@ -28,7 +28,6 @@ VARIANTS = {"as shipped": {}, "client fps_max 30": {"fps": 30}, "client fps_max 
 
 
 def timed(variant):
-    mt.MinetestWorld._still_frame = still
     mt.CLIENT_FPS_MAX = VARIANTS[variant].get("fps", 60)
     mt.SERVER_STEP_S = VARIANTS[variant].get("server", 0.01)
     env = rig.worlds.make("rig/Minetest-v0", max_steps=None)
@@ -63,10 +62,10 @@ def timer(name, fn):
 # one profiled run, as shipped: how much of a step waits for the marker and for a still picture
 frame_after = mt.MinetestWorld._frame_after
 mt.MinetestWorld._frame_after = timer("frame", frame_after)
+mt.MinetestWorld._still_frame = timer("still", still)
 for name, sequence in (("random", actions), ("noop", [noop] * 100)):
     env = rig.worlds.make("rig/Minetest-v0", max_steps=None)
     env.reset(seed=0)
-    mt.MinetestWorld._still_frame = timer("still", still)
     spent.update(frame=0.0, still=0.0)
     start = time.perf_counter()
     for a in sequence:
@@ -77,7 +76,7 @@ for name, sequence in (("random", actions), ("noop", [noop] * 100)):
           f"{1000 * spent['frame'] / 100:.1f} ms, the still picture "
           f"{1000 * spent['still'] / 100:.1f} ms, the rest (command, reply, observation) "
           f"{1000 * (total - spent['frame'] - spent['still']) / 100:.1f} ms", flush=True)
-mt.MinetestWorld._frame_after = frame_after
+mt.MinetestWorld._frame_after, mt.MinetestWorld._still_frame = frame_after, still
 
 results = {v: [] for v in VARIANTS}
 for r in range(rounds):
