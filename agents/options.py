@@ -23,6 +23,11 @@ class PolicyOptions:
                         "step (sampled, decoded in one batch) and acts on the action most of "
                         "them chose (ties: the earliest sample); N times the decoding "
                         "(context-1 policies, no lookahead)")
+    follow_plan: str = option("vote", "a RIG policy trained with --plan-actions P writes the P "
+                              "actions it expects to take next: vote (decide every step, act "
+                              "on the action most of the last P + 1 decisions named for it), "
+                              "commit (take the plan's actions without deciding: one decision "
+                              "per P + 1 steps) or first (the step's own action alone)")
     judge_margin: float | None = option(None, "judge-value: how far (in P(accept) share) the "
                                         "best proposal must beat the first sample's to be acted "
                                         "on instead (default 0.05, 0.1 of reward); choose it on "
@@ -40,7 +45,7 @@ class PolicyOptions:
         """What the RIG policy agent takes from these options (other agents ignore them)."""
         return dict(imagine=self.imagine, device=self.device, temperature=self.temperature,
                     lookahead=self.lookahead, candidates=self.candidates, votes=self.votes,
-                    judge_margin=self.judge_margin, oracle_futures=self.oracle_futures)
+                    follow_plan=self.follow_plan, judge_margin=self.judge_margin, oracle_futures=self.oracle_futures)
 
     def validate_policy_options(self) -> None:
         require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
@@ -48,6 +53,8 @@ class PolicyOptions:
                 "--lookahead must be >= 0 and --candidates >= 1")
         require(self.threads >= 0, f"--threads must be >= 0, got {self.threads}")
         require(self.votes >= 1, f"--votes must be >= 1, got {self.votes}")
+        require(self.follow_plan in ("vote", "commit", "first"),
+                f"--follow-plan must be vote, commit or first, not {self.follow_plan!r}")
         require(self.judge_margin is None or (
                     0 <= self.judge_margin < 1
                     and str(getattr(self, "agent", "")).startswith("judge-value:")),

@@ -7,6 +7,12 @@ out as in training (`SequenceBuilder.observation`), and `IncrementalDecoder` wri
 action and imagined tokens under the grammar; the imagined tokens are decoded to pixels for the
 viewer and stores when someone looks (`set_drawing`; `rig eval` does not).
 
+A policy trained with a plan (`--plan-actions P`) writes, after its action, the P actions it
+expects to take next; `follow_plan` says what acting does with them: `first` acts on the step's
+own action alone, `commit` takes the planned actions on the next P steps without deciding again
+(one decision per P + 1 steps), `vote` decides every step and acts on the action named most
+often for this step by this decision and the plans of the last P (ties: this decision's).
+
 Model output is data: the action token is mapped to its name and parsed by the world's action
 language; anything that does not parse becomes a legal fallback action, counted, never a crash.
 """
@@ -22,12 +28,16 @@ from rig.config import ConfigError
 from .base import Agent, Decision
 
 
+FOLLOW_PLAN = ("first", "commit", "vote")  # what acting does with a policy's plan
+
+
 class RigPolicy(Agent):
     name = "rig"
 
     def __init__(self, env, path: str, seed: int | None = None, device: str = "cpu",
                  temperature: float = 1.0, imagine: bool = True, lookahead: int = 0,
-                 candidates: int = 1, votes: int = 1, correct: bool = True):
+                 candidates: int = 1, votes: int = 1, correct: bool = True,
+                 follow_plan: str = "vote"):
         from rig.policy import checkpoint
         from rig.policy.decoder import IncrementalDecoder
         from rig.policy.sequence import SequenceBuilder, SequenceConfig
@@ -49,6 +59,14 @@ class RigPolicy(Agent):
             raise ConfigError(f"--votes {votes} needs a policy that sees one step at a time "
                               f"(this one sees {self.sequence.context_steps}) and no "
                               "--lookahead: each sample must decide from the same context")
+        self.plan_actions, self.follow_plan = self.sequence.plan_actions, follow_plan
+        if follow_plan not in FOLLOW_PLAN:
+            raise ConfigError(f"--follow-plan must be one of {', '.join(FOLLOW_PLAN)}, not "
+                              f"{follow_plan!r}")
+        if self.plan_actions and follow_plan == "commit" and self.sequence.context_steps > 1:
+            raise ConfigError("--follow-plan commit skips the steps it does not decide, so it "
+                              "needs a policy that sees one step at a time (this one sees "
+                              f"{self.sequence.context_steps}): use vote or first")
         # this world's block of image codes in the vocabulary
         self.code_offset = int(codec.get("offset", 0))
         self.language = env.get_wrapper_attr("action_language")
@@ -70,7 +88,7 @@ class RigPolicy(Agent):
             positions=self.builder.positions,
             image_range=checkpoint.codec_image_ids(self.vocab, codec),
             imagine_from_frame=self.sequence.imagine_from_frame, correct=correct,
-            review_words=self.sequence.review_words)
+            review_words=self.sequence.review_words, plan_actions=self.plan_actions)
         # pixels of the imagined frame (decisions carry them: the viewer, videos and stores
         # show them) and of every imagined rollout frame (off by default: C x N decodes a
         # step); `set_drawing` turns them off where nobody looks (`rig eval`)
@@ -112,6 +130,13 @@ class RigPolicy(Agent):
         self.generated = [0] * len(seeds)
         self.reviewed = [0] * len(seeds)   # steps whose proposal was reviewed
         self.revised = [0] * len(seeds)    # steps that acted on a correction
+        # a plan's state per world: the steps taken, the plans of the last decisions (step
+        # made, action names) for `vote`, the planned actions still to take for `commit`, and
+        # the last decision's reasoning (what a committed step shows)
+        self.steps_taken = [0] * len(seeds)
+        self.plans: list[list[tuple[int, list[str]]]] = [[] for _ in seeds]
+        self.queued: list[list[str]] = [[] for _ in seeds]
+        self.last_reasoning = [""] * len(seeds)
 
     def episode_stats(self, world: int = 0) -> dict[str, int]:
         return {"fallbacks": self.fallbacks[world], "generated_tokens": self.generated[world],
@@ -221,7 +246,16 @@ class RigPolicy(Agent):
         from rig.policy.decoder import to_codes
         from rig.policy.sequence import strip_task
 
+        decisions: list[Decision | None] = [None] * len(observations)
+        if self.plan_actions and self.follow_plan == "commit" and forced is None:
+            for w, obs in enumerate(observations):  # planned steps: no decision is made
+                if obs is not None and self.queued[w]:
+                    decisions[w] = self._planned_step(w)
+            observations = [None if decisions[w] is not None else obs
+                            for w, obs in enumerate(observations)]
         active = [w for w, obs in enumerate(observations) if obs is not None]
+        if not active:
+            return decisions
         frames = np.stack([np.asarray(observations[w]["image"]) for w in active])
         patches = bool(self.sequence.patches)  # the patch encoder reads pixels: no VQ encoding
         # ... unless the policy imagines from the observed frame's codes, and imagines now
@@ -252,7 +286,6 @@ class RigPolicy(Agent):
                 frames_out[w] = (tok, frame)
         rollout_codes = self._rollout_codes(outputs, active)
         rollouts = self._rollout_frames(rollout_codes)
-        decisions: list[Decision | None] = [None] * len(observations)
         for w in active:
             out = outputs[w]
             self.generated[w] += out.generated
@@ -260,12 +293,11 @@ class RigPolicy(Agent):
                 action_text = self.vocab.decode_text(out.action_text_ids).strip()
             else:
                 action_text = self.vocab.action_name(out.action_id)
-            try:
-                action = self.language.parse(action_text)
-            except ValueError:  # a token this world does not speak: fall back, and count it
-                self.fallbacks[w] += 1
-                action_text = self.fallback_text
-                action = self.language.parse(action_text)
+            plan = [self.vocab.action_name(a) for a in out.plan_ids]
+            reasoning = self.vocab.decode_text(out.reasoning_ids).strip()
+            own = action_text
+            action_text, plan_votes = self._follow(w, action_text, plan, reasoning)
+            action, action_text = self._parse(w, action_text)
             self.history[w].append(action_text)
             tokens, frame = frames_out.get(w, (None, None))
             chains = self._imagined_actions(out)
@@ -273,8 +305,7 @@ class RigPolicy(Agent):
             self.reviewed[w] += bool(out.reviews)
             self.revised[w] += "revise" in out.verdicts
             decisions[w] = Decision(
-                action=action, action_text=action_text,
-                reasoning=self.vocab.decode_text(out.reasoning_ids).strip(),
+                action=action, action_text=action_text, reasoning=reasoning,
                 imagined_frame=frame, imagined_tokens=tokens, review=review,
                 lookahead_frames=rollouts.get(w),
                 extras={"generated_tokens": out.generated, "fallbacks": self.fallbacks[w],
@@ -286,5 +317,46 @@ class RigPolicy(Agent):
                         self.decoder.proposal_ids(out),
                         # each reviewed proposal's imagined frames as code maps, undecoded:
                         # what a judge reads when it does not need pixels
-                        "rollout_codes": rollout_codes[w]})
+                        "rollout_codes": rollout_codes[w],
+                        # a policy with a plan: what it planned after its own action (`own`),
+                        # and how many of the last plans named the action taken
+                        "plan": plan, "own_action": own, "plan_votes": plan_votes})
         return decisions
+
+    def _parse(self, w: int, action_text: str):
+        """(action, its text): the world's parse of `action_text`, or the legal fallback for a
+        token this world does not speak (counted, never a crash)."""
+        try:
+            return self.language.parse(action_text), action_text
+        except ValueError:
+            self.fallbacks[w] += 1
+            return self.language.parse(self.fallback_text), self.fallback_text
+
+    def _follow(self, w: int, own: str, plan: list[str], reasoning: str) -> tuple[str, int]:
+        """The action world w takes this step by `follow_plan`, given this decision's own
+        action and plan, and how many decisions named it (1 without a plan)."""
+        t = self.steps_taken[w]
+        self.steps_taken[w] += 1
+        self.last_reasoning[w] = reasoning
+        if not self.plan_actions or self.follow_plan == "first":
+            return own, 1
+        if self.follow_plan == "commit":
+            self.queued[w] = list(plan)
+            return own, 1
+        # vote: this decision names `own` for this step; a plan made k steps ago names its
+        # k-th action (1-based) for it
+        self.plans[w] = [(made, names) for made, names in self.plans[w]
+                         if t - made <= len(names)] + [(t, [own, *plan])]
+        named = [names[t - made] for made, names in self.plans[w] if t - made < len(names)]
+        best = max(named, key=lambda a: (named.count(a), a == own))
+        return best, named.count(best)
+
+    def _planned_step(self, w: int) -> Decision:
+        """A step `commit` takes from the last decision's plan, without deciding."""
+        action, action_text = self._parse(w, self.queued[w].pop(0))
+        self.history[w].append(action_text)
+        self.steps_taken[w] += 1
+        return Decision(action=action, action_text=action_text,
+                        reasoning=self.last_reasoning[w],
+                        extras={"generated_tokens": 0, "fallbacks": self.fallbacks[w],
+                                "planned": True, "plan": list(self.queued[w])})

@@ -22,7 +22,8 @@ too, and forces them (`<obs> codes`) before a proposal's `<imagine>`.
 The grammar is enforced on the logits: each part's opening tokens are forced, and its content
 may hold only the tokens the part declares (in <think> text tokens or </think>; at <act> one
 action token, or for an open action language such as the GUI's `click(34, 120)` text tokens
-closed by </act>, capped; in <imagine> exactly N image tokens). The output can therefore always
+closed by </act>, capped; a policy trained with a plan writes its `plan_actions` more action
+tokens after the first; in <imagine> exactly N image tokens). The output can therefore always
 be split into its parts; the world's action language then parses the action.
 """
 
@@ -45,6 +46,7 @@ DONE = None  # the phase of a world whose decision is written
 class StepOutput:
     reasoning_ids: list[int] = field(default_factory=list)  # text ids between <think> and </think>
     action_id: int | None = None                            # the action token's id
+    plan_ids: list[int] = field(default_factory=list)       # the actions planned after it
     action_text_ids: list[int] = field(default_factory=list)  # open languages: the action text
     image_ids: list[int] = field(default_factory=list)      # imagined image token ids
     generated: int = 0                                       # tokens the model chose (not forced)
@@ -70,12 +72,16 @@ class IncrementalDecoder:
                  open_actions: bool = False, max_action_tokens: int = 24,
                  positions: StepPositions | None = None, image_range: range | None = None,
                  lean: bool = True, imagine_from_frame: bool = False, correct: bool = True,
-                 review_words: bool = True):
+                 review_words: bool = True, plan_actions: int = 0):
         import torch
 
         if open_actions and lookahead:
             raise ValueError("RIG-lookahead reviews closed action languages only (one token an "
                              "action); play open-language worlds with --lookahead 0")
+        if plan_actions and (open_actions or lookahead):
+            raise ValueError("a policy that writes a plan after its action acts in closed "
+                             "action languages without RIG-lookahead (its reviews imagine one "
+                             "action at a time)")
 
         self.torch, self.model, self.vocab = torch, model, vocab
         # the forward pass and its KV cache (policy/forward.py), made for K worlds at reset;
@@ -88,6 +94,8 @@ class IncrementalDecoder:
         self.temperature = temperature
         # open action languages write the action as text closed by </act>, at most this long
         self.open_actions, self.max_action = bool(open_actions), int(max_action_tokens)
+        # actions written after the step's own (`SequenceConfig.plan_actions`)
+        self.plan_actions = int(plan_actions)
         # RIG-lookahead: imagine `lookahead` steps of a proposal, review them, and revise up to
         # `candidates - 1` times (each correction reviewed again while reviews remain).
         self.lookahead, self.candidates = int(lookahead), max(1, int(candidates))
@@ -247,7 +255,7 @@ class IncrementalDecoder:
         self._feed(rows, frames)
 
     def _step_budget(self) -> int:
-        action = self.max_action + 1 if self.open_actions else 1
+        action = self.max_action + 1 if self.open_actions else 1 + self.plan_actions
         imagined = (self.image_tokens + 1) * (2 if self.imagine_from_frame else 1)
         one = self.max_reasoning + 3 + action + (imagined if self.imagination else 0)
         if not self.lookahead:
@@ -369,8 +377,14 @@ class IncrementalDecoder:
                 if token != self.end_act:
                     out.action_text_ids.append(token)
                     return [token], ACT_TEXT
+            elif part is ACT and self.plan_actions and out.action_id is not None:
+                out.plan_ids.append(token)  # a planned action (no review: see __init__)
+                if len(out.plan_ids) < self.plan_actions:
+                    return [token], ACT
             elif part is ACT:
                 out.action_id = token
+                if self.plan_actions:  # the plan follows
+                    return [token], ACT
                 if self._reviewing(out):
                     out.proposals.append(token)
                     out.rollouts.append([])

@@ -9,6 +9,7 @@ while it acts is what it was trained on. One step:
     <step> <obs> FRAME <text> TEXT* </text> <hist> ACTION*          the observation (input)
     [<think> TEXT* </think>]                                         REASONING (if trained)
     <act> ACTION            |  <act> TEXT* </act>                    ACTION (closed | open language)
+                                 (closed, with a plan: <act> ACTION ACTION{P}, the next P)
     [<imagine> IMAGE{N}]                                             IMAGINATION (if trained)
 
 and with RIG-lookahead (a review store, or `--lookahead`), the proposal's action is imagined

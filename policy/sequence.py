@@ -6,7 +6,10 @@ label per token, which sets the loss weights. The acting policy writes the same 
 it plays, so training and acting agree by construction. One step, mirroring RIG:
 
     <step> <obs> img*N <text> vitals... </text> <hist> a a a <think> reasoning </think>
-           <act> <a:NAME> <imagine> img*N
+           <act> <a:NAME> [<a:NEXT>...] <imagine> img*N
+
+(`<a:NEXT>...`: with `plan_actions`, the actions the teacher took next, a plan the policy
+states after its action.)
 
 The observed frame is either its N VQ tokens or, for models with a patch encoder, P `<patch>`
 placeholders whose embeddings the encoder writes from the frame's pixels (`sample` then also
@@ -71,6 +74,11 @@ class SequenceConfig:
                                     # imagines in, so it cannot copy the tiles that stay
     image_grids: list = field(default_factory=list)  # per image tokenizer, in vocabulary order:
                                     # [codebook size, rows, cols] (empty: one fills the range)
+    plan_actions: int = 0           # actions written after the step's own in its <act>: the
+                                    # ones the teacher took next (`<act> a_t a_t+1 ...`), a plan
+                                    # the policy states and acting may follow (`--follow-plan`);
+                                    # the teacher keeps a heading or a target for many steps,
+                                    # which one frame does not show
 
     def anchor_for(self, image_tokens: int) -> int:
         """The fixed position distance from a step's `<obs>` to its `<imagine>`: past the
@@ -78,14 +86,15 @@ class SequenceConfig:
         step's imagined tile k sits the same distance after its observed tile k."""
         frame = self.patches or image_tokens
         reasoning = self.max_reasoning_tokens + 2 if self.reasoning else 0
-        return 1 + frame + 2 + self.max_text_tokens + 1 + self.history_actions + reasoning + 2
+        return (1 + frame + 2 + self.max_text_tokens + 1 + self.history_actions + reasoning + 2
+                + self.plan_actions)
 
     def positions_needed(self, image_tokens: int) -> int:
         """An upper bound on the positions one sample spans: the task, then per step the span up
         to `<imagine>` (`anchor_for` bounds it, anchored or not), the imagined frame and a GUI
         action's text; plus a review example's imagined steps. Frames of many tokens (a screen
         tokenizer that keeps text: 53x40) need more than a model's default 2,048."""
-        step = self.anchor_for(image_tokens) + ACTION_ROOM + image_tokens + 2
+        step = self.anchor_for(image_tokens) + ACTION_ROOM + self.plan_actions + image_tokens + 2
         if self.imagine_from_frame:  # the restated frame, then `<imagine>` anchored after it
             step += self.anchor_for(image_tokens) + 1
         # a review example's imagined frames are VQ codes whatever the eye (and its first one
@@ -97,7 +106,8 @@ class SequenceConfig:
         """Which rows around step t a sample needs, per store key (the dataset derives windows)."""
         past = list(range(-(self.context_steps - 1), 1))
         offsets = {IMAGE_KEY: past + ([1] if self.imagination else []), "text": past,
-                   "action_text": list(range(past[0] - self.history_actions, 1))}
+                   "action_text": list(range(past[0] - self.history_actions,
+                                             1 + self.plan_actions))}
         if self.reasoning:
             offsets["reasoning"] = past
         if self.patches:
@@ -179,11 +189,12 @@ class SequenceBuilder:
 
     def decision(self, reasoning: str | None, action_text: str,
                  next_image_codes=None, think: bool = True,
-                 image_codes=None) -> tuple[list, list]:
+                 image_codes=None, plan: Sequence[str] = ()) -> tuple[list, list]:
         """The output part of a step, as `grammar.decision` orders it: reasoning, action,
         imagined next frame. `think=False` leaves the reasoning out (`--reason-rate`);
         `image_codes` are the observed frame's codes, restated before `<imagine>` when the
-        layout imagines from the frame (`imagine_from_frame`)."""
+        layout imagines from the frame (`imagine_from_frame`); `plan`: the actions taken
+        next, written after this step's (`plan_actions`; fewer where the episode ends)."""
         v, cfg = self.vocab, self.config
         ids, segments = [], []
         open_actions = action_text not in v.action_names  # an open language: the action is text
@@ -193,7 +204,7 @@ class SequenceBuilder:
                 words = v.encode_text(reasoning or "")[:cfg.max_reasoning_tokens]
                 out = self.emit(part, words, self.ids(part.closes))
             elif part is ACT:
-                out = self.emit(part, [v.action_id(action_text)])
+                out = self.emit(part, [v.action_id(a) for a in [action_text, *plan]])
             elif part is ACT_TEXT:
                 out = self.emit(part, v.encode_text(action_text), self.ids(part.closes))
             else:  # IMAGINE
@@ -232,6 +243,10 @@ class SequenceBuilder:
         text_pad = np.asarray(sample["text_is_pad"])
         h = cfg.history_actions
         teachers = sample.get(TEACHER_KEY)  # history stays the executed actions
+        if teachers is not None and cfg.plan_actions:
+            raise ValueError("a plan is the teacher's next actions as it took them; a DAgger "
+                             "store's later steps were driven by another policy: train "
+                             "--plan-actions on teacher episodes only")
         for j in range(cfg.context_steps):
             if text_pad[j]:
                 continue  # before the episode's first step
@@ -247,9 +262,14 @@ class SequenceBuilder:
             has_next = (imagine and cfg.imagination and not image_pad[j + 1]
                         and label == executed)
             reasoning = sample["reasoning"][j] if cfg.reasoning else None
+            plan = []  # the actions taken next, up to the episode's end
+            for k in range(j + h + 1, j + h + 1 + cfg.plan_actions):
+                if action_pad[k]:
+                    break
+                plan.append(actions[k])
             out_ids, out_segments = self.decision(reasoning, label,
                                                   images[j + 1] if has_next else None, reason,
-                                                  images[j])
+                                                  images[j], plan)
             ids += step_ids + out_ids
             segments += step_segments + out_segments
         return (np.asarray(ids, np.int64), np.asarray(segments, np.int8),

@@ -200,3 +200,30 @@ def test_text_tokens_zero_leaves_the_frame_alone(vocab):
     for segment in (REASONING, ACTION, IMAGINATION):
         assert (np.asarray(ids)[np.asarray(segments) == segment].tolist()
                 == np.asarray(bare_ids)[np.asarray(bare_segments) == segment].tolist())
+
+
+def test_a_plan_writes_the_actions_taken_next_after_each_step_s_own(vocab):
+    """`plan_actions`: each step's <act> holds its action, then the ones taken next (the
+    episode's later steps, fewer where it ends); all of them are action targets."""
+    config = SequenceConfig(context_steps=2, history_actions=0, plan_actions=2)
+    assert config.offsets()["action_text"] == [-1, 0, 1, 2]
+    steps = ["move_left", "do", "place_table", "noop"]
+    sample = {"image_tokens": np.zeros((3, 4, 4), int), "image_tokens_is_pad": np.zeros(3, bool),
+              "text": [TASK] * 2, "text_is_pad": np.zeros(2, bool),
+              "reasoning": ["a", "b"], "reasoning_is_pad": np.zeros(2, bool),
+              "action_text": steps, "action_text_is_pad": np.zeros(4, bool)}
+    ids, segments, _ = SequenceBuilder(vocab, config).sample(sample, TASK)
+    act = vocab.id("<act>")
+    opened = [k for k, i in enumerate(ids) if i == act]
+    written = [[vocab.action_name(i) for i in ids[k + 1:k + 4]] for k in opened]
+    assert written == [steps[0:3], steps[1:4]]
+    assert (segments == ACTION).sum() == 6
+    # the episode ends after the current step: its plan stops there
+    sample["action_text_is_pad"] = np.array([False, False, False, True])
+    ids, segments, _ = SequenceBuilder(vocab, config).sample(sample, TASK)
+    assert [vocab.action_name(i) for i in ids[segments == ACTION]] == \
+        ["move_left", "do", "place_table", "do", "place_table"]
+    # a DAgger store's later steps were driven by another policy: no plan from them
+    sample["teacher_action_text"] = ["do", "do"]
+    with pytest.raises(ValueError, match="teacher episodes only"):
+        SequenceBuilder(vocab, config).sample(sample, TASK)

@@ -582,3 +582,63 @@ def test_votes_act_on_the_action_most_samples_chose(tokenized_store, tmp_path, c
     assert rig_main(["eval", "--agent", f"rig:{two / 'final'}", "--episodes", "1",
                      "--workers", "1", "--votes", "2"]) == 2
     assert "sees one step at a time" in capsys.readouterr().err
+
+
+def test_a_plan_is_trained_written_and_followed(tokenized_store, tmp_path, capsys):
+    """`--plan-actions P`: the policy writes P more actions after its own; `--follow-plan`
+    commit takes them without deciding, vote acts on the action most of the last P + 1
+    decisions named for the step, first on the step's own action."""
+    from collections import Counter
+
+    import rig.worlds
+    from rig.agents.rig_agent import RigPolicy
+    from rig.config import ConfigError
+
+    out = tmp_path / "plan"
+    assert rig_main(_train_args(tokenized_store, out, 2) + [
+        "--context-steps", "1", "--plan-actions", "2"]) == 0
+    assert json.loads((out / "final" / "rig_policy.json").read_text())[
+        "sequence"]["plan_actions"] == 2
+    env = rig.worlds.make("rig/Crafter-v0")
+
+    def play(follow, steps=9):
+        policy = RigPolicy.from_pretrained(str(out / "final"), seed=0, imagine=True,
+                                           follow_plan=follow)
+        obs, info = env.reset(seed=3)
+        decisions = []
+        for _ in range(steps):
+            decisions.append(policy.act(obs, info))
+            obs, *_, info = env.step(decisions[-1].action)
+        return decisions
+
+    committed = play("commit")
+    decided = [d for d in committed if not d.extras.get("planned")]
+    assert len(decided) == 3  # one decision every 3 steps
+    for k in range(0, 9, 3):
+        plan = committed[k].extras["plan"]
+        assert len(plan) == 2 and committed[k].imagined_frame is not None
+        assert [d.action_text for d in committed[k + 1:k + 3]] == plan
+        assert committed[k].action_text == committed[k].extras["own_action"]
+    for d in play("first"):
+        assert d.action_text == d.extras["own_action"] and len(d.extras["plan"]) == 2
+    voted = play("vote")
+    for t, d in enumerate(voted):  # the named actions: this decision's and two earlier plans'
+        named = [d.extras["own_action"]] + [voted[t - k].extras["plan"][k - 1]
+                                            for k in (1, 2) if t - k >= 0]
+        count = Counter(named)
+        assert count[d.action_text] == max(count.values()) == d.extras["plan_votes"]
+        assert d.action_text == d.extras["own_action"] or count[d.action_text] > 1
+    env.close()
+    assert rig_main(["eval", "--agent", f"rig:{out / 'final'}", "--episodes", "2",
+                     "--max-steps", "5", "--workers", "1", "--num-worlds", "2",
+                     "--follow-plan", "commit", "--no-imagine",
+                     "--json", str(tmp_path / "plan.json")]) == 0
+    assert json.loads((tmp_path / "plan.json").read_text())["follow_plan"] == "commit"
+    two = tmp_path / "two-steps"
+    assert rig_main(_train_args(tokenized_store, two, 1) + ["--plan-actions", "1"]) == 0
+    with pytest.raises(ConfigError, match="one step at a time"):
+        RigPolicy.from_pretrained(str(two / "final"), follow_plan="commit")
+    capsys.readouterr()
+    assert rig_main(["eval", "--agent", f"rig:{two / 'final'}", "--episodes", "1",
+                     "--workers", "1", "--follow-plan", "sometimes"]) == 2
+    assert "--follow-plan must be" in capsys.readouterr().err

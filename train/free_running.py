@@ -27,8 +27,9 @@ def split_for_decoding(ids: np.ndarray, frames, vocab, reasoning: bool):
     opener = vocab.id("<think>" if reasoning else "<act>")
     start = len(ids) - 1 - ids[::-1].index(step)
     end = ids.index(opener, start)
-    label = ids[-1]
-    if label not in vocab.actions or ids[-2] != vocab.id("<act>"):
+    act = len(ids) - 1 - ids[::-1].index(vocab.id("<act>"))
+    label = ids[act + 1] if act + 1 < len(ids) else None  # a plan may follow it
+    if label not in vocab.actions:
         return None
     if frames is not None and len(frames):
         context_frames = frames[:-1] if len(frames) > 1 else None
@@ -70,7 +71,8 @@ def decide(model, vocab, builder, sequence, cases, image_tokens: int,
         max_reasoning_tokens=sequence.max_reasoning_tokens, max_context_tokens=max_context,
         keep_steps=sequence.context_steps, temperature=temperature, seed=seed,
         image_anchor=sequence.image_anchor, positions=builder.positions,
-        image_range=image_range, imagine_from_frame=sequence.imagine_from_frame)
+        image_range=image_range, imagine_from_frame=sequence.imagine_from_frame,
+        plan_actions=sequence.plan_actions)
     patches = bool(sequence.patches)
     decoder.reset([c[0] for c in cases], [c[2] for c in cases] if patches else None)
     return decoder.step([c[1] for c in cases], [c[3] for c in cases] if patches else None,

@@ -43,6 +43,11 @@ class PolicyTrainConfig:
                                   "listing them made every policy copy its own previous moves "
                                   "in play: 3.8%% against 15.0%% without, docs/policy.md "
                                   "entry 5)")
+    plan_actions: int = option(0, "actions written after each step's own: the ones the teacher "
+                               "took next (`<act> a_t a_t+1 ...`), a plan the policy learns to "
+                               "state, which play and eval may follow (--follow-plan); the "
+                               "teacher holds a heading or target for many steps that one "
+                               "frame does not show. Teacher episodes only (not DAgger stores)")
     text_tokens: int = option(64, "observation-text tokens kept per step (vitals and inventory; "
                               "0: the frame alone, which shows them too: about 44 fewer "
                               "tokens a Crafter step, 1.5x the samples per CPU minute, but "
@@ -139,8 +144,8 @@ class PolicyTrainConfig:
         for name in ("steps", "batch_size", "context_steps", "eval_every", "checkpoint_every",
                      "keep_checkpoints"):
             require(getattr(self, name) >= 1, f"--{name.replace('_', '-')} must be at least 1")
-        require(self.history_actions >= 0 and self.warmup >= 0 and self.text_tokens >= 0,
-                "counts must be >= 0")
+        require(self.history_actions >= 0 and self.warmup >= 0 and self.text_tokens >= 0
+                and self.plan_actions >= 0, "counts must be >= 0")
         require(self.lr > 0, "--lr must be > 0")
         require(0.0 <= self.val_fraction < 1.0, "--val-fraction must be in [0, 1)")
         require(0.0 <= self.imagine_rate <= 1.0, "--imagine-rate must be in [0, 1]")
@@ -206,7 +211,8 @@ def run_layout(config: PolicyTrainConfig, frame_shape: tuple[int, int],
                               patches=model.patches,
                               imagine_from_frame=config.imagine_from_frame,
                               review_steps=config.review_steps,
-                              review_words=config.review_words)
+                              review_words=config.review_words,
+                              plan_actions=config.plan_actions)
     # where image tokens sit (docs/policy.md): the anchor of <imagine>, the tile embedding;
     # one grid per image tokenizer (a generalist's worlds differ)
     grids = [[int(c["codebook_size"]), *(int(n) for n in c.get("grid") or (0, 0))]
