@@ -102,7 +102,7 @@ def _rig_decider(config, store):
     builder = SequenceBuilder(policy.vocab, sequence)
     offsets = sequence.offsets()
     if TEACHER_KEY in store.data:
-        offsets[TEACHER_KEY] = offsets["text"]
+        offsets[TEACHER_KEY] = sequence.label_offsets()
     dataset = TrajectoryDataset(store, offsets, _held_out(store, config))
     dataset.cache[IMAGE_KEY] = store.read(IMAGE_KEY).astype(np.int64) + int(codec["offset"])
     tasks = [str(t) for t in store.read_meta("task_text")]

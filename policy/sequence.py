@@ -102,6 +102,10 @@ class SequenceConfig:
         review = self.review_steps * (image_tokens + ACTION_ROOM + 4)
         return 2 + 64 + 1 + self.context_steps * step + review
 
+    def label_offsets(self) -> list[int]:
+        """Rows of a DAgger store's teacher labels a sample needs: its steps' and their plans'."""
+        return list(range(-(self.context_steps - 1), 1 + self.plan_actions))
+
     def offsets(self) -> dict[str, list[int]]:
         """Which rows around step t a sample needs, per store key (the dataset derives windows)."""
         past = list(range(-(self.context_steps - 1), 1))
@@ -243,10 +247,12 @@ class SequenceBuilder:
         text_pad = np.asarray(sample["text_is_pad"])
         h = cfg.history_actions
         teachers = sample.get(TEACHER_KEY)  # history stays the executed actions
-        if teachers is not None and cfg.plan_actions:
-            raise ValueError("a plan is the teacher's next actions as it took them; a DAgger "
-                             "store's later steps were driven by another policy: train "
-                             "--plan-actions on teacher episodes only")
+        # each row's training label: in a DAgger store the teacher's (where it gave one), else
+        # what was executed; rows j + h of `actions` are the window's steps and their plans
+        steps = cfg.context_steps + cfg.plan_actions
+        executed = actions[h:h + steps]
+        labels = [str(teachers[i]) if teachers is not None and i < len(teachers)
+                  and teachers[i] else executed[i] for i in range(steps)]
         for j in range(cfg.context_steps):
             if text_pad[j]:
                 continue  # before the episode's first step
@@ -255,18 +261,19 @@ class SequenceBuilder:
                 images[j], strip_task(sample["text"][j], task_text), history)
             if cfg.patches:
                 frames.append(sample["image"][j])
-            executed = actions[j + h]
             # a DAgger store: the target is the teacher's label; the next frame shows what the
             # executed action did, so it is imagined only where the two agree
-            label = str(teachers[j]) if teachers is not None and teachers[j] else executed
+            label = labels[j]
             has_next = (imagine and cfg.imagination and not image_pad[j + 1]
-                        and label == executed)
+                        and label == executed[j])
             reasoning = sample["reasoning"][j] if cfg.reasoning else None
-            plan = []  # the actions taken next, up to the episode's end
-            for k in range(j + h + 1, j + h + 1 + cfg.plan_actions):
-                if action_pad[k]:
+            # the plan: the labels of the steps that follow, while the episode stays on the
+            # teacher's path (a later state that followed another action is not its plan)
+            plan = []
+            for k in range(j + 1, j + 1 + cfg.plan_actions):
+                if action_pad[h + k] or executed[k - 1] != labels[k - 1]:
                     break
-                plan.append(actions[k])
+                plan.append(labels[k])
             out_ids, out_segments = self.decision(reasoning, label,
                                                   images[j + 1] if has_next else None, reason,
                                                   images[j], plan)

@@ -223,7 +223,11 @@ def test_a_plan_writes_the_actions_taken_next_after_each_step_s_own(vocab):
     ids, segments, _ = SequenceBuilder(vocab, config).sample(sample, TASK)
     assert [vocab.action_name(i) for i in ids[segments == ACTION]] == \
         ["move_left", "do", "place_table", "do", "place_table"]
-    # a DAgger store's later steps were driven by another policy: no plan from them
-    sample["teacher_action_text"] = ["do", "do"]
-    with pytest.raises(ValueError, match="teacher episodes only"):
-        SequenceBuilder(vocab, config).sample(sample, TASK)
+    # a DAgger (or DART) store: the plan is the teacher's labels of the next steps, and it
+    # stops where an executed action left the teacher's path (the later state followed it)
+    sample["action_text_is_pad"] = np.zeros(4, bool)
+    sample["teacher_action_text"] = ["move_left", "do", "move_up", "noop"]
+    ids, segments, _ = SequenceBuilder(vocab, config).sample(sample, TASK)
+    assert [vocab.action_name(i) for i in ids[segments == ACTION]] == \
+        ["move_left", "do", "move_up", "do", "move_up"]
+    assert config.label_offsets() == [-1, 0, 1, 2]

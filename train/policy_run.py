@@ -102,7 +102,7 @@ class PolicyRun:
             offsets = review_offsets(self.sequence, facts=by_value) if review \
                 else self.sequence.offsets()
             if not review and TEACHER_KEY in store.data:  # a DAgger store: labels beside actions
-                offsets[TEACHER_KEY] = offsets["text"]
+                offsets[TEACHER_KEY] = self.sequence.label_offsets()
             # small ints: read once, kept in RAM, moved to this tokenizer's block of codes
             image_tokens = store.read(IMAGE_KEY).astype(np.int32) + codec["offset"]
             # The patch encoder reads pixels: keep them in RAM too when they fit (12 KB a
