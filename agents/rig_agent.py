@@ -346,8 +346,8 @@ class RigPolicy(Agent):
         # vote: this decision names `own` for this step; a plan made k steps ago names its
         # k-th action (1-based) for it
         self.plans[w] = [(made, names) for made, names in self.plans[w]
-                         if t - made <= len(names)] + [(t, [own, *plan])]
-        named = [names[t - made] for made, names in self.plans[w] if t - made < len(names)]
+                         if t - made < len(names)] + [(t, [own, *plan])]
+        named = [names[t - made] for made, names in self.plans[w]]
         best = max(named, key=lambda a: (named.count(a), a == own))
         return best, named.count(best)
 
