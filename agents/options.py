@@ -23,11 +23,12 @@ class PolicyOptions:
                         "step (sampled, decoded in one batch) and acts on the action most of "
                         "them chose (ties: the earliest sample); N times the decoding "
                         "(context-1 policies, no lookahead)")
-    follow_plan: str = option("vote", "a RIG policy trained with --plan-actions P writes the P "
-                              "actions it expects to take next: vote (decide every step, act "
-                              "on the action most of the last P + 1 decisions named for it), "
-                              "commit (take the plan's actions without deciding: one decision "
-                              "per P + 1 steps) or first (the step's own action alone)")
+    follow_plan: str = option("first", "a RIG policy trained with --plan-actions P writes the "
+                              "P actions it expects to take next: first (act on the step's own "
+                              "action alone; the best measured, docs/policy.md entry 23), vote "
+                              "(decide every step, act on the action most of the last P + 1 "
+                              "decisions named for it) or commit (take the plan's actions "
+                              "without deciding: one decision per P + 1 steps, ~3x faster)")
     judge_margin: float | None = option(None, "judge-value: how far (in P(accept) share) the "
                                         "best proposal must beat the first sample's to be acted "
                                         "on instead (default 0.05, 0.1 of reward); choose it on "

@@ -37,7 +37,7 @@ class RigPolicy(Agent):
     def __init__(self, env, path: str, seed: int | None = None, device: str = "cpu",
                  temperature: float = 1.0, imagine: bool = True, lookahead: int = 0,
                  candidates: int = 1, votes: int = 1, correct: bool = True,
-                 follow_plan: str = "vote"):
+                 follow_plan: str = "first"):
         from rig.policy import checkpoint
         from rig.policy.decoder import IncrementalDecoder
         from rig.policy.sequence import SequenceBuilder, SequenceConfig
