@@ -46,7 +46,8 @@ class PolicyOptions:
         """What the RIG policy agent takes from these options (other agents ignore them)."""
         return dict(imagine=self.imagine, device=self.device, temperature=self.temperature,
                     lookahead=self.lookahead, candidates=self.candidates, votes=self.votes,
-                    follow_plan=self.follow_plan, judge_margin=self.judge_margin, oracle_futures=self.oracle_futures)
+                    follow_plan=self.follow_plan, judge_margin=self.judge_margin,
+                    oracle_futures=self.oracle_futures)
 
     def validate_policy_options(self) -> None:
         require(self.device in ("cpu", "cuda", "auto"), "--device must be cpu, cuda or auto")
