@@ -29,9 +29,8 @@ marked `<imagined>`), a review and, when the verdict is revise, the correction:
 The loss falls on the imagined frames (what really followed), the review and the correction,
 never on the proposal itself (a poor action is not to be imitated). The loss falls on reasoning
 (with `</think>`), the action and the imagined frame of every step; observations, history and
-structure are inputs only. Switches
-drop the reasoning and/or the imagination segments, giving the RIG paper's ablations from one
-store. In a DAgger store (`rig collect --driver`) the `<act>` target is the teacher's label
+structure are inputs only. Switches drop the reasoning and/or the imagination segments, giving
+the RIG paper's ablations from one store. In a DAgger store (`rig collect --driver`) the `<act>` target is the teacher's label
 (`teacher_action_text`) while `<hist>` lists what was executed; a step whose executed action
 was not the label has no `<imagine>` (its next frame shows the other action's outcome).
 """
