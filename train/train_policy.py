@@ -47,7 +47,9 @@ class PolicyTrainConfig:
                                "took next (`<act> a_t a_t+1 ...`), a plan the policy learns to "
                                "state, which play and eval may follow (--follow-plan); the "
                                "teacher holds a heading or target for many steps that one "
-                               "frame does not show. Teacher episodes only (not DAgger stores)")
+                               "frame does not show. In DAgger/DART stores: the teacher's "
+                               "labels, up to where the episode left its path. Measured: "
+                               "worse than none at 4 and 8 (docs/policy.md entry 23)")
     text_tokens: int = option(64, "observation-text tokens kept per step (vitals and inventory; "
                               "0: the frame alone, which shows them too: about 44 fewer "
                               "tokens a Crafter step, 1.5x the samples per CPU minute, but "
