@@ -76,6 +76,13 @@ class RigPolicy(Agent):
         legal = legal or []
         # what a malformed action becomes: a no-op where the language has one
         self.fallback_text = ("noop" if "noop" in legal else legal[0]) if legal else "wait()"
+        # the decoder refuses these too; here they are the user's options, refused clearly
+        if lookahead and (self.open_actions or self.plan_actions):
+            raise ConfigError(
+                "--lookahead reviews one action token at a time: "
+                + ("this world's actions are open text" if self.open_actions else
+                   f"this policy writes a plan of {self.plan_actions} actions after its own")
+                + "; play it with --lookahead 0")
         self.decoder = IncrementalDecoder(
             self.model, self.vocab, self.tokenizer.config.tokens_per_frame,
             reasoning=self.sequence.reasoning,
@@ -296,7 +303,8 @@ class RigPolicy(Agent):
             plan = [self.vocab.action_name(a) for a in out.plan_ids]
             reasoning = self.vocab.decode_text(out.reasoning_ids).strip()
             own = action_text
-            action_text, plan_votes = self._follow(w, action_text, plan, reasoning)
+            self.last_reasoning[w] = reasoning  # what a committed step shows
+            action_text, plan_votes = self._follow(w, action_text, plan)
             action, action_text = self._parse(w, action_text)
             self.history[w].append(action_text)
             tokens, frame = frames_out.get(w, (None, None))
@@ -332,12 +340,11 @@ class RigPolicy(Agent):
             self.fallbacks[w] += 1
             return self.language.parse(self.fallback_text), self.fallback_text
 
-    def _follow(self, w: int, own: str, plan: list[str], reasoning: str) -> tuple[str, int]:
+    def _follow(self, w: int, own: str, plan: list[str]) -> tuple[str, int]:
         """The action world w takes this step by `follow_plan`, given this decision's own
         action and plan, and how many decisions named it (1 without a plan)."""
         t = self.steps_taken[w]
         self.steps_taken[w] += 1
-        self.last_reasoning[w] = reasoning
         if not self.plan_actions or self.follow_plan == "first":
             return own, 1
         if self.follow_plan == "commit":

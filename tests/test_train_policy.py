@@ -642,3 +642,6 @@ def test_a_plan_is_trained_written_and_followed(tokenized_store, tmp_path, capsy
     assert rig_main(["eval", "--agent", f"rig:{two / 'final'}", "--episodes", "1",
                      "--workers", "1", "--follow-plan", "sometimes"]) == 2
     assert "--follow-plan must be" in capsys.readouterr().err
+    assert rig_main(["eval", "--agent", f"rig:{out / 'final'}", "--episodes", "1",
+                     "--workers", "1", "--lookahead", "1"]) == 2
+    assert "writes a plan of 2 actions" in capsys.readouterr().err
