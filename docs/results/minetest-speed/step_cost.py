@@ -27,9 +27,12 @@ VARIANTS = {"as shipped": {}, "client fps_max 30": {"fps": 30}, "client fps_max 
             "server step 5 ms": {"server": 0.005}}
 
 
+SHIPPED = {"fps": mt.CLIENT_FPS_MAX, "server": mt.SERVER_STEP_S}
+
+
 def timed(variant):
-    mt.CLIENT_FPS_MAX = VARIANTS[variant].get("fps", 60)
-    mt.SERVER_STEP_S = VARIANTS[variant].get("server", 0.01)
+    settings = {**SHIPPED, **VARIANTS[variant]}
+    mt.CLIENT_FPS_MAX, mt.SERVER_STEP_S = settings["fps"], settings["server"]
     env = rig.worlds.make("rig/Minetest-v0", max_steps=None)
     try:
         env.reset(seed=0)
